@@ -1,0 +1,2 @@
+//! Parse benchmark (being written).
+fn main() {}

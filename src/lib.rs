@@ -1,0 +1,2 @@
+//! Lockphone: a secure SIP softphone.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! The `lockphone` command.
+fn main() {}
