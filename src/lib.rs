@@ -1,2 +1,11 @@
 //! Lockphone: a secure SIP softphone.
+//!
+//! The user agent on top of [`lockphone_sip`] (sans-IO SIP) and [`lockphone_media`] (the
+//! media engine): accounts and their configuration, TLS with strict verification, the tokio
+//! transport drivers, registration, and the `lockphone` command.
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod tls;
+pub mod transport;
+// pub mod ua;

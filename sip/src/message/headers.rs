@@ -128,7 +128,13 @@ header_names! {
 
 impl PartialEq for HeaderName {
     fn eq(&self, other: &HeaderName) -> bool {
-        self.as_str().eq_ignore_ascii_case(other.as_str())
+        match (self, other) {
+            (HeaderName::Other(_), _) | (_, HeaderName::Other(_)) => {
+                self.as_str().eq_ignore_ascii_case(other.as_str())
+            }
+            // Known names have distinct canonical spellings: same variant, same name.
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
     }
 }
 
@@ -161,12 +167,21 @@ impl Headers {
 
     /// Appends a field.
     pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.push(Header { name, value: value.into() });
+        self.0.push(Header {
+            name,
+            value: value.into(),
+        });
     }
 
     /// Inserts a field before all others (e.g. a new top `Via`).
     pub fn push_front(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.insert(0, Header { name, value: value.into() });
+        self.0.insert(
+            0,
+            Header {
+                name,
+                value: value.into(),
+            },
+        );
     }
 
     /// Replaces every field called `name` with one field holding `value`, keeping the position
@@ -194,12 +209,18 @@ impl Headers {
 
     /// The value of the first field called `name`.
     pub fn get(&self, name: &HeaderName) -> Option<&str> {
-        self.0.iter().find(|h| &h.name == name).map(|h| h.value.as_str())
+        self.0
+            .iter()
+            .find(|h| &h.name == name)
+            .map(|h| h.value.as_str())
     }
 
     /// The values of every field called `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |h| &h.name == name).map(|h| h.value.as_str())
+        self.0
+            .iter()
+            .filter(move |h| &h.name == name)
+            .map(|h| h.value.as_str())
     }
 
     /// Whether a field called `name` is present.

@@ -19,16 +19,28 @@
 //! assert_eq!(req.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
 //! ```
 
+mod access;
+mod bad_request;
+mod display;
+mod error;
 mod headers;
+mod lex;
 mod method;
 mod parse;
 mod serialize;
 mod typed;
+mod typed_parse;
 mod uri;
+mod uri_parse;
 
+pub use bad_request::bad_request_for;
+pub use error::ParseError;
+pub(crate) use error::snippet;
 pub use headers::{Header, HeaderName, Headers};
+pub(crate) use lex::{is_lws, is_token, read_quoted, split_top_level, write_quoted};
 pub use method::Method;
-pub use parse::ParseError;
+pub(crate) use method::is_token_byte;
+pub(crate) use parse::content_length_value;
 pub use typed::{CSeq, NameAddr, Via};
 pub use uri::{Host, Param, Scheme, Uri};
 

@@ -1,5 +1,5 @@
 //! Typed views of the header values the protocol logic needs: `Via`, name-addr (`From`, `To`,
-//! `Contact`, `Route`) and `CSeq`. Parsing and printing live in `parse.rs` / `serialize.rs`.
+//! `Contact`, `Route`) and `CSeq`. Parsing lives in `typed_parse.rs`, printing in `display.rs`.
 
 use super::uri::{Host, Param, Uri, find_param};
 use super::{Method, Transport};
@@ -49,7 +49,11 @@ pub struct NameAddr {
 impl NameAddr {
     /// A name-addr around `uri` with no display name or parameters.
     pub fn new(uri: Uri) -> NameAddr {
-        NameAddr { display_name: None, uri, params: Vec::new() }
+        NameAddr {
+            display_name: None,
+            uri,
+            params: Vec::new(),
+        }
     }
 
     /// The `tag` parameter.

@@ -44,18 +44,27 @@ pub struct Param {
 impl Param {
     /// A parameter with a value.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Param {
-        Param { name: name.into(), value: Some(value.into()) }
+        Param {
+            name: name.into(),
+            value: Some(value.into()),
+        }
     }
 
     /// A parameter without a value (`;lr`).
     pub fn flag(name: impl Into<String>) -> Param {
-        Param { name: name.into(), value: None }
+        Param {
+            name: name.into(),
+            value: None,
+        }
     }
 }
 
 /// Looks up a parameter by name (case-insensitive); `Some(None)` for a flag parameter.
 pub(crate) fn find_param<'a>(params: &'a [Param], name: &str) -> Option<Option<&'a str>> {
-    params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.as_deref())
+    params
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+        .map(|p| p.value.as_deref())
 }
 
 /// A `sip:` or `sips:` URI.
@@ -80,7 +89,15 @@ pub struct Uri {
 impl Uri {
     /// A URI with no user, port, parameters or headers.
     pub fn new(scheme: Scheme, host: Host) -> Uri {
-        Uri { scheme, user: None, password: None, host, port: None, params: Vec::new(), headers: Vec::new() }
+        Uri {
+            scheme,
+            user: None,
+            password: None,
+            host,
+            port: None,
+            params: Vec::new(),
+            headers: Vec::new(),
+        }
     }
 
     /// A URI parameter by name: `Some(None)` for a flag such as `lr`.
@@ -90,6 +107,8 @@ impl Uri {
 
     /// The `transport` parameter, if present and known.
     pub fn transport_param(&self) -> Option<super::Transport> {
-        self.param("transport").flatten().and_then(super::Transport::from_name)
+        self.param("transport")
+            .flatten()
+            .and_then(super::Transport::from_name)
     }
 }

@@ -1,0 +1,1 @@
+//! impair (being written).

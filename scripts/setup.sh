@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what building and testing Lockphone needs on Debian (idempotent; needs root or sudo):
+# the C toolchain pieces of the audio and codec crates, binutils for the hardening check, and
+# the interop peers of tests/peers (kamailio, baresip, SIPp, stunnel, tshark, …).
+#   scripts/setup.sh            build dependencies + peers
+#   scripts/setup.sh --build    build dependencies only
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+
+if ! command -v cargo >/dev/null 2>&1; then
+	echo "setup: cargo is not installed. Install Rust >= 1.88 with rustup (https://rustup.rs), then run this again." >&2
+	exit 1
+fi
+
+pkgs=(libasound2-dev cmake pkg-config gcc g++ binutils python3 openssl)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+	echo "setup: installing ${missing[*]}" >&2
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != "--build" ]; then
+	"$here/tests/peers/install.sh"
+fi

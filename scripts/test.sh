@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script):
+# installs what is missing, then format and lint checks, every unit, simulation and interop
+# test against the real peers of tests/peers, the doc tests, and the release binary's
+# hardening. Takes about 10–15 minutes on 2 cores from a clean clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} CARGO_TERM_COLOR=never
+scripts/setup.sh
+
+echo "== format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests (unit, simulation, interop with kamailio/baresip/SIPp)"
+cargo test --workspace --all-targets --locked
+cargo test --workspace --doc --locked
+
+echo "== release build and hardening"
+cargo build --release --locked --bin lockphone
+scripts/check-hardening.sh target/release/lockphone

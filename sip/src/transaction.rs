@@ -1,1 +1,0 @@
-//! transaction (being written).

@@ -1,0 +1,1 @@
+//! Transaction tests (filled below).

@@ -1,0 +1,71 @@
+//! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
+
+mod output;
+mod register;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code: the configuration could not be used.
+pub(crate) const EXIT_CONFIG: u8 = 2;
+/// Exit code: the registrar refused us (credentials, forbidden, …).
+pub(crate) const EXIT_REFUSED: u8 = 3;
+/// Exit code: TLS failed (untrusted certificate, name mismatch, …).
+pub(crate) const EXIT_TLS: u8 = 4;
+/// Exit code: the server could not be reached or did not answer.
+pub(crate) const EXIT_UNREACHABLE: u8 = 5;
+/// Exit code: an internal error.
+pub(crate) const EXIT_INTERNAL: u8 = 70;
+
+/// Lockphone: a secure SIP softphone (SIP over TLS, SRTP, honest security verdicts).
+#[derive(Debug, Parser)]
+#[command(name = "lockphone", version, about)]
+pub(crate) struct Cli {
+    /// More logging on stderr (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Register an account and stay registered until Ctrl-C (or --duration).
+    Register(register::RegisterArgs),
+}
+
+/// Options shared by the commands that use an account.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AccountArgs {
+    /// The configuration file (see examples/lockphone.toml).
+    #[arg(long, short = 'c')]
+    pub(crate) config: PathBuf,
+    /// The account to use (default: the first one in the file).
+    #[arg(long, short = 'a')]
+    pub(crate) account: Option<String>,
+    /// Print events as JSON lines instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub(crate) async fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Register(args) => register::run(args).await,
+    }
+}
+
+/// Sets up `tracing` on stderr.
+pub(crate) fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "lockphone=warn,lockphone_sip=warn",
+        1 => "lockphone=debug,lockphone_sip=debug",
+        _ => "lockphone=trace,lockphone_sip=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,43 @@
+//! Printing events: one human-readable line, or one JSON object per line.
+
+use lockphone::ua::Event;
+
+/// Prints one event on stdout.
+pub(crate) fn print_event(event: &Event, json: bool) {
+    if json {
+        match serde_json::to_string(event) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("lockphone: cannot encode event: {e}"),
+        }
+    } else {
+        println!("{}", describe(event));
+    }
+}
+
+/// A one-line description of an event for people.
+pub(crate) fn describe(event: &Event) -> String {
+    match event {
+        Event::Registering { registrar, aor } => format!("registering {aor} at {registrar}"),
+        Event::Connected { peer, security } => match &security.tls_version {
+            Some(version) => format!(
+                "connected to {peer}: {version}, {}, server certificate verified for `{}`{}",
+                security.cipher_suite.as_deref().unwrap_or("?"),
+                security.verified_name.as_deref().unwrap_or("?"),
+                if security.client_certificate_presented {
+                    ", client certificate presented"
+                } else {
+                    ""
+                }
+            ),
+            None => format!("connected to {peer} over {} (not encrypted)", security.transport),
+        },
+        Event::Registered { expires_secs, contact } => {
+            format!("registered for {expires_secs} s as {contact}")
+        }
+        Event::RefreshScheduled { in_secs } => format!("refresh in {in_secs} s"),
+        Event::Unregistered => "unregistered".to_owned(),
+        Event::RegistrationFailed { reason, .. } => format!("registration failed: {reason}"),
+        Event::ConnectionLost { reason } => format!("connection lost ({reason}); re-registering"),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,253 @@
+//! One `[[account]]` table.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lockphone_sip::message::{Param, Scheme, Transport, Uri};
+use serde::Deserialize;
+
+use super::ConfigError;
+
+/// The transport an account signals over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// SIP over TLS (the default; the only one that can carry SDES keys).
+    #[default]
+    Tls,
+    /// SIP over TCP, unencrypted.
+    Tcp,
+    /// SIP over UDP, unencrypted.
+    Udp,
+}
+
+impl TransportKind {
+    /// The SIP transport.
+    pub fn transport(self) -> Transport {
+        match self {
+            TransportKind::Tls => Transport::Tls,
+            TransportKind::Tcp => Transport::Tcp,
+            TransportKind::Udp => Transport::Udp,
+        }
+    }
+
+    /// The default port for the transport (5061 for TLS, 5060 otherwise).
+    pub fn default_port(self) -> u16 {
+        match self {
+            TransportKind::Tls => 5061,
+            TransportKind::Tcp | TransportKind::Udp => 5060,
+        }
+    }
+}
+
+/// How the account proves itself to the registrar.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(tag = "method", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// No SIP-level credentials (e.g. the TLS client certificate is the credential).
+    #[default]
+    None,
+    /// HTTP Digest (RFC 7616/8760: MD5 or SHA-256, chosen from the challenge).
+    Digest {
+        /// The user name; defaults to the AOR's user part.
+        username: Option<String>,
+        /// The password, inline. Prefer `password_file`.
+        password: Option<String>,
+        /// A file whose first line is the password (must not be readable by others).
+        password_file: Option<PathBuf>,
+    },
+    /// A static Bearer token (RFC 8898) read from a file. OAuth-obtained tokens come later.
+    Bearer {
+        /// A file holding the access token.
+        token_file: PathBuf,
+    },
+}
+
+/// TLS settings of an account.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file (or folder of PEM files) with the CA certificates trusted for the server.
+    pub ca_file: Option<PathBuf>,
+    /// Also trust the operating system's root store.
+    #[serde(default)]
+    pub system_roots: bool,
+    /// PEM certificate chain presented when the server asks for a client certificate.
+    pub client_certificate: Option<PathBuf>,
+    /// PEM private key of the client certificate (mode 0600 or stricter).
+    pub client_key: Option<PathBuf>,
+    /// The name the server certificate must carry; defaults to the registrar's host.
+    pub server_name: Option<String>,
+}
+
+fn default_expires() -> u32 {
+    3600
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_keepalive() -> u64 {
+    30
+}
+
+/// One account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// A short name to select the account with `--account`.
+    pub name: String,
+    /// The address of record, e.g. `sip:alice@example.test`.
+    pub aor: String,
+    /// The display name put in `From`.
+    pub display_name: Option<String>,
+    /// The registrar / outbound proxy URI; defaults to the AOR's domain.
+    pub registrar: Option<String>,
+    /// `tls` (default), `tcp` or `udp`.
+    #[serde(default)]
+    pub transport: TransportKind,
+    /// Whether to REGISTER at all.
+    #[serde(default = "default_true")]
+    pub register: bool,
+    /// Registration lifetime asked for, in seconds.
+    #[serde(default = "default_expires")]
+    pub expires: u32,
+    /// Seconds between CRLF keep-alive pings on TCP/TLS (0 disables them).
+    #[serde(default = "default_keepalive")]
+    pub keepalive_interval: u64,
+    /// Authentication.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// TLS settings.
+    #[serde(default)]
+    pub tls: TlsConfig,
+}
+
+impl AccountConfig {
+    fn invalid(&self, field: &'static str, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid { account: self.name.clone(), field, reason: reason.into() }
+    }
+
+    /// Checks every field that can be checked without touching files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let aor = self.aor_uri()?;
+        if aor.user.is_none() {
+            return Err(self.invalid("aor", "needs a user part, e.g. sip:alice@example.test"));
+        }
+        self.registrar_uri()?;
+        if self.expires == 0 {
+            return Err(self.invalid("expires", "must be at least 1 second"));
+        }
+        if self.tls.client_certificate.is_some() != self.tls.client_key.is_some() {
+            return Err(self.invalid(
+                "tls",
+                "client_certificate and client_key must be given together",
+            ));
+        }
+        if let AuthConfig::Digest { password: None, password_file: None, .. } = &self.auth {
+            return Err(self.invalid("auth", "digest needs `password` or `password_file`"));
+        }
+        if self.transport != TransportKind::Tls && self.tls.client_certificate.is_some() {
+            return Err(self.invalid("tls", "a client certificate needs transport = \"tls\""));
+        }
+        Ok(())
+    }
+
+    /// The AOR as a URI.
+    pub fn aor_uri(&self) -> Result<Uri, ConfigError> {
+        self.aor.parse::<Uri>().map_err(|e| self.invalid("aor", e.to_string()))
+    }
+
+    /// The registrar URI, with `transport=` set from the account's transport.
+    pub fn registrar_uri(&self) -> Result<Uri, ConfigError> {
+        let mut uri = match &self.registrar {
+            Some(text) => text.parse::<Uri>().map_err(|e| self.invalid("registrar", e.to_string()))?,
+            None => {
+                let aor = self.aor_uri()?;
+                let mut uri = Uri::new(aor.scheme, aor.host);
+                uri.port = aor.port;
+                uri
+            }
+        };
+        uri.user = None;
+        uri.password = None;
+        if uri.scheme == Scheme::Sips && self.transport != TransportKind::Tls {
+            return Err(self.invalid("registrar", "a sips: registrar needs transport = \"tls\""));
+        }
+        uri.params.retain(|p| !p.name.eq_ignore_ascii_case("transport"));
+        if uri.scheme == Scheme::Sip {
+            let name = self.transport.transport().as_str().to_ascii_lowercase();
+            uri.params.push(Param::new("transport", name));
+        }
+        Ok(uri)
+    }
+
+    /// The keep-alive interval, if enabled.
+    pub fn keepalive(&self) -> Option<Duration> {
+        (self.keepalive_interval > 0).then(|| Duration::from_secs(self.keepalive_interval))
+    }
+
+    /// Makes relative paths absolute against `base`.
+    pub(crate) fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        for p in [&mut self.tls.ca_file, &mut self.tls.client_certificate, &mut self.tls.client_key]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
+        match &mut self.auth {
+            AuthConfig::Digest { password_file: Some(p), .. } => fix(p),
+            AuthConfig::Bearer { token_file } => fix(token_file),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::from_toml(
+            "[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\npasword = \"x\"\n",
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        assert!(err.to_string().contains("pasword"), "{err}");
+    }
+
+    #[test]
+    fn digest_without_password_is_refused() {
+        let err = Config::from_toml(
+            "[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\n[account.auth]\nmethod = \"digest\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("password"), "{err}");
+    }
+
+    #[test]
+    fn registrar_defaults_to_aor_domain_with_transport() {
+        let config = Config::from_toml(
+            "[[account]]\nname = \"a\"\naor = \"sip:a@example.test:5062\"\ntransport = \"tcp\"\n",
+        )
+        .unwrap();
+        let uri = config.accounts[0].registrar_uri().unwrap();
+        assert_eq!(uri.to_string(), "sip:example.test:5062;transport=tcp");
+    }
+
+    #[test]
+    fn certificate_without_key_is_refused() {
+        let err = Config::from_toml(
+            "[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\n[account.tls]\nclient_certificate = \"c.pem\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("client_key"), "{err}");
+    }
+}

@@ -1,0 +1,126 @@
+//! TLS failures, each with its own variant so a user (and a test) can tell them apart.
+
+use std::path::PathBuf;
+
+use rustls::{AlertDescription, CertificateError};
+
+/// Why a TLS connection or configuration failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The server's certificate does not chain to any trusted CA.
+    #[error(
+        "server certificate not trusted: it is not signed by a CA in the trust store (unknown issuer); add the server's CA to tls.ca_file"
+    )]
+    UnknownIssuer,
+    /// The server's certificate is valid but for another name.
+    #[error("server certificate names {presented} but we connected to `{expected}`")]
+    NameMismatch {
+        /// The name we expected.
+        expected: String,
+        /// What the certificate names, when known.
+        presented: String,
+    },
+    /// The server's certificate has expired.
+    #[error("server certificate has expired")]
+    Expired,
+    /// The server's certificate is not valid yet.
+    #[error("server certificate is not valid yet (check the clock)")]
+    NotYetValid,
+    /// The server's certificate was revoked by its CA.
+    #[error("server certificate has been revoked")]
+    Revoked,
+    /// Any other certificate problem.
+    #[error("server certificate refused: {0}")]
+    BadCertificate(String),
+    /// The peer refused our handshake with an alert.
+    #[error("the server ended the TLS handshake: {0}")]
+    PeerAlert(String),
+    /// The peer asked for something we do not allow (e.g. TLS 1.1 or a weak cipher).
+    #[error("the server offers nothing we accept (TLS 1.2+ with modern ciphers): {0}")]
+    Incompatible(String),
+    /// No trust anchors were configured.
+    #[error("no trusted CA configured: set tls.ca_file (or tls.system_roots = true)")]
+    NoTrustAnchors,
+    /// The system trust store could not be read.
+    #[error("cannot load the system trust store: {0}")]
+    SystemRoots(String),
+    /// A certificate file could not be used.
+    #[error("certificate file {path}: {reason}")]
+    CertificateFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A private key file could not be used.
+    #[error("private key{}: {reason}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    KeyFile {
+        /// The file, when known.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A private key file is readable by others.
+    #[error(
+        "private key {path} is readable by other users (mode {mode:o}); run `chmod 600 {path}`"
+    )]
+    KeyPermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The connection failed below TLS.
+    #[error("connection failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else.
+    #[error("TLS error: {0}")]
+    Other(String),
+}
+
+impl TlsError {
+    /// Classifies an error returned by a tokio-rustls handshake.
+    pub fn from_handshake(err: std::io::Error, expected_name: &str) -> TlsError {
+        let rustls_error = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        match rustls_error {
+            Some(e) => TlsError::from_rustls(e, expected_name),
+            None => TlsError::Io(err),
+        }
+    }
+
+    /// Classifies a rustls error.
+    pub fn from_rustls(err: &rustls::Error, expected_name: &str) -> TlsError {
+        match err {
+            rustls::Error::InvalidCertificate(cert) => match cert {
+                CertificateError::UnknownIssuer => TlsError::UnknownIssuer,
+                CertificateError::NotValidForName => TlsError::NameMismatch {
+                    expected: expected_name.to_owned(),
+                    presented: "other names".to_owned(),
+                },
+                CertificateError::NotValidForNameContext { presented, .. } => {
+                    TlsError::NameMismatch {
+                        expected: expected_name.to_owned(),
+                        presented: presented.join(", "),
+                    }
+                }
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                    TlsError::Expired
+                }
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    TlsError::NotYetValid
+                }
+                CertificateError::Revoked => TlsError::Revoked,
+                other => TlsError::BadCertificate(format!("{other:?}")),
+            },
+            rustls::Error::AlertReceived(alert) => match alert {
+                AlertDescription::ProtocolVersion | AlertDescription::HandshakeFailure => {
+                    TlsError::Incompatible(format!("alert {alert:?}"))
+                }
+                other => TlsError::PeerAlert(format!("{other:?}")),
+            },
+            rustls::Error::PeerIncompatible(why) => TlsError::Incompatible(format!("{why:?}")),
+            other => TlsError::Other(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! TLS for SIP: client and server configurations on rustls, and what each connection
+//! actually established.
+//!
+//! Policy: TLS 1.2 minimum, server certificates always verified (trust anchors from the
+//! account's CA file and, when asked, the system store), an optional client certificate whose
+//! key file must not be readable by others. The one [`verifier::SipServerVerifier`] is the seam
+//! where the SIP identity rules, revocation and the user's trust store plug in.
+//!
+//! ```no_run
+//! use lockphone::tls::{ClientTlsBuilder, TrustAnchors};
+//!
+//! let anchors = TrustAnchors::from_pem_file("ca.crt".as_ref())?;
+//! let client = ClientTlsBuilder::new(anchors).build()?;
+//! # Ok::<(), lockphone::tls::TlsError>(())
+//! ```
+
+mod error;
+mod files;
+mod record;
+pub mod verifier;
+
+pub use error::TlsError;
+pub use files::{check_private, load_certificate_chain, load_private_key};
+pub use record::ConnectionSecurity;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
+
+/// The TLS versions Lockphone speaks: 1.2 and 1.3, never older.
+pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+/// The crypto provider (aws-lc-rs).
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The certificates trusted to sign a server's certificate.
+#[derive(Debug, Clone)]
+pub struct TrustAnchors {
+    roots: RootCertStore,
+}
+
+impl TrustAnchors {
+    /// No anchors at all (every server is refused until some are added).
+    pub fn empty() -> TrustAnchors {
+        TrustAnchors { roots: RootCertStore::empty() }
+    }
+
+    /// Anchors read from a PEM file, or from every `.pem`/`.crt` file in a folder.
+    pub fn from_pem_file(path: &Path) -> Result<TrustAnchors, TlsError> {
+        let mut anchors = TrustAnchors::empty();
+        anchors.add_pem_file(path)?;
+        Ok(anchors)
+    }
+
+    /// Adds the anchors in a PEM file or folder.
+    pub fn add_pem_file(&mut self, path: &Path) -> Result<(), TlsError> {
+        for cert in files::load_ca_certificates(path)? {
+            self.roots.add(cert).map_err(|e| TlsError::CertificateFile {
+                path: path.to_owned(),
+                reason: format!("not a usable CA certificate: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Adds the operating system's trust store.
+    pub fn add_system_roots(&mut self) -> Result<(), TlsError> {
+        let result = rustls_native_certs::load_native_certs();
+        if result.certs.is_empty() {
+            let reason = result.errors.first().map(|e| e.to_string()).unwrap_or_default();
+            return Err(TlsError::SystemRoots(reason));
+        }
+        let (_added, _ignored) = self.roots.add_parsable_certificates(result.certs);
+        Ok(())
+    }
+
+    /// Adds one DER certificate as an anchor.
+    pub fn add_der(&mut self, der: CertificateDer<'static>) -> Result<(), TlsError> {
+        self.roots.add(der).map_err(|e| TlsError::Other(format!("bad anchor: {e}")))
+    }
+
+    /// How many anchors there are.
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+}
+
+/// A client certificate with its key.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    /// Loads a PEM chain and key; the key file must not be readable by group or others.
+    pub fn from_pem_files(chain: &Path, key: &Path) -> Result<ClientIdentity, TlsError> {
+        Ok(ClientIdentity { chain: load_certificate_chain(chain)?, key: load_private_key(key)? })
+    }
+
+    /// From DER values already in memory.
+    pub fn from_der(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Self {
+        ClientIdentity { chain, key }
+    }
+}
+
+/// Builds the client side of SIP over TLS.
+#[derive(Debug)]
+pub struct ClientTlsBuilder {
+    anchors: TrustAnchors,
+    identity: Option<ClientIdentity>,
+}
+
+impl ClientTlsBuilder {
+    /// Starts from the trust anchors (verification cannot be turned off here).
+    pub fn new(anchors: TrustAnchors) -> ClientTlsBuilder {
+        ClientTlsBuilder { anchors, identity: None }
+    }
+
+    /// Presents this certificate when the server asks for one.
+    pub fn client_identity(mut self, identity: ClientIdentity) -> ClientTlsBuilder {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Builds the configuration.
+    pub fn build(self) -> Result<ClientTls, TlsError> {
+        let provider = provider();
+        let verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?;
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(PROTOCOL_VERSIONS)
+            .map_err(|e| TlsError::Other(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier));
+        let (config, certified) = match self.identity {
+            Some(identity) => {
+                let signing_key = provider
+                    .key_provider
+                    .load_private_key(identity.key)
+                    .map_err(|e| TlsError::KeyFile { path: None, reason: e.to_string() })?;
+                let certified = Arc::new(CertifiedKey::new(identity.chain, signing_key));
+                let resolver = PresentingResolver::new(certified.clone());
+                (builder.with_client_cert_resolver(resolver), Some(certified))
+            }
+            None => (builder.with_no_client_auth(), None),
+        };
+        Ok(ClientTls { base: Arc::new(config), certified })
+    }
+}
+
+/// The client TLS configuration of an account.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    base: Arc<ClientConfig>,
+    certified: Option<Arc<CertifiedKey>>,
+}
+
+impl ClientTls {
+    /// A configuration for one new connection, with a flag that turns true if the server asked
+    /// for our certificate and we sent it. Session resumption state is shared.
+    pub fn for_connection(&self) -> (Arc<ClientConfig>, Arc<AtomicBool>) {
+        let presented = Arc::new(AtomicBool::new(false));
+        match &self.certified {
+            Some(certified) => {
+                let mut config = (*self.base).clone();
+                config.client_auth_cert_resolver = Arc::new(PresentingResolver {
+                    certified: certified.clone(),
+                    presented: presented.clone(),
+                });
+                (Arc::new(config), presented)
+            }
+            None => (self.base.clone(), presented),
+        }
+    }
+
+    /// Whether a client certificate is configured.
+    pub fn has_client_certificate(&self) -> bool {
+        self.certified.is_some()
+    }
+}
+
+/// Hands out the client certificate and remembers that the server asked for it.
+#[derive(Debug)]
+struct PresentingResolver {
+    certified: Arc<CertifiedKey>,
+    presented: Arc<AtomicBool>,
+}
+
+impl PresentingResolver {
+    fn new(certified: Arc<CertifiedKey>) -> Arc<PresentingResolver> {
+        Arc::new(PresentingResolver { certified, presented: Arc::new(AtomicBool::new(false)) })
+    }
+}
+
+impl ResolvesClientCert for PresentingResolver {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let scheme_ok = self.certified.key.choose_scheme(sigschemes).is_some();
+        if scheme_ok {
+            self.presented.store(true, Ordering::Relaxed);
+            Some(self.certified.clone())
+        } else {
+            None
+        }
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// The name the server's certificate must match: a DNS name or an IP address.
+pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
+    ServerName::try_from(host.to_owned())
+        .map_err(|_| TlsError::Other(format!("`{host}` is not a valid TLS server name")))
+}
+
+/// Builds a TLS server configuration (for the SIP listener) from a PEM chain and key.
+pub fn server_config(chain: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let chain = load_certificate_chain(chain)?;
+    let key = load_private_key(key)?;
+    server_config_from_der(chain, key)
+}
+
+/// Builds a TLS server configuration from DER values.
+pub fn server_config_from_der(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(PROTOCOL_VERSIONS)
+        .map_err(|e| TlsError::Other(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::KeyFile { path: None, reason: e.to_string() })?;
+    Ok(Arc::new(config))
+}

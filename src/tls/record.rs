@@ -1,0 +1,50 @@
+//! What a connection actually established, for the security verdict.
+
+use serde::Serialize;
+
+use lockphone_sip::message::Transport;
+
+/// The security facts of one SIP connection, as established (not as configured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionSecurity {
+    /// The transport really used.
+    #[serde(serialize_with = "serialize_transport")]
+    pub transport: Transport,
+    /// The negotiated TLS version (`TLSv1_3`), for TLS.
+    pub tls_version: Option<String>,
+    /// The negotiated cipher suite, for TLS.
+    pub cipher_suite: Option<String>,
+    /// Whether the peer's certificate was verified by a trusted CA.
+    pub peer_verified: bool,
+    /// The name the peer's certificate was verified against.
+    pub verified_name: Option<String>,
+    /// SHA-256 fingerprint of the peer's end-entity certificate (hex, colon separated).
+    pub peer_certificate_sha256: Option<String>,
+    /// Whether we presented a client certificate.
+    pub client_certificate_presented: bool,
+}
+
+impl ConnectionSecurity {
+    /// The record of an unencrypted transport (UDP or TCP).
+    pub fn plain(transport: Transport) -> ConnectionSecurity {
+        ConnectionSecurity {
+            transport,
+            tls_version: None,
+            cipher_suite: None,
+            peer_verified: false,
+            verified_name: None,
+            peer_certificate_sha256: None,
+            client_certificate_presented: false,
+        }
+    }
+
+    /// Whether the connection is TLS with a verified peer.
+    pub fn is_verified_tls(&self) -> bool {
+        self.transport == Transport::Tls && self.peer_verified
+    }
+}
+
+/// Serializes a transport by its `Via` name.
+pub(crate) fn serialize_transport<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.as_str())
+}

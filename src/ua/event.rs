@@ -1,0 +1,68 @@
+//! What the user agent reports: the event stream of a [`Phone`](super::Phone).
+
+use serde::Serialize;
+
+use crate::tls::ConnectionSecurity;
+
+/// Why a registration failed, in a form scripts can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The registrar rejected our credentials (wrong password, bad token).
+    Credentials,
+    /// The registrar refused for another reason (403, 404, 5xx, …).
+    Refused,
+    /// TLS failed: the server certificate is untrusted, mismatched, expired, …
+    Tls,
+    /// The server could not be reached or did not answer.
+    Unreachable,
+    /// The configuration is unusable.
+    Config,
+}
+
+/// One event of the user agent. Serializes to JSON with an `event` tag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A REGISTER is being sent.
+    Registering {
+        /// The registrar URI.
+        registrar: String,
+        /// The AOR.
+        aor: String,
+    },
+    /// A connection to the registrar is up; what it established.
+    Connected {
+        /// The peer address.
+        peer: String,
+        /// The connection's security facts.
+        security: ConnectionSecurity,
+    },
+    /// The registrar accepted the registration.
+    Registered {
+        /// The lifetime granted, in seconds.
+        expires_secs: u64,
+        /// The contact the registrar holds for us.
+        contact: String,
+    },
+    /// The registration will be refreshed in this many seconds.
+    RefreshScheduled {
+        /// Seconds until the refresh.
+        in_secs: u64,
+    },
+    /// The registration was removed (un-REGISTER answered).
+    Unregistered,
+    /// The registration failed; `reason` says what and what to do.
+    RegistrationFailed {
+        /// The class of failure.
+        kind: FailureKind,
+        /// A user-facing explanation.
+        reason: String,
+    },
+    /// The connection to the registrar was lost; re-registration follows.
+    ConnectionLost {
+        /// Why.
+        reason: String,
+    },
+}

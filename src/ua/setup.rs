@@ -1,0 +1,85 @@
+//! Turning an account's configuration into the things the engine runs with: TLS, credentials,
+//! and the registrar's address.
+
+use std::net::SocketAddr;
+
+use lockphone_sip::auth::{Credentials, Secret};
+use lockphone_sip::message::{Host, Uri};
+
+use super::UaError;
+use crate::config::{AccountConfig, AuthConfig, TransportKind};
+use crate::tls::{ClientIdentity, ClientTls, ClientTlsBuilder, TrustAnchors, check_private};
+use crate::transport::Target;
+
+/// Builds the account's TLS client configuration (None for UDP/TCP accounts).
+pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
+    if account.transport != TransportKind::Tls {
+        return Ok(None);
+    }
+    let mut anchors = TrustAnchors::empty();
+    if let Some(ca) = &account.tls.ca_file {
+        anchors.add_pem_file(ca)?;
+    }
+    if account.tls.system_roots {
+        anchors.add_system_roots()?;
+    }
+    let mut builder = ClientTlsBuilder::new(anchors);
+    if let (Some(cert), Some(key)) = (&account.tls.client_certificate, &account.tls.client_key) {
+        builder = builder.client_identity(ClientIdentity::from_pem_files(cert, key)?);
+    }
+    Ok(Some(builder.build()?))
+}
+
+/// Reads the account's SIP credentials (password or token files must be private).
+pub(crate) fn credentials(account: &AccountConfig, aor: &Uri) -> Result<Credentials, UaError> {
+    match &account.auth {
+        AuthConfig::None => Ok(Credentials::None),
+        AuthConfig::Digest { username, password, password_file } => {
+            let username = username
+                .clone()
+                .or_else(|| aor.user.clone())
+                .ok_or_else(|| UaError::Config("auth.username is missing".to_owned()))?;
+            let password = match (password, password_file) {
+                (Some(p), _) => Secret::new(p.clone()),
+                (None, Some(file)) => Secret::new(read_secret_file(file)?),
+                (None, None) => {
+                    return Err(UaError::Config("digest needs a password".to_owned()));
+                }
+            };
+            Ok(Credentials::Digest { username, password })
+        }
+        AuthConfig::Bearer { token_file } => {
+            Ok(Credentials::Bearer { token: Secret::new(read_secret_file(token_file)?) })
+        }
+    }
+}
+
+fn read_secret_file(path: &std::path::Path) -> Result<String, UaError> {
+    check_private(path)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UaError::Config(format!("cannot read {}: {e}", path.display())))?;
+    Ok(text.lines().next().unwrap_or_default().trim().to_owned())
+}
+
+/// Resolves the registrar URI to a transport target (A/AAAA lookup; no SRV yet).
+pub(crate) async fn registrar_target(
+    account: &AccountConfig,
+    registrar: &Uri,
+) -> Result<Target, UaError> {
+    let port = registrar.port.unwrap_or_else(|| account.transport.default_port());
+    let (addr, name) = match &registrar.host {
+        Host::Ipv4(ip) => (SocketAddr::from((*ip, port)), ip.to_string()),
+        Host::Ipv6(ip) => (SocketAddr::from((*ip, port)), ip.to_string()),
+        Host::Domain(domain) => {
+            let mut addrs = tokio::net::lookup_host((domain.as_str(), port))
+                .await
+                .map_err(|e| UaError::Unreachable(format!("cannot resolve {domain}: {e}")))?;
+            let addr = addrs
+                .next()
+                .ok_or_else(|| UaError::Unreachable(format!("{domain} has no address")))?;
+            (addr, domain.clone())
+        }
+    };
+    let server_name = account.tls.server_name.clone().unwrap_or(name);
+    Ok(Target { transport: account.transport.transport(), addr, server_name: Some(server_name) })
+}
