@@ -9,13 +9,29 @@ fn example_config_parses_and_resolves_paths() {
     let config = Config::load(&path).unwrap();
     let account = config.account(Some("alice")).unwrap();
     assert_eq!(account.transport, TransportKind::Tls);
-    assert_eq!(account.registrar_uri().unwrap().to_string(), "sip:example.test:5061;transport=tls");
+    assert_eq!(
+        account.registrar_uri().unwrap().to_string(),
+        "sip:example.test:5061;transport=tls"
+    );
     let ca = account.tls.ca_file.as_ref().unwrap();
-    assert!(ca.is_absolute() && ca.ends_with("examples/ca.crt"), "{}", ca.display());
+    assert!(
+        ca.is_absolute() && ca.ends_with("examples/ca.crt"),
+        "{}",
+        ca.display()
+    );
     match &account.auth {
-        AuthConfig::Digest { username, password_file, .. } => {
+        AuthConfig::Digest {
+            username,
+            password_file,
+            ..
+        } => {
             assert_eq!(username.as_deref(), Some("alice"));
-            assert!(password_file.as_ref().unwrap().ends_with("examples/alice.password"));
+            assert!(
+                password_file
+                    .as_ref()
+                    .unwrap()
+                    .ends_with("examples/alice.password")
+            );
         }
         other => panic!("expected digest auth, got {other:?}"),
     }

@@ -28,7 +28,9 @@ fn digest_config(run: &PeersRun, port: u16, password: &str, expires: u32) -> Str
         run,
         "alice",
         port,
-        &format!("expires = {expires}\n[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n"),
+        &format!(
+            "expires = {expires}\n[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n"
+        ),
         &format!("ca_file = \"{}\"\n", ca.display()),
     )
 }
@@ -44,13 +46,29 @@ fn assert_registered_over_verified_tls(events: &[Value]) {
     assert_eq!(security["transport"], "TLS");
     assert_eq!(security["peer_verified"], true);
     assert_eq!(security["verified_name"], "127.0.0.1");
-    assert!(security["tls_version"].as_str().unwrap().starts_with("TLSv1_"), "{security}");
-    assert!(!events_named(events, "registered").is_empty(), "never registered: {events:?}");
+    assert!(
+        security["tls_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("TLSv1_"),
+        "{security}"
+    );
+    assert!(
+        !events_named(events, "registered").is_empty(),
+        "never registered: {events:?}"
+    );
 }
 
 fn run_register(config: &str, duration: u64) -> (std::process::ExitStatus, Vec<Value>, String) {
     let out = run_lockphone(
-        &["register", "--config", config, "--json", "--duration", &duration.to_string()],
+        &[
+            "register",
+            "--config",
+            config,
+            "--json",
+            "--duration",
+            &duration.to_string(),
+        ],
         duration + 30,
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -65,10 +83,20 @@ fn digest_md5_registers_and_unregisters() {
     let (status, events, stderr) = run_register(&config, 1);
     assert!(status.success(), "exit {status}: {stderr}");
     assert_registered_over_verified_tls(&events);
-    assert_eq!(events.last().unwrap()["event"], "unregistered", "{events:?}");
+    assert_eq!(
+        events.last().unwrap()["event"],
+        "unregistered",
+        "{events:?}"
+    );
     let log = run.kamailio_log();
-    assert!(log.contains("auth ok: digest user alice"), "kamailio did not see digest auth:\n{log}");
-    assert!(!stderr.contains("alicepw"), "the password leaked into the logs");
+    assert!(
+        log.contains("auth ok: digest user alice"),
+        "kamailio did not see digest auth:\n{log}"
+    );
+    assert!(
+        !stderr.contains("alicepw"),
+        "the password leaked into the logs"
+    );
 }
 
 #[test]
@@ -80,7 +108,10 @@ fn digest_sha256_registers() {
     assert!(status.success(), "exit {status}: {stderr}");
     assert_registered_over_verified_tls(&events);
     // The log at debug level shows the Authorization we sent: it must use SHA-256.
-    assert!(stderr.contains("algorithm=SHA-256"), "no SHA-256 response in the log:\n{stderr}");
+    assert!(
+        stderr.contains("algorithm=SHA-256"),
+        "no SHA-256 response in the log:\n{stderr}"
+    );
 }
 
 #[test]
@@ -103,8 +134,14 @@ fn client_certificate_registers_without_digest() {
     let (status, events, stderr) = run_register(&config, 1);
     assert!(status.success(), "exit {status}: {stderr}");
     assert_registered_over_verified_tls(&events);
-    assert_eq!(events_named(&events, "connected")[0]["security"]["client_certificate_presented"], true);
-    assert!(run.kamailio_log().contains("auth ok: client certificate CN=alice"));
+    assert_eq!(
+        events_named(&events, "connected")[0]["security"]["client_certificate_presented"],
+        true
+    );
+    assert!(
+        run.kamailio_log()
+            .contains("auth ok: client certificate CN=alice")
+    );
 }
 
 #[test]
@@ -115,8 +152,14 @@ fn registration_is_refreshed_before_expiry() {
     let (status, events, stderr) = run_register(&config, 9);
     assert!(status.success(), "exit {status}: {stderr}");
     let registered = events_named(&events, "registered");
-    assert!(registered.len() >= 3, "expected refreshes every ~2-3 s over 9 s, got {registered:?}");
-    assert!(registered.iter().all(|e| e["expires_secs"] == 4), "{registered:?}");
+    assert!(
+        registered.len() >= 3,
+        "expected refreshes every ~2-3 s over 9 s, got {registered:?}"
+    );
+    assert!(
+        registered.iter().all(|e| e["expires_secs"] == 4),
+        "{registered:?}"
+    );
     assert_eq!(events.last().unwrap()["event"], "unregistered");
 }
 
@@ -131,10 +174,16 @@ fn wrong_password_fails_with_a_credentials_error() {
     assert_eq!(failed.len(), 1, "{events:?}");
     assert_eq!(failed[0]["kind"], "credentials");
     assert!(stderr.contains("rejected"), "{stderr}");
-    assert!(!stderr.contains("not-the-password"), "the password leaked: {stderr}");
+    assert!(
+        !stderr.contains("not-the-password"),
+        "the password leaked: {stderr}"
+    );
     // One challenge answered once, never a loop.
     let registers = run.kamailio_log().matches("REQ REGISTER").count();
-    assert_eq!(registers, 2, "expected REGISTER then one authenticated retry");
+    assert_eq!(
+        registers, 2,
+        "expected REGISTER then one authenticated retry"
+    );
 }
 
 #[test]
@@ -157,7 +206,10 @@ fn server_certificate_from_an_unknown_ca_is_refused() {
     assert_eq!(failed[0]["kind"], "tls", "{events:?}");
     assert!(stderr.contains("unknown issuer"), "{stderr}");
     assert!(events_named(&events, "registered").is_empty());
-    assert!(!run.kamailio_log().contains("REQ REGISTER"), "a REGISTER crossed the untrusted TLS");
+    assert!(
+        !run.kamailio_log().contains("REQ REGISTER"),
+        "a REGISTER crossed the untrusted TLS"
+    );
 }
 
 #[test]
@@ -171,7 +223,10 @@ fn name_mismatch_is_refused_with_its_own_error() {
         "alice",
         port,
         "[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n",
-        &format!("ca_file = \"{}\"\nserver_name = \"sip.example.test\"\n", ca.display()),
+        &format!(
+            "ca_file = \"{}\"\nserver_name = \"sip.example.test\"\n",
+            ca.display()
+        ),
     );
     let (status, _events, stderr) = run_register(&config, 5);
     assert_eq!(status.code(), Some(4), "{stderr}");

@@ -24,7 +24,9 @@ fn options_request(branch: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn next_message(rx: &mut UnboundedReceiver<TransportEvent>) -> lockphone::transport::Incoming {
+async fn next_message(
+    rx: &mut UnboundedReceiver<TransportEvent>,
+) -> lockphone::transport::Incoming {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
             .await
@@ -46,21 +48,38 @@ struct TlsPair {
 
 /// A TLS listener with a certificate for `server_names` from a fresh CA, and a client that
 /// trusts that CA, or `other_ca` instead when given.
-async fn tls_pair(server_names: &[&str], other_ca: Option<&TestCa>, keepalive: Option<Duration>) -> TlsPair {
+async fn tls_pair(
+    server_names: &[&str],
+    other_ca: Option<&TestCa>,
+    keepalive: Option<Duration>,
+) -> TlsPair {
     let ca = TestCa::new("server CA");
     let leaf = ca.leaf(server_names, &[LOCALHOST]);
     let server_config = server_config_from_der(vec![leaf.cert, ca.cert()], leaf.key).unwrap();
     let (server, server_rx) = TransportLayer::new(None, None);
-    let server_addr = server.listen_tls("127.0.0.1:0".parse().unwrap(), server_config).await.unwrap();
+    let server_addr = server
+        .listen_tls("127.0.0.1:0".parse().unwrap(), server_config)
+        .await
+        .unwrap();
     let mut anchors = TrustAnchors::empty();
     anchors.add_der(other_ca.unwrap_or(&ca).cert()).unwrap();
     let client_tls = ClientTlsBuilder::new(anchors).build().unwrap();
     let (client, client_rx) = TransportLayer::new(Some(client_tls), keepalive);
-    TlsPair { client, client_rx, server_rx, server, server_addr }
+    TlsPair {
+        client,
+        client_rx,
+        server_rx,
+        server,
+        server_addr,
+    }
 }
 
 fn target(addr: SocketAddr, name: &str) -> Target {
-    Target { transport: Transport::Tls, addr, server_name: Some(name.to_owned()) }
+    Target {
+        transport: Transport::Tls,
+        addr,
+        server_name: Some(name.to_owned()),
+    }
 }
 
 #[tokio::test]
@@ -74,17 +93,26 @@ async fn tls_request_and_response_reuse_one_verified_connection() {
     pair.client.send(&to, options_request("two")).await.unwrap();
     let first = next_message(&mut pair.server_rx).await;
     let second = next_message(&mut pair.server_rx).await;
-    assert_eq!(first.connection, second.connection, "requests to one target share a connection");
+    assert_eq!(
+        first.connection, second.connection,
+        "requests to one target share a connection"
+    );
     assert_eq!(first.security.transport, Transport::Tls);
-    let Message::Request(request) = &first.message else { panic!("a request") };
+    let Message::Request(request) = &first.message else {
+        panic!("a request")
+    };
     let response = lockphone_sip::message::Response::for_request(
         request,
         lockphone_sip::message::StatusCode::OK,
         None,
     );
-    pair.server.send_on(first.connection.unwrap(), response.to_bytes()).unwrap();
+    pair.server
+        .send_on(first.connection.unwrap(), response.to_bytes())
+        .unwrap();
     let answer = next_message(&mut pair.client_rx).await;
-    let Message::Response(response) = answer.message else { panic!("a response") };
+    let Message::Response(response) = answer.message else {
+        panic!("a response")
+    };
     assert_eq!(response.status.0, 200);
     assert_eq!(answer.connection, info.id);
 }
@@ -93,9 +121,19 @@ async fn tls_request_and_response_reuse_one_verified_connection() {
 async fn unknown_ca_is_a_typed_error() {
     let other = TestCa::new("someone else");
     let pair = tls_pair(&["localhost"], Some(&other), None).await;
-    let err = pair.client.connect(&target(pair.server_addr, "localhost")).await.unwrap_err();
+    let err = pair
+        .client
+        .connect(&target(pair.server_addr, "localhost"))
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, TransportError::Tls { source: TlsError::UnknownIssuer, .. }),
+        matches!(
+            err,
+            TransportError::Tls {
+                source: TlsError::UnknownIssuer,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -103,9 +141,16 @@ async fn unknown_ca_is_a_typed_error() {
 #[tokio::test]
 async fn name_mismatch_is_a_typed_error() {
     let pair = tls_pair(&["sip.example.test"], None, None).await;
-    let err = pair.client.connect(&target(pair.server_addr, "other.example.test")).await.unwrap_err();
+    let err = pair
+        .client
+        .connect(&target(pair.server_addr, "other.example.test"))
+        .await
+        .unwrap_err();
     match err {
-        TransportError::Tls { source: TlsError::NameMismatch { expected, .. }, .. } => {
+        TransportError::Tls {
+            source: TlsError::NameMismatch { expected, .. },
+            ..
+        } => {
             assert_eq!(expected, "other.example.test");
         }
         other => panic!("expected a name mismatch, got {other}"),
@@ -115,17 +160,39 @@ async fn name_mismatch_is_a_typed_error() {
 #[tokio::test]
 async fn malformed_request_is_answered_400_naming_the_problem() {
     let (server, mut server_rx) = TransportLayer::new(None, None);
-    let addr = server.listen_tcp("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server
+        .listen_tcp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let (client, mut client_rx) = TransportLayer::new(None, None);
-    let to = Target { transport: Transport::Tcp, addr, server_name: None };
-    let bad = String::from_utf8(options_request("bad")).unwrap().replace("OPTIONS sip:bob@127.0.0.1 SIP/2.0", "OPTIONS sip:bob@[2001:db8::1 SIP/2.0");
+    let to = Target {
+        transport: Transport::Tcp,
+        addr,
+        server_name: None,
+    };
+    let bad = String::from_utf8(options_request("bad")).unwrap().replace(
+        "OPTIONS sip:bob@127.0.0.1 SIP/2.0",
+        "OPTIONS sip:bob@[2001:db8::1 SIP/2.0",
+    );
     client.send(&to, bad.into_bytes()).await.unwrap();
     let answer = next_message(&mut client_rx).await;
-    let Message::Response(response) = answer.message else { panic!("a response") };
+    let Message::Response(response) = answer.message else {
+        panic!("a response")
+    };
     assert_eq!(response.status.0, 400);
-    assert!(response.reason.to_ascii_lowercase().contains("uri"), "reason: {}", response.reason);
-    match tokio::time::timeout(Duration::from_secs(5), server_rx.recv()).await.unwrap().unwrap() {
-        TransportEvent::Dropped { reason, .. } => assert!(reason.to_ascii_lowercase().contains("uri"), "{reason}"),
+    assert!(
+        response.reason.to_ascii_lowercase().contains("uri"),
+        "reason: {}",
+        response.reason
+    );
+    match tokio::time::timeout(Duration::from_secs(5), server_rx.recv())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        TransportEvent::Dropped { reason, .. } => {
+            assert!(reason.to_ascii_lowercase().contains("uri"), "{reason}")
+        }
         other => panic!("expected a dropped event, got {other:?}"),
     }
 }
@@ -137,21 +204,37 @@ async fn keepalive_pings_are_answered_and_keep_the_connection() {
     pair.client.connect(&to).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // Several pings went out and were answered: the connection is still usable.
-    pair.client.send(&to, options_request("after-pings")).await.unwrap();
+    pair.client
+        .send(&to, options_request("after-pings"))
+        .await
+        .unwrap();
     let got = next_message(&mut pair.server_rx).await;
     assert!(matches!(got.message, Message::Request(_)));
     while let Ok(event) = pair.client_rx.try_recv() {
-        assert!(!matches!(event, TransportEvent::ConnectionClosed { .. }), "{event:?}");
+        assert!(
+            !matches!(event, TransportEvent::ConnectionClosed { .. }),
+            "{event:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn udp_datagrams_are_delivered() {
     let (server, mut server_rx) = TransportLayer::new(None, None);
-    let addr = server.bind_udp("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server
+        .bind_udp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let (client, _client_rx) = TransportLayer::new(None, None);
-    client.bind_udp("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let to = Target { transport: Transport::Udp, addr, server_name: None };
+    client
+        .bind_udp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let to = Target {
+        transport: Transport::Udp,
+        addr,
+        server_name: None,
+    };
     client.send(&to, options_request("udp")).await.unwrap();
     let got = next_message(&mut server_rx).await;
     assert_eq!(got.security.transport, Transport::Udp);

@@ -29,9 +29,15 @@ pub(crate) fn describe(event: &Event) -> String {
                     ""
                 }
             ),
-            None => format!("connected to {peer} over {} (not encrypted)", security.transport),
+            None => format!(
+                "connected to {peer} over {} (not encrypted)",
+                security.transport
+            ),
         },
-        Event::Registered { expires_secs, contact } => {
+        Event::Registered {
+            expires_secs,
+            contact,
+        } => {
             format!("registered for {expires_secs} s as {contact}")
         }
         Event::RefreshScheduled { in_secs } => format!("refresh in {in_secs} s"),

@@ -6,9 +6,7 @@ use lockphone::config::Config;
 use lockphone::ua::{Event, FailureKind, Phone, UaError};
 
 use super::output::print_event;
-use super::{
-    AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE,
-};
+use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone register`.
 #[derive(Debug, clap::Args)]

@@ -126,7 +126,11 @@ pub struct AccountConfig {
 
 impl AccountConfig {
     fn invalid(&self, field: &'static str, reason: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid { account: self.name.clone(), field, reason: reason.into() }
+        ConfigError::Invalid {
+            account: self.name.clone(),
+            field,
+            reason: reason.into(),
+        }
     }
 
     /// Checks every field that can be checked without touching files.
@@ -145,7 +149,12 @@ impl AccountConfig {
                 "client_certificate and client_key must be given together",
             ));
         }
-        if let AuthConfig::Digest { password: None, password_file: None, .. } = &self.auth {
+        if let AuthConfig::Digest {
+            password: None,
+            password_file: None,
+            ..
+        } = &self.auth
+        {
             return Err(self.invalid("auth", "digest needs `password` or `password_file`"));
         }
         if self.transport != TransportKind::Tls && self.tls.client_certificate.is_some() {
@@ -156,13 +165,17 @@ impl AccountConfig {
 
     /// The AOR as a URI.
     pub fn aor_uri(&self) -> Result<Uri, ConfigError> {
-        self.aor.parse::<Uri>().map_err(|e| self.invalid("aor", e.to_string()))
+        self.aor
+            .parse::<Uri>()
+            .map_err(|e| self.invalid("aor", e.to_string()))
     }
 
     /// The registrar URI, with `transport=` set from the account's transport.
     pub fn registrar_uri(&self) -> Result<Uri, ConfigError> {
         let mut uri = match &self.registrar {
-            Some(text) => text.parse::<Uri>().map_err(|e| self.invalid("registrar", e.to_string()))?,
+            Some(text) => text
+                .parse::<Uri>()
+                .map_err(|e| self.invalid("registrar", e.to_string()))?,
             None => {
                 let aor = self.aor_uri()?;
                 let mut uri = Uri::new(aor.scheme, aor.host);
@@ -175,7 +188,8 @@ impl AccountConfig {
         if uri.scheme == Scheme::Sips && self.transport != TransportKind::Tls {
             return Err(self.invalid("registrar", "a sips: registrar needs transport = \"tls\""));
         }
-        uri.params.retain(|p| !p.name.eq_ignore_ascii_case("transport"));
+        uri.params
+            .retain(|p| !p.name.eq_ignore_ascii_case("transport"));
         if uri.scheme == Scheme::Sip {
             let name = self.transport.transport().as_str().to_ascii_lowercase();
             uri.params.push(Param::new("transport", name));
@@ -195,14 +209,21 @@ impl AccountConfig {
                 *p = base.join(&*p);
             }
         };
-        for p in [&mut self.tls.ca_file, &mut self.tls.client_certificate, &mut self.tls.client_key]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.tls.ca_file,
+            &mut self.tls.client_certificate,
+            &mut self.tls.client_key,
+        ]
+        .into_iter()
+        .flatten()
         {
             fix(p);
         }
         match &mut self.auth {
-            AuthConfig::Digest { password_file: Some(p), .. } => fix(p),
+            AuthConfig::Digest {
+                password_file: Some(p),
+                ..
+            } => fix(p),
             AuthConfig::Bearer { token_file } => fix(token_file),
             _ => {}
         }

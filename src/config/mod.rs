@@ -78,8 +78,10 @@ pub struct Config {
 impl Config {
     /// Parses a configuration from TOML text and validates every account.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Syntax { path: None, message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: None,
+            message: e.to_string(),
+        })?;
         for account in &config.accounts {
             account.validate()?;
         }
@@ -89,12 +91,15 @@ impl Config {
     /// Reads and parses a configuration file; relative paths inside it are taken relative to
     /// the file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut config = Config::from_toml(&text).map_err(|e| match e {
-            ConfigError::Syntax { message, .. } => {
-                ConfigError::Syntax { path: Some(path.to_owned()), message }
-            }
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: Some(path.to_owned()),
+                message,
+            },
             other => other,
         })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
@@ -109,10 +114,14 @@ impl Config {
     pub fn account(&self, name: Option<&str>) -> Result<&AccountConfig, ConfigError> {
         match name {
             None => self.accounts.first().ok_or(ConfigError::NoAccounts),
-            Some(name) => self.accounts.iter().find(|a| a.name == name).ok_or_else(|| {
-                let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
-                ConfigError::NoSuchAccount(name.to_owned(), names.join(", "))
-            }),
+            Some(name) => self
+                .accounts
+                .iter()
+                .find(|a| a.name == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
+                    ConfigError::NoSuchAccount(name.to_owned(), names.join(", "))
+                }),
         }
     }
 }

@@ -82,7 +82,9 @@ pub enum TlsError {
 impl TlsError {
     /// Classifies an error returned by a tokio-rustls handshake.
     pub fn from_handshake(err: std::io::Error, expected_name: &str) -> TlsError {
-        let rustls_error = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let rustls_error = err
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
         match rustls_error {
             Some(e) => TlsError::from_rustls(e, expected_name),
             None => TlsError::Io(err),

@@ -8,7 +8,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::TlsError;
 
 fn cert_error(path: &Path, reason: impl Into<String>) -> TlsError {
-    TlsError::CertificateFile { path: path.to_owned(), reason: reason.into() }
+    TlsError::CertificateFile {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// All certificates in a PEM file, or in every `.pem`/`.crt` file of a folder.
@@ -18,13 +21,18 @@ pub(super) fn load_ca_certificates(path: &Path) -> Result<Vec<CertificateDer<'st
         let mut certs = Vec::new();
         for entry in entries {
             let file = entry.map_err(|e| cert_error(path, e.to_string()))?.path();
-            let is_pem = file.extension().is_some_and(|ext| ext == "pem" || ext == "crt");
+            let is_pem = file
+                .extension()
+                .is_some_and(|ext| ext == "pem" || ext == "crt");
             if is_pem {
                 certs.extend(load_certificate_chain(&file)?);
             }
         }
         if certs.is_empty() {
-            return Err(cert_error(path, "no .pem or .crt certificate in this folder"));
+            return Err(cert_error(
+                path,
+                "no .pem or .crt certificate in this folder",
+            ));
         }
         return Ok(certs);
     }
@@ -63,7 +71,10 @@ pub fn check_private(path: &Path) -> Result<(), TlsError> {
         })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(TlsError::KeyPermissions { path: path.to_owned(), mode });
+            return Err(TlsError::KeyPermissions {
+                path: path.to_owned(),
+                mode,
+            });
         }
     }
     Ok(())

@@ -51,7 +51,9 @@ pub struct TrustAnchors {
 impl TrustAnchors {
     /// No anchors at all (every server is refused until some are added).
     pub fn empty() -> TrustAnchors {
-        TrustAnchors { roots: RootCertStore::empty() }
+        TrustAnchors {
+            roots: RootCertStore::empty(),
+        }
     }
 
     /// Anchors read from a PEM file, or from every `.pem`/`.crt` file in a folder.
@@ -64,10 +66,12 @@ impl TrustAnchors {
     /// Adds the anchors in a PEM file or folder.
     pub fn add_pem_file(&mut self, path: &Path) -> Result<(), TlsError> {
         for cert in files::load_ca_certificates(path)? {
-            self.roots.add(cert).map_err(|e| TlsError::CertificateFile {
-                path: path.to_owned(),
-                reason: format!("not a usable CA certificate: {e}"),
-            })?;
+            self.roots
+                .add(cert)
+                .map_err(|e| TlsError::CertificateFile {
+                    path: path.to_owned(),
+                    reason: format!("not a usable CA certificate: {e}"),
+                })?;
         }
         Ok(())
     }
@@ -76,7 +80,11 @@ impl TrustAnchors {
     pub fn add_system_roots(&mut self) -> Result<(), TlsError> {
         let result = rustls_native_certs::load_native_certs();
         if result.certs.is_empty() {
-            let reason = result.errors.first().map(|e| e.to_string()).unwrap_or_default();
+            let reason = result
+                .errors
+                .first()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             return Err(TlsError::SystemRoots(reason));
         }
         let (_added, _ignored) = self.roots.add_parsable_certificates(result.certs);
@@ -85,7 +93,9 @@ impl TrustAnchors {
 
     /// Adds one DER certificate as an anchor.
     pub fn add_der(&mut self, der: CertificateDer<'static>) -> Result<(), TlsError> {
-        self.roots.add(der).map_err(|e| TlsError::Other(format!("bad anchor: {e}")))
+        self.roots
+            .add(der)
+            .map_err(|e| TlsError::Other(format!("bad anchor: {e}")))
     }
 
     /// How many anchors there are.
@@ -109,7 +119,10 @@ pub struct ClientIdentity {
 impl ClientIdentity {
     /// Loads a PEM chain and key; the key file must not be readable by group or others.
     pub fn from_pem_files(chain: &Path, key: &Path) -> Result<ClientIdentity, TlsError> {
-        Ok(ClientIdentity { chain: load_certificate_chain(chain)?, key: load_private_key(key)? })
+        Ok(ClientIdentity {
+            chain: load_certificate_chain(chain)?,
+            key: load_private_key(key)?,
+        })
     }
 
     /// From DER values already in memory.
@@ -128,7 +141,10 @@ pub struct ClientTlsBuilder {
 impl ClientTlsBuilder {
     /// Starts from the trust anchors (verification cannot be turned off here).
     pub fn new(anchors: TrustAnchors) -> ClientTlsBuilder {
-        ClientTlsBuilder { anchors, identity: None }
+        ClientTlsBuilder {
+            anchors,
+            identity: None,
+        }
     }
 
     /// Presents this certificate when the server asks for one.
@@ -151,14 +167,20 @@ impl ClientTlsBuilder {
                 let signing_key = provider
                     .key_provider
                     .load_private_key(identity.key)
-                    .map_err(|e| TlsError::KeyFile { path: None, reason: e.to_string() })?;
+                    .map_err(|e| TlsError::KeyFile {
+                        path: None,
+                        reason: e.to_string(),
+                    })?;
                 let certified = Arc::new(CertifiedKey::new(identity.chain, signing_key));
                 let resolver = PresentingResolver::new(certified.clone());
                 (builder.with_client_cert_resolver(resolver), Some(certified))
             }
             None => (builder.with_no_client_auth(), None),
         };
-        Ok(ClientTls { base: Arc::new(config), certified })
+        Ok(ClientTls {
+            base: Arc::new(config),
+            certified,
+        })
     }
 }
 
@@ -202,7 +224,10 @@ struct PresentingResolver {
 
 impl PresentingResolver {
     fn new(certified: Arc<CertifiedKey>) -> Arc<PresentingResolver> {
-        Arc::new(PresentingResolver { certified, presented: Arc::new(AtomicBool::new(false)) })
+        Arc::new(PresentingResolver {
+            certified,
+            presented: Arc::new(AtomicBool::new(false)),
+        })
     }
 }
 
@@ -249,6 +274,9 @@ pub fn server_config_from_der(
         .map_err(|e| TlsError::Other(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| TlsError::KeyFile { path: None, reason: e.to_string() })?;
+        .map_err(|e| TlsError::KeyFile {
+            path: None,
+            reason: e.to_string(),
+        })?;
     Ok(Arc::new(config))
 }

@@ -45,6 +45,9 @@ impl ConnectionSecurity {
 }
 
 /// Serializes a transport by its `Via` name.
-pub(crate) fn serialize_transport<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_transport<S: serde::Serializer>(
+    t: &Transport,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(t.as_str())
 }

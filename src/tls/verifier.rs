@@ -42,7 +42,8 @@ impl ServerCertVerifier for SipServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        self.webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(

@@ -148,9 +148,10 @@ impl Reader {
                     let _ = self.writer.send(response.to_bytes());
                 }
                 tracing::debug!(peer = %self.peer, %error, "malformed message dropped");
-                let _ = self
-                    .events
-                    .send(TransportEvent::Dropped { peer: self.peer, reason: error.to_string() });
+                let _ = self.events.send(TransportEvent::Dropped {
+                    peer: self.peer,
+                    reason: error.to_string(),
+                });
             }
         }
     }

@@ -124,7 +124,12 @@ impl TransportLayer {
             keepalive,
             dropped: AtomicU64::new(0),
         };
-        (TransportLayer { inner: Arc::new(inner) }, rx)
+        (
+            TransportLayer {
+                inner: Arc::new(inner),
+            },
+            rx,
+        )
     }
 
     /// How many malformed datagrams were dropped.
@@ -167,7 +172,10 @@ impl TransportLayer {
             }
             transport => {
                 let handle = self.stream_to(transport, target).await?;
-                handle.writer.send(bytes).map_err(|_| TransportError::Closed(handle.peer))
+                handle
+                    .writer
+                    .send(bytes)
+                    .map_err(|_| TransportError::Closed(handle.peer))
             }
         }
     }
@@ -176,9 +184,10 @@ impl TransportLayer {
     pub fn send_on(&self, id: ConnectionId, bytes: Vec<u8>) -> Result<(), TransportError> {
         let handle = lock(&self.inner.by_id).get(&id).cloned();
         match handle {
-            Some(h) if h.is_open() => {
-                h.writer.send(bytes).map_err(|_| TransportError::Closed(h.peer))
-            }
+            Some(h) if h.is_open() => h
+                .writer
+                .send(bytes)
+                .map_err(|_| TransportError::Closed(h.peer)),
             Some(h) => Err(TransportError::Closed(h.peer)),
             None => Err(TransportError::Io(std::io::Error::new(
                 std::io::ErrorKind::NotConnected,
@@ -229,7 +238,9 @@ impl TransportLayer {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { continue };
+                let Ok((stream, peer)) = listener.accept().await else {
+                    continue;
+                };
                 let this = this.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {
@@ -257,19 +268,20 @@ impl TransportLayer {
                 connection::spawn(stream, self.setup(id, peer, local, security))
             }
             Some(acceptor) => {
-                let tls_stream =
-                    tokio::time::timeout(CONNECT_TIMEOUT, acceptor.accept(stream))
-                        .await
-                        .map_err(|_| TransportError::Timeout(peer))?
-                        .map_err(|e| TransportError::Tls {
-                            addr: peer,
-                            source: TlsError::from_handshake(e, ""),
-                        })?;
+                let tls_stream = tokio::time::timeout(CONNECT_TIMEOUT, acceptor.accept(stream))
+                    .await
+                    .map_err(|_| TransportError::Timeout(peer))?
+                    .map_err(|e| TransportError::Tls {
+                        addr: peer,
+                        source: TlsError::from_handshake(e, ""),
+                    })?;
                 let (_, conn) = tls_stream.get_ref();
                 let security = Arc::new(ConnectionSecurity {
                     transport: Transport::Tls,
                     tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
-                    cipher_suite: conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())),
+                    cipher_suite: conn
+                        .negotiated_cipher_suite()
+                        .map(|s| format!("{:?}", s.suite())),
                     // The client is not authenticated by our listener (no client certificates
                     // requested), so the peer is not verified at the TLS layer.
                     peer_verified: false,
@@ -289,10 +301,10 @@ impl TransportLayer {
         transport: Transport,
         target: &Target,
     ) -> Result<ConnectionHandle, TransportError> {
-        if let Some(handle) = lock(&self.inner.connections).get(&(transport, target.addr)) {
-            if handle.is_open() {
-                return Ok(handle.clone());
-            }
+        if let Some(handle) = lock(&self.inner.connections).get(&(transport, target.addr))
+            && handle.is_open()
+        {
+            return Ok(handle.clone());
         }
         let addr = target.addr;
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
@@ -321,9 +333,17 @@ impl TransportLayer {
         local: SocketAddr,
     ) -> Result<ConnectionHandle, TransportError> {
         let addr = target.addr;
-        let tls = self.inner.client_tls.as_ref().ok_or(TransportError::NoTlsConfig)?;
-        let name_text = target.server_name.clone().unwrap_or_else(|| addr.ip().to_string());
-        let name = server_name(&name_text).map_err(|source| TransportError::Tls { addr, source })?;
+        let tls = self
+            .inner
+            .client_tls
+            .as_ref()
+            .ok_or(TransportError::NoTlsConfig)?;
+        let name_text = target
+            .server_name
+            .clone()
+            .unwrap_or_else(|| addr.ip().to_string());
+        let name =
+            server_name(&name_text).map_err(|source| TransportError::Tls { addr, source })?;
         let (config, presented) = tls.for_connection();
         let connector = TlsConnector::from(config);
         let tls_stream = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name, stream))
@@ -334,14 +354,23 @@ impl TransportLayer {
                 source: TlsError::from_handshake(e, &name_text),
             })?;
         let (_, conn) = tls_stream.get_ref();
-        let fingerprint = conn.peer_certificates().and_then(|c| c.first()).map(|cert| {
-            let digest = Sha256::digest(cert.as_ref());
-            digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
-        });
+        let fingerprint = conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|cert| {
+                let digest = Sha256::digest(cert.as_ref());
+                digest
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            });
         let security = Arc::new(ConnectionSecurity {
             transport: Transport::Tls,
             tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
-            cipher_suite: conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())),
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite())),
             peer_verified: true,
             verified_name: Some(name_text),
             peer_certificate_sha256: fingerprint,
@@ -354,7 +383,10 @@ impl TransportLayer {
             client_cert = security.client_certificate_presented,
             "TLS connection established, server certificate verified"
         );
-        Ok(connection::spawn(tls_stream, self.setup(id, addr, local, security)))
+        Ok(connection::spawn(
+            tls_stream,
+            self.setup(id, addr, local, security),
+        ))
     }
 
     fn setup(
@@ -389,9 +421,14 @@ impl TransportLayer {
         }
         let any: SocketAddr = SocketAddr::from(([0, 0, 0, 0], 0));
         self.bind_udp(any).await?;
-        self.inner.udp.lock().await.clone().ok_or(TransportError::Io(std::io::Error::other(
-            "UDP socket vanished after binding",
-        )))
+        self.inner
+            .udp
+            .lock()
+            .await
+            .clone()
+            .ok_or(TransportError::Io(std::io::Error::other(
+                "UDP socket vanished after binding",
+            )))
     }
 
     async fn udp_receive_loop(self, socket: Arc<UdpSocket>) {
@@ -414,8 +451,12 @@ impl TransportLayer {
                     if let Message::Request(request) = &mut message {
                         super::received::stamp_received(request, peer);
                     }
-                    let incoming =
-                        Incoming { message, source: peer, connection: None, security: security.clone() };
+                    let incoming = Incoming {
+                        message,
+                        source: peer,
+                        connection: None,
+                        security: security.clone(),
+                    };
                     let _ = self.inner.events.send(TransportEvent::Message(incoming));
                 }
                 Err(error) => {
@@ -423,10 +464,10 @@ impl TransportLayer {
                     if let Some(response) = bad_request_for(datagram, &error) {
                         let _ = socket.send_to(&response.to_bytes(), peer).await;
                     }
-                    let _ = self
-                        .inner
-                        .events
-                        .send(TransportEvent::Dropped { peer, reason: error.to_string() });
+                    let _ = self.inner.events.send(TransportEvent::Dropped {
+                        peer,
+                        reason: error.to_string(),
+                    });
                 }
             }
         }

@@ -3,13 +3,15 @@
 
 use std::net::SocketAddr;
 
-use lockphone_sip::message::{Host, HeaderName, Param, Request};
+use lockphone_sip::message::{HeaderName, Host, Param, Request};
 
 /// Adds `received=<source ip>` when the sent-by host differs from where the request came from
 /// (always, when the client asked for `rport`), and fills a bare `rport` with the source port.
 /// A request whose Vias cannot be parsed is left alone (the transaction layer rejects it).
 pub(super) fn stamp_received(request: &mut Request, source: SocketAddr) {
-    let Ok(mut vias) = request.headers.vias() else { return };
+    let Ok(mut vias) = request.headers.vias() else {
+        return;
+    };
     let Some(top) = vias.first_mut() else { return };
     let wants_rport = matches!(top.rport(), Some(None));
     let same_host = match &top.host {
@@ -24,9 +26,11 @@ pub(super) fn stamp_received(request: &mut Request, source: SocketAddr) {
         !p.name.eq_ignore_ascii_case("received") && !p.name.eq_ignore_ascii_case("rport")
     });
     if wants_rport {
-        top.params.push(Param::new("rport", source.port().to_string()));
+        top.params
+            .push(Param::new("rport", source.port().to_string()));
     }
-    top.params.push(Param::new("received", source.ip().to_string()));
+    top.params
+        .push(Param::new("received", source.ip().to_string()));
     request.headers.remove(&HeaderName::Via);
     for via in vias.iter().rev() {
         request.headers.push_front(HeaderName::Via, via.to_string());

@@ -4,13 +4,15 @@
 //! [`Phone`](super::Phone), or a timer — it drains every `poll_*` of the transaction layer and
 //! the registration, sends what they produced, and sleeps until the earliest `poll_timeout`.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashSet;
+use std::net::SocketAddr;
 
 use lockphone_sip::auth::Authenticator;
-use lockphone_sip::message::{Message, Uri};
+use lockphone_sip::message::{
+    HeaderName, Host, Message, Method, Request, Response, StatusCode, Uri,
+};
 use lockphone_sip::registration::{Registration, RegistrationConfig, RegistrationEvent};
-use lockphone_sip::transaction::{TransactionEvent, TransactionLayer};
+use lockphone_sip::transaction::{TimerConfig, TransactionEvent, TransactionId, TransactionLayer};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::mpsc;
@@ -19,8 +21,14 @@ use tokio::time::Instant;
 use super::event::{Event, FailureKind};
 use super::{Command, UaError, setup};
 use crate::config::AccountConfig;
-use crate::tls::ConnectionSecurity;
-use crate::transport::{Target, TransportError, TransportEvent, TransportLayer};
+use crate::transport::{ConnectionId, Target, TransportError, TransportEvent, TransportLayer};
+
+/// Where a message goes: a target, and for responses the connection the request came on.
+#[derive(Debug, Clone)]
+struct Route {
+    target: Target,
+    connection: Option<ConnectionId>,
+}
 
 /// What the engine owns.
 pub(super) struct Engine {
@@ -31,11 +39,13 @@ pub(super) struct Engine {
     transport: TransportLayer,
     transport_events: mpsc::UnboundedReceiver<TransportEvent>,
     events: mpsc::UnboundedSender<Event>,
-    transactions: TransactionLayer,
+    transactions: TransactionLayer<Route>,
     registration: Option<Registration>,
+    registration_transactions: HashSet<TransactionId>,
     authenticator: Option<Authenticator>,
     rng: StdRng,
-    security: Option<Arc<ConnectionSecurity>>,
+    /// The local address of the registrar connection the current contact was built for.
+    local: Option<SocketAddr>,
     shutting_down: bool,
     stop: bool,
 }
@@ -61,11 +71,12 @@ impl Engine {
             transport,
             transport_events,
             events,
-            transactions: TransactionLayer::new(Default::default()),
+            transactions: TransactionLayer::new(TimerConfig::default()),
             registration: None,
+            registration_transactions: HashSet::new(),
             authenticator: Some(Authenticator::new(credentials)),
             rng: StdRng::from_os_rng(),
-            security: None,
+            local: None,
             shutting_down: false,
             stop: false,
         })
@@ -97,7 +108,10 @@ impl Engine {
 
     fn next_wake(&self) -> Option<std::time::Instant> {
         let t = self.transactions.poll_timeout();
-        let r = self.registration.as_ref().and_then(Registration::poll_timeout);
+        let r = self
+            .registration
+            .as_ref()
+            .and_then(Registration::poll_timeout);
         match (t, r) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -105,27 +119,26 @@ impl Engine {
     }
 
     async fn handle_command(&mut self, command: Command) {
-        let now = Engine::now();
         match command {
             Command::Register => {
-                if let Err(failure) = self.ensure_registration().await {
+                if let Err(failure) = self.connect_registrar().await {
                     self.emit(failure);
                     return;
                 }
                 if let Some(registration) = &mut self.registration {
-                    registration.register(now);
+                    registration.register(Engine::now());
                 }
             }
             Command::Unregister => {
                 if let Some(registration) = &mut self.registration {
-                    registration.unregister(now);
+                    registration.unregister(Engine::now());
                 }
             }
             Command::Shutdown => {
                 self.shutting_down = true;
                 match &mut self.registration {
                     Some(registration) if registration.is_registered() => {
-                        registration.unregister(now);
+                        registration.unregister(Engine::now());
                     }
                     _ => self.stop = true,
                 }
@@ -133,45 +146,65 @@ impl Engine {
         }
     }
 
-    /// Connects to the registrar (if needed) and creates the registration for that connection.
-    async fn ensure_registration(&mut self) -> Result<(), Event> {
-        if self.registration.is_some() {
+    /// Connects to the registrar and makes sure the registration's contact names this
+    /// connection's local address (a new connection after a lost one has a new port).
+    async fn connect_registrar(&mut self) -> Result<(), Event> {
+        if self.registration.is_none() {
+            self.emit(Event::Registering {
+                registrar: self.registrar_uri.to_string(),
+                aor: self.aor.to_string(),
+            });
+        }
+        let info = self
+            .transport
+            .connect(&self.target)
+            .await
+            .map_err(failure_for)?;
+        if self.local == Some(info.local) {
             return Ok(());
         }
-        self.emit(Event::Registering {
-            registrar: self.registrar_uri.to_string(),
-            aor: self.aor.to_string(),
-        });
-        let info = self.transport.connect(&self.target).await.map_err(failure_for)?;
         self.emit(Event::Connected {
             peer: self.target.addr.to_string(),
             security: (*info.security).clone(),
         });
-        self.security = Some(info.security.clone());
-        let mut contact = self.aor.clone();
-        contact.host = match info.local.ip() {
-            std::net::IpAddr::V4(ip) => lockphone_sip::message::Host::Ipv4(ip),
-            std::net::IpAddr::V6(ip) => lockphone_sip::message::Host::Ipv6(ip),
-        };
-        contact.port = Some(info.local.port());
-        contact.params = self.registrar_uri.params.clone();
-        let config = RegistrationConfig {
-            registrar: self.registrar_uri.clone(),
-            aor: self.aor.clone(),
-            contact,
-            expires: self.account.expires,
-            transport: self.target.transport,
-            local_addr: info.local,
-            display_name: self.account.display_name.clone(),
-            user_agent: Some(concat!("Lockphone/", env!("CARGO_PKG_VERSION")).to_owned()),
-            ..RegistrationConfig::default()
-        };
-        let authenticator = self.authenticator.take().ok_or_else(|| Event::RegistrationFailed {
-            kind: FailureKind::Config,
-            reason: "internal: credentials already used".to_owned(),
-        })?;
-        self.registration = Some(Registration::new(config, authenticator));
+        self.local = Some(info.local);
+        let contact = self.contact_for(info.local);
+        let sent_by = Some(sent_by(info.local));
+        match &mut self.registration {
+            Some(registration) => registration.update_contact(contact, sent_by),
+            None => {
+                let mut config = RegistrationConfig::new(
+                    self.registrar_uri.clone(),
+                    self.aor.clone(),
+                    contact,
+                    self.target.transport,
+                );
+                config.via_sent_by = sent_by;
+                config.expires = self.account.expires;
+                config.display_name = self.account.display_name.clone();
+                config.user_agent = Some(user_agent());
+                let authenticator = self
+                    .authenticator
+                    .take()
+                    .unwrap_or_else(|| Authenticator::new(lockphone_sip::auth::Credentials::None));
+                let rng = StdRng::from_rng(&mut self.rng);
+                self.registration = Some(Registration::new(config, authenticator, rng));
+            }
+        }
         Ok(())
+    }
+
+    /// Our contact on a connection with this local address.
+    fn contact_for(&self, local: SocketAddr) -> Uri {
+        let mut contact = self.aor.clone();
+        contact.host = match local.ip() {
+            std::net::IpAddr::V4(ip) => Host::Ipv4(ip),
+            std::net::IpAddr::V6(ip) => Host::Ipv6(ip),
+        };
+        contact.port = Some(local.port());
+        contact.params = self.registrar_uri.params.clone();
+        contact.headers.clear();
+        contact
     }
 
     fn handle_transport(&mut self, event: TransportEvent) {
@@ -179,16 +212,31 @@ impl Engine {
         match event {
             TransportEvent::Message(incoming) => match incoming.message {
                 Message::Response(response) => {
-                    tracing::debug!(status = response.status.0, "response from {}", incoming.source);
+                    tracing::debug!(
+                        status = response.status.0,
+                        from = %incoming.source,
+                        "received response"
+                    );
                     self.transactions.handle_response(now, response);
                 }
                 Message::Request(request) => {
-                    tracing::debug!(method = %request.method, "request from {}", incoming.source);
-                    self.transactions.handle_request(now, request);
+                    tracing::debug!(method = %request.method, from = %incoming.source, "received request");
+                    let transport = incoming.security.transport;
+                    let route = Route {
+                        target: Target {
+                            transport,
+                            addr: incoming.source,
+                            server_name: None,
+                        },
+                        connection: incoming.connection,
+                    };
+                    self.transactions
+                        .handle_request(now, request, transport, route);
                 }
             },
             TransportEvent::ConnectionClosed { peer, reason, .. } => {
                 if peer == self.target.addr && !self.shutting_down {
+                    self.local = None;
                     self.emit(Event::ConnectionLost { reason });
                     if let Some(registration) = &mut self.registration {
                         registration.connection_lost(now);
@@ -212,30 +260,31 @@ impl Engine {
     /// Moves everything the cores produced until none of them has anything left.
     async fn drain(&mut self) {
         loop {
-            let mut progressed = false;
-            let now = Engine::now();
-            if let Some(registration) = &mut self.registration {
-                while let Some(mut request) = registration.poll_request() {
-                    progressed = true;
-                    tracing::debug!(request = %String::from_utf8_lossy(&request.to_bytes()), "sending");
-                    let _ = &mut request;
-                    self.transactions.send_request(now, request, self.target.transport, &mut self.rng);
-                }
-            }
+            let mut progressed = self.send_registration_requests().await;
             while let Some(transmit) = self.transactions.poll_transmit() {
                 progressed = true;
                 let bytes = transmit.message.to_bytes();
-                if let Err(e) = self.transport.send(&self.target, bytes).await {
+                log_outgoing(&transmit.message);
+                let route = &transmit.destination;
+                let sent = match route.connection {
+                    Some(connection) => self.transport.send_on(connection, bytes),
+                    None => self.transport.send(&route.target, bytes).await,
+                };
+                if let Err(e) = sent {
                     tracing::warn!(error = %e, "send failed");
-                    self.transactions.handle_transport_error(now, transmit.id);
+                    if let Some(id) = transmit.id {
+                        self.transactions.handle_transport_error(id);
+                    }
                 }
             }
             while let Some(event) = self.transactions.poll_event() {
                 progressed = true;
-                self.handle_transaction_event(now, event);
+                self.handle_transaction_event(event);
             }
             if let Some(registration) = &mut self.registration {
-                while let Some(event) = registration.poll_event() {
+                let events: Vec<RegistrationEvent> =
+                    std::iter::from_fn(|| registration.poll_event()).collect();
+                for event in events {
                     progressed = true;
                     self.handle_registration_event(event);
                 }
@@ -246,26 +295,108 @@ impl Engine {
         }
     }
 
-    fn handle_transaction_event(&mut self, now: std::time::Instant, event: TransactionEvent) {
-        let Some(registration) = &mut self.registration else { return };
+    /// Starts a client transaction for every REGISTER the registration produced; reconnects
+    /// first when the connection to the registrar was lost.
+    async fn send_registration_requests(&mut self) -> bool {
+        let pending: Vec<Request> = match &mut self.registration {
+            Some(registration) => std::iter::from_fn(|| registration.poll_request()).collect(),
+            None => return false,
+        };
+        if pending.is_empty() {
+            return false;
+        }
+        let now = Engine::now();
+        for mut request in pending {
+            if self.local.is_none() {
+                match self.connect_registrar().await {
+                    Ok(()) => {
+                        // The contact changed with the connection: rebuild from the new state.
+                        if let Some(registration) = &mut self.registration {
+                            registration.register(now);
+                            if let Some(rebuilt) = registration.poll_request() {
+                                request = rebuilt;
+                            }
+                        }
+                    }
+                    Err(Event::RegistrationFailed { reason, .. }) => {
+                        tracing::info!(%reason, "registrar still unreachable");
+                        if let Some(registration) = &mut self.registration {
+                            registration.transaction_failed(now);
+                        }
+                        continue;
+                    }
+                    Err(other) => {
+                        self.emit(other);
+                        continue;
+                    }
+                }
+            }
+            let route = Route {
+                target: self.target.clone(),
+                connection: None,
+            };
+            match self.transactions.send_request(
+                now,
+                request,
+                self.target.transport,
+                route,
+                &mut self.rng,
+            ) {
+                Ok(id) => {
+                    self.registration_transactions.insert(id);
+                }
+                Err(e) => tracing::error!(error = %e, "cannot start the REGISTER transaction"),
+            }
+        }
+        true
+    }
+
+    fn handle_transaction_event(&mut self, event: TransactionEvent<Route>) {
+        let now = Engine::now();
         match event {
-            TransactionEvent::Final { response, .. } | TransactionEvent::Provisional { response, .. } => {
-                registration.handle_response(now, response);
+            TransactionEvent::Response { id, response } => {
+                if self.registration_transactions.contains(&id)
+                    && let Some(registration) = &mut self.registration
+                {
+                    registration.handle_response(now, &response);
+                }
             }
-            TransactionEvent::Timeout { .. } | TransactionEvent::TransportError { .. } => {
-                registration.transaction_failed(now);
+            TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
+                if self.registration_transactions.remove(&id)
+                    && let Some(registration) = &mut self.registration
+                {
+                    registration.transaction_failed(now);
+                }
             }
-            _ => {}
+            TransactionEvent::Terminated { id } => {
+                self.registration_transactions.remove(&id);
+            }
+            TransactionEvent::Request {
+                id: Some(id),
+                request,
+                ..
+            } => {
+                let response = answer_out_of_dialog(&request);
+                if let Err(e) = self.transactions.respond(now, id, response) {
+                    tracing::debug!(error = %e, "cannot answer request");
+                }
+            }
+            other => tracing::debug!(event = ?other, "transaction event ignored"),
         }
     }
 
     fn handle_registration_event(&mut self, event: RegistrationEvent) {
         match event {
             RegistrationEvent::Registered { expires, contact } => {
-                self.emit(Event::Registered { expires_secs: expires.as_secs(), contact });
+                self.emit(Event::Registered {
+                    expires_secs: expires.as_secs(),
+                    contact,
+                });
             }
             RegistrationEvent::RefreshScheduled { after } => {
-                self.emit(Event::RefreshScheduled { in_secs: after.as_secs() });
+                self.emit(Event::RefreshScheduled {
+                    in_secs: after.as_secs(),
+                });
             }
             RegistrationEvent::Unregistered => {
                 self.emit(Event::Unregistered);
@@ -273,18 +404,78 @@ impl Engine {
                     self.stop = true;
                 }
             }
-            RegistrationEvent::Failed(error) => {
+            RegistrationEvent::Retrying { after, reason } => {
+                tracing::info!(%reason, after_secs = after.as_secs(), "registration will be retried");
+            }
+            RegistrationEvent::TokenRejected { description } => {
                 self.emit(Event::RegistrationFailed {
-                    kind: if error.is_credentials() { FailureKind::Credentials } else { FailureKind::Refused },
-                    reason: error.to_string(),
+                    kind: FailureKind::Credentials,
+                    reason: format!(
+                        "the registrar rejected the bearer token ({}); obtain a new token",
+                        description.unwrap_or_default()
+                    ),
+                });
+            }
+            RegistrationEvent::Failed(error) => {
+                let kind = if error.is_credentials() {
+                    FailureKind::Credentials
+                } else if matches!(
+                    error,
+                    lockphone_sip::registration::RegistrationError::NoAnswer
+                ) {
+                    FailureKind::Unreachable
+                } else {
+                    FailureKind::Refused
+                };
+                let hint = if kind == FailureKind::Credentials {
+                    " (check the user name and password)"
+                } else {
+                    ""
+                };
+                self.emit(Event::RegistrationFailed {
+                    kind,
+                    reason: format!("{error}{hint}"),
                 });
                 if self.shutting_down {
                     self.stop = true;
                 }
             }
-            _ => {}
+            other => tracing::debug!(event = ?other, "registration event"),
         }
     }
+}
+
+/// How a user agent with no dialogs yet answers a request: OPTIONS 200 with what we allow,
+/// anything else 501.
+fn answer_out_of_dialog(request: &Request) -> Response {
+    match request.method {
+        Method::Options => {
+            let mut response = Response::for_request(request, StatusCode::OK, None);
+            response
+                .headers
+                .push(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS");
+            response
+        }
+        _ => Response::for_request(request, StatusCode(501), None),
+    }
+}
+
+fn log_outgoing(message: &Message) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let text = crate::redact::redact_message(message);
+        tracing::debug!(message = %text, "sending");
+    }
+}
+
+fn sent_by(local: SocketAddr) -> String {
+    match local {
+        SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+    }
+}
+
+fn user_agent() -> String {
+    concat!("Lockphone/", env!("CARGO_PKG_VERSION")).to_owned()
 }
 
 fn failure_for(error: TransportError) -> Event {
@@ -292,7 +483,10 @@ fn failure_for(error: TransportError) -> Event {
         TransportError::Tls { .. } | TransportError::NoTlsConfig => FailureKind::Tls,
         _ => FailureKind::Unreachable,
     };
-    Event::RegistrationFailed { kind, reason: error.to_string() }
+    Event::RegistrationFailed {
+        kind,
+        reason: error.to_string(),
+    }
 }
 
 async fn sleep_until(deadline: Option<std::time::Instant>) {
@@ -301,6 +495,3 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
         None => std::future::pending().await,
     }
 }
-
-#[allow(dead_code)]
-const _: Duration = Duration::ZERO;

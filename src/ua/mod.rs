@@ -80,7 +80,11 @@ impl Phone {
         let (event_tx, events) = mpsc::unbounded_channel();
         let engine = engine::Engine::new(account, event_tx).await?;
         let engine = tokio::spawn(engine.run(command_rx));
-        Ok(Phone { commands, events, engine })
+        Ok(Phone {
+            commands,
+            events,
+            engine,
+        })
     }
 
     /// Registers (and keeps the registration refreshed).

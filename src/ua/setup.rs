@@ -34,7 +34,11 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
 pub(crate) fn credentials(account: &AccountConfig, aor: &Uri) -> Result<Credentials, UaError> {
     match &account.auth {
         AuthConfig::None => Ok(Credentials::None),
-        AuthConfig::Digest { username, password, password_file } => {
+        AuthConfig::Digest {
+            username,
+            password,
+            password_file,
+        } => {
             let username = username
                 .clone()
                 .or_else(|| aor.user.clone())
@@ -48,9 +52,9 @@ pub(crate) fn credentials(account: &AccountConfig, aor: &Uri) -> Result<Credenti
             };
             Ok(Credentials::Digest { username, password })
         }
-        AuthConfig::Bearer { token_file } => {
-            Ok(Credentials::Bearer { token: Secret::new(read_secret_file(token_file)?) })
-        }
+        AuthConfig::Bearer { token_file } => Ok(Credentials::Bearer {
+            token: Secret::new(read_secret_file(token_file)?),
+        }),
     }
 }
 
@@ -66,7 +70,9 @@ pub(crate) async fn registrar_target(
     account: &AccountConfig,
     registrar: &Uri,
 ) -> Result<Target, UaError> {
-    let port = registrar.port.unwrap_or_else(|| account.transport.default_port());
+    let port = registrar
+        .port
+        .unwrap_or_else(|| account.transport.default_port());
     let (addr, name) = match &registrar.host {
         Host::Ipv4(ip) => (SocketAddr::from((*ip, port)), ip.to_string()),
         Host::Ipv6(ip) => (SocketAddr::from((*ip, port)), ip.to_string()),
@@ -81,5 +87,9 @@ pub(crate) async fn registrar_target(
         }
     };
     let server_name = account.tls.server_name.clone().unwrap_or(name);
-    Ok(Target { transport: account.transport.transport(), addr, server_name: Some(server_name) })
+    Ok(Target {
+        transport: account.transport.transport(),
+        addr,
+        server_name: Some(server_name),
+    })
 }

@@ -21,7 +21,10 @@ pub fn lockphone_bin() -> PathBuf {
 /// Runs `lockphone` with arguments, bounded by `timeout_secs`.
 pub fn run_lockphone(args: &[&str], timeout_secs: u64) -> Output {
     let mut cmd = Command::new("timeout");
-    cmd.arg("--kill-after=5").arg(timeout_secs.to_string()).arg(lockphone_bin()).args(args);
+    cmd.arg("--kill-after=5")
+        .arg(timeout_secs.to_string())
+        .arg(lockphone_bin())
+        .args(args);
     cmd.env("RUST_LOG", "lockphone=debug,lockphone_sip=debug");
     cmd.output().expect("run lockphone")
 }

@@ -15,13 +15,20 @@ pub struct PeersRun {
 impl PeersRun {
     /// A fresh run folder with the test PKI generated in it.
     pub fn new() -> PeersRun {
-        let dir = tempfile::Builder::new().prefix("lockphone-peers.").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("lockphone-peers.")
+            .tempdir()
+            .unwrap();
         let run = PeersRun { dir };
         let status = Command::new(kit().join("gen-pki.sh"))
             .arg(run.pki())
             .output()
             .expect("run gen-pki.sh");
-        assert!(status.status.success(), "gen-pki.sh failed: {}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "gen-pki.sh failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         run
     }
 
@@ -72,7 +79,9 @@ impl PeersRun {
 
 impl Drop for PeersRun {
     fn drop(&mut self) {
-        let _ = Command::new(kit().join("stop-peers.sh")).arg(self.dir()).output();
+        let _ = Command::new(kit().join("stop-peers.sh"))
+            .arg(self.dir())
+            .output();
     }
 }
 
@@ -83,5 +92,9 @@ pub fn kit() -> PathBuf {
 
 /// A TCP port that was free a moment ago.
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

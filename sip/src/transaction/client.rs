@@ -75,7 +75,10 @@ impl ClientTransaction {
 
     /// The earliest timer.
     pub(super) fn next_timeout(&self) -> Option<Instant> {
-        [self.retransmit.map(|(at, _)| at), self.timeout, self.linger].into_iter().flatten().min()
+        [self.retransmit.map(|(at, _)| at), self.timeout, self.linger]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Fires every timer due at `now`.
@@ -89,18 +92,18 @@ impl ClientTransaction {
             self.terminate();
             return;
         }
-        if let Some((at, interval)) = self.retransmit {
-            if now >= at {
-                out.push(ClientOutput::Send(Message::Request(self.request.clone())));
-                let next = if self.invite {
-                    interval * 2 // timer A doubles without a cap
-                } else if self.state == ClientState::Proceeding {
-                    self.timers.t2 // timer E in Proceeding: every T2
-                } else {
-                    (interval * 2).min(self.timers.t2)
-                };
-                self.retransmit = Some((now + next, next));
-            }
+        if let Some((at, interval)) = self.retransmit
+            && now >= at
+        {
+            out.push(ClientOutput::Send(Message::Request(self.request.clone())));
+            let next = if self.invite {
+                interval * 2 // timer A doubles without a cap
+            } else if self.state == ClientState::Proceeding {
+                self.timers.t2 // timer E in Proceeding: every T2
+            } else {
+                (interval * 2).min(self.timers.t2)
+            };
+            self.retransmit = Some((now + next, next));
         }
     }
 
@@ -124,7 +127,9 @@ impl ClientTransaction {
                 // uses T2 (see `handle_timeout`).
                 out.push(ClientOutput::Response(response));
             }
-            ClientState::Calling | ClientState::Proceeding if self.invite && status.is_success() => {
+            ClientState::Calling | ClientState::Proceeding
+                if self.invite && status.is_success() =>
+            {
                 self.state = ClientState::Accepted;
                 self.stop_timers();
                 self.linger = Some(now + self.timers.sixty_four_t1()); // timer M
@@ -196,7 +201,8 @@ impl ClientTransaction {
             ack.headers.push(HeaderName::To, to);
         }
         if let Ok(cseq) = original.cseq() {
-            ack.headers.push(HeaderName::CSeq, format!("{} ACK", cseq.seq));
+            ack.headers
+                .push(HeaderName::CSeq, format!("{} ACK", cseq.seq));
         }
         for route in original.get_all(&HeaderName::Route) {
             ack.headers.push(HeaderName::Route, route);

@@ -173,10 +173,17 @@ impl<A: Clone> TransactionLayer<A> {
         if request.method == Method::Ack {
             return Err(TransactionError::AckIsNotATransaction);
         }
-        let cseq = request.headers.cseq().map_err(|_| TransactionError::NoCSeq)?;
-        let mut via = request.headers.top_via().map_err(|_| TransactionError::NoVia)?;
+        let cseq = request
+            .headers
+            .cseq()
+            .map_err(|_| TransactionError::NoCSeq)?;
+        let mut via = request
+            .headers
+            .top_via()
+            .map_err(|_| TransactionError::NoVia)?;
         let branch = new_branch(rng);
-        via.params.retain(|p| !p.name.eq_ignore_ascii_case("branch"));
+        via.params
+            .retain(|p| !p.name.eq_ignore_ascii_case("branch"));
         via.params.insert(0, Param::new("branch", branch.clone()));
         if transport == Transport::Udp && via.rport().is_none() {
             via.params.push(Param::flag("rport"));
@@ -188,7 +195,14 @@ impl<A: Clone> TransactionLayer<A> {
         let transaction =
             ClientTransaction::start(now, request, transport.is_reliable(), self.timers, &mut out);
         self.client_index.insert(key.clone(), id);
-        self.clients.insert(id, Client { key, destination, transaction });
+        self.clients.insert(
+            id,
+            Client {
+                key,
+                destination,
+                transaction,
+            },
+        );
         self.apply_client_outputs(id, out);
         Ok(id)
     }
@@ -196,7 +210,11 @@ impl<A: Clone> TransactionLayer<A> {
     /// Sends a message outside any transaction (an ACK to a 2xx, a 2xx retransmission by the
     /// TU, a stateless response).
     pub fn send_stateless(&mut self, message: Message, destination: A) {
-        self.transmits.push_back(Transmit { id: None, destination, message });
+        self.transmits.push_back(Transmit {
+            id: None,
+            destination,
+            message,
+        });
     }
 
     /// Handles a received response.
@@ -209,7 +227,8 @@ impl<A: Clone> TransactionLayer<A> {
             .zip(response.headers.cseq().ok().map(|c| c.method));
         let id = key.and_then(|k| self.client_index.get(&k).copied());
         let Some(id) = id else {
-            self.events.push_back(TransactionEvent::StrayResponse { response });
+            self.events
+                .push_back(TransactionEvent::StrayResponse { response });
             return;
         };
         let mut out = Vec::new();
@@ -220,7 +239,13 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     /// Handles a received request that came over `transport` from `source`.
-    pub fn handle_request(&mut self, now: Instant, request: Request, transport: Transport, source: A) {
+    pub fn handle_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        transport: Transport,
+        source: A,
+    ) {
         let Some(key) = server_key(&request) else {
             // No Via: nothing can be matched or answered; the transport layer already drops
             // such messages, so this only guards the sans-IO API.
@@ -237,12 +262,20 @@ impl<A: Clone> TransactionLayer<A> {
         match request.method {
             Method::Ack => {
                 // An ACK matching no transaction acknowledges a 2xx: it belongs to the dialog.
-                self.events.push_back(TransactionEvent::Request { id: None, request, source });
+                self.events.push_back(TransactionEvent::Request {
+                    id: None,
+                    request,
+                    source,
+                });
             }
             Method::Cancel => self.handle_cancel(now, request, transport, source, key),
             _ => {
                 let id = self.new_server(now, request.clone(), transport, source.clone(), key);
-                self.events.push_back(TransactionEvent::Request { id: Some(id), request, source });
+                self.events.push_back(TransactionEvent::Request {
+                    id: Some(id),
+                    request,
+                    source,
+                });
             }
         }
     }
@@ -254,7 +287,10 @@ impl<A: Clone> TransactionLayer<A> {
         id: TransactionId,
         response: Response,
     ) -> Result<(), TransactionError> {
-        let server = self.servers.get_mut(&id).ok_or(TransactionError::NoSuchTransaction(id))?;
+        let server = self
+            .servers
+            .get_mut(&id)
+            .ok_or(TransactionError::NoSuchTransaction(id))?;
         let mut out = Vec::new();
         if !server.transaction.send_response(now, response, &mut out) {
             return Err(TransactionError::AlreadyAnswered(id));
@@ -304,12 +340,14 @@ impl<A: Clone> TransactionLayer<A> {
             let mut out = Vec::new();
             client.transaction.handle_transport_error(&mut out);
             if !out.is_empty() {
-                self.events.push_back(TransactionEvent::TransportError { id });
+                self.events
+                    .push_back(TransactionEvent::TransportError { id });
             }
             self.reap_client(id);
         } else if let Some(server) = self.servers.get_mut(&id) {
             server.transaction.handle_transport_error();
-            self.events.push_back(TransactionEvent::TransportError { id });
+            self.events
+                .push_back(TransactionEvent::TransportError { id });
             self.reap_server(id);
         }
     }
@@ -326,8 +364,14 @@ impl<A: Clone> TransactionLayer<A> {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let clients = self.clients.values().filter_map(|c| c.transaction.next_timeout());
-        let servers = self.servers.values().filter_map(|s| s.transaction.next_timeout());
+        let clients = self
+            .clients
+            .values()
+            .filter_map(|c| c.transaction.next_timeout());
+        let servers = self
+            .servers
+            .values()
+            .filter_map(|s| s.transaction.next_timeout());
         clients.chain(servers).min()
     }
 
@@ -348,9 +392,17 @@ impl<A: Clone> TransactionLayer<A> {
         let _ = now;
         let id = self.allocate_id();
         let mut out = Vec::new();
-        let transaction = ServerTransaction::start(request, transport.is_reliable(), self.timers, &mut out);
+        let transaction =
+            ServerTransaction::start(request, transport.is_reliable(), self.timers, &mut out);
         self.server_index.insert(key.clone(), id);
-        self.servers.insert(id, Server { key, source, transaction });
+        self.servers.insert(
+            id,
+            Server {
+                key,
+                source,
+                transaction,
+            },
+        );
         self.apply_server_outputs(id, out);
         id
     }
@@ -367,9 +419,15 @@ impl<A: Clone> TransactionLayer<A> {
     ) {
         let invite_key = (key.0.clone(), key.1.clone(), Method::Invite);
         let invite = self.server_index.get(&invite_key).copied().filter(|id| {
-            self.servers.get(id).is_some_and(|s| s.transaction.state == ServerState::Proceeding)
+            self.servers
+                .get(id)
+                .is_some_and(|s| s.transaction.state == ServerState::Proceeding)
         });
-        let status = if invite.is_some() { StatusCode::OK } else { StatusCode::NO_TRANSACTION };
+        let status = if invite.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::NO_TRANSACTION
+        };
         let response = Response::for_request(&request, status, None);
         let id = self.new_server(now, request, transport, source, key);
         let mut out = Vec::new();
@@ -378,7 +436,8 @@ impl<A: Clone> TransactionLayer<A> {
         }
         self.apply_server_outputs(id, out);
         if let Some(invite) = invite {
-            self.events.push_back(TransactionEvent::Cancelled { invite });
+            self.events
+                .push_back(TransactionEvent::Cancelled { invite });
         }
     }
 
@@ -388,11 +447,16 @@ impl<A: Clone> TransactionLayer<A> {
                 ClientOutput::Send(message) => {
                     if let Some(client) = self.clients.get(&id) {
                         let destination = client.destination.clone();
-                        self.transmits.push_back(Transmit { id: Some(id), destination, message });
+                        self.transmits.push_back(Transmit {
+                            id: Some(id),
+                            destination,
+                            message,
+                        });
                     }
                 }
                 ClientOutput::Response(response) => {
-                    self.events.push_back(TransactionEvent::Response { id, response });
+                    self.events
+                        .push_back(TransactionEvent::Response { id, response });
                 }
                 ClientOutput::Timeout => self.events.push_back(TransactionEvent::Timeout { id }),
             }
@@ -406,7 +470,11 @@ impl<A: Clone> TransactionLayer<A> {
                 ServerOutput::Send(message) => {
                     if let Some(server) = self.servers.get(&id) {
                         let destination = server.source.clone();
-                        self.transmits.push_back(Transmit { id: Some(id), destination, message });
+                        self.transmits.push_back(Transmit {
+                            id: Some(id),
+                            destination,
+                            message,
+                        });
                     }
                 }
                 ServerOutput::Acked => {}
@@ -417,7 +485,10 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     fn reap_client(&mut self, id: TransactionId) {
-        let done = self.clients.get(&id).is_some_and(|c| c.transaction.state == ClientState::Terminated);
+        let done = self
+            .clients
+            .get(&id)
+            .is_some_and(|c| c.transaction.state == ClientState::Terminated);
         if done {
             if let Some(client) = self.clients.remove(&id) {
                 self.client_index.remove(&client.key);
@@ -427,7 +498,10 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     fn reap_server(&mut self, id: TransactionId) {
-        let done = self.servers.get(&id).is_some_and(|s| s.transaction.state == ServerState::Terminated);
+        let done = self
+            .servers
+            .get(&id)
+            .is_some_and(|s| s.transaction.state == ServerState::Terminated);
         if done {
             if let Some(server) = self.servers.remove(&id) {
                 self.server_index.remove(&server.key);
@@ -442,13 +516,21 @@ impl<A: Clone> TransactionLayer<A> {
 fn server_key(request: &Request) -> Option<ServerKey> {
     let via = request.headers.top_via().ok()?;
     let sent_by = sent_by(&via);
-    let method = if request.method == Method::Ack { Method::Invite } else { request.method.clone() };
+    let method = if request.method == Method::Ack {
+        Method::Invite
+    } else {
+        request.method.clone()
+    };
     let branch = match via.branch() {
         Some(b) if b.starts_with(super::BRANCH_MAGIC_COOKIE) => b.to_owned(),
         _ => {
             let call_id = request.headers.call_id().unwrap_or_default();
             let seq = request.headers.cseq().map(|c| c.seq).unwrap_or_default();
-            let tag = request.headers.from_header().ok().and_then(|f| f.tag().map(str::to_owned));
+            let tag = request
+                .headers
+                .from_header()
+                .ok()
+                .and_then(|f| f.tag().map(str::to_owned));
             format!("2543:{call_id}:{seq}:{}", tag.unwrap_or_default())
         }
     };
@@ -463,7 +545,11 @@ fn sent_by(via: &Via) -> String {
 }
 
 fn replace_top_via(request: &mut Request, top: &Via) {
-    let rest: Vec<Via> = request.headers.vias().map(|v| v.into_iter().skip(1).collect()).unwrap_or_default();
+    let rest: Vec<Via> = request
+        .headers
+        .vias()
+        .map(|v| v.into_iter().skip(1).collect())
+        .unwrap_or_default();
     request.headers.remove(&HeaderName::Via);
     for via in rest.iter().rev() {
         request.headers.push_front(HeaderName::Via, via.to_string());

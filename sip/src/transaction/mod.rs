@@ -41,7 +41,7 @@ mod timers;
 #[cfg(test)]
 mod tests;
 
-pub use layer::{TransactionEvent, TransactionLayer, Transmit, TransactionError};
+pub use layer::{TransactionError, TransactionEvent, TransactionLayer, Transmit};
 pub use timers::TimerConfig;
 
 /// Identifies one transaction within a [`TransactionLayer`].

@@ -64,7 +64,11 @@ impl ServerTransaction {
             invite,
             reliable,
             timers,
-            state: if invite { ServerState::Proceeding } else { ServerState::Trying },
+            state: if invite {
+                ServerState::Proceeding
+            } else {
+                ServerState::Trying
+            },
             last_response: None,
             retransmit: None,
             ack_deadline: None,
@@ -80,10 +84,14 @@ impl ServerTransaction {
 
     /// The earliest timer.
     pub(super) fn next_timeout(&self) -> Option<Instant> {
-        [self.retransmit.map(|(at, _)| at), self.ack_deadline, self.linger]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.retransmit.map(|(at, _)| at),
+            self.ack_deadline,
+            self.linger,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Fires every timer due at `now`.
@@ -97,12 +105,12 @@ impl ServerTransaction {
             self.terminate();
             return;
         }
-        if let Some((at, interval)) = self.retransmit {
-            if now >= at {
-                self.resend_last(out);
-                let next = (interval * 2).min(self.timers.t2);
-                self.retransmit = Some((now + next, next));
-            }
+        if let Some((at, interval)) = self.retransmit
+            && now >= at
+        {
+            self.resend_last(out);
+            let next = (interval * 2).min(self.timers.t2);
+            self.retransmit = Some((now + next, next));
         }
     }
 

@@ -31,7 +31,11 @@ impl TimerConfig {
 
     /// Timer D: at least 32 s on unreliable transports, zero on reliable ones.
     pub fn timer_d(&self, reliable: bool) -> Duration {
-        if reliable { Duration::ZERO } else { self.sixty_four_t1().max(Duration::from_secs(32)) }
+        if reliable {
+            Duration::ZERO
+        } else {
+            self.sixty_four_t1().max(Duration::from_secs(32))
+        }
     }
 
     /// Timers I and K: T4 on unreliable transports, zero on reliable ones.
@@ -41,6 +45,10 @@ impl TimerConfig {
 
     /// Timer J: 64·T1 on unreliable transports, zero on reliable ones.
     pub fn timer_j(&self, reliable: bool) -> Duration {
-        if reliable { Duration::ZERO } else { self.sixty_four_t1() }
+        if reliable {
+            Duration::ZERO
+        } else {
+            self.sixty_four_t1()
+        }
     }
 }

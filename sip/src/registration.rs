@@ -1,1 +1,0 @@
-//! registration (being written).

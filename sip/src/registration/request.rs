@@ -1,0 +1,112 @@
+//! Building REGISTER requests and reading what the registrar granted.
+
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use super::RegistrationConfig;
+use crate::message::{HeaderName, Host, Method, NameAddr, Param, Request, Response, Uri};
+
+/// `len` random characters from the URI-safe alphabet.
+pub(super) fn random_token(rng: &mut StdRng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| {
+            char::from(
+                ALPHABET
+                    .get(rng.random_range(0..ALPHABET.len()))
+                    .copied()
+                    .unwrap_or(b'x'),
+            )
+        })
+        .collect()
+}
+
+/// A REGISTER with every header RFC 3261 §10.2 asks for. The transaction layer sets the
+/// `branch` on the Via.
+pub(super) fn build_register(
+    config: &RegistrationConfig,
+    call_id: &str,
+    from_tag: &str,
+    cseq: u32,
+    expires: u32,
+    rng: &mut StdRng,
+) -> Request {
+    let mut request = Request::new(Method::Register, config.registrar.clone());
+    let sent_by = config
+        .via_sent_by
+        .clone()
+        .unwrap_or_else(|| sent_by_of(&config.contact));
+    // A placeholder branch keeps the Via well-formed until the transaction layer sets the real one.
+    let placeholder = random_token(rng, 8);
+    request.headers.push(
+        HeaderName::Via,
+        format!(
+            "SIP/2.0/{} {sent_by};branch=z9hG4bK{placeholder}",
+            config.transport
+        ),
+    );
+    request.headers.push(HeaderName::MaxForwards, "70");
+    let mut from = NameAddr::new(config.aor.clone());
+    from.display_name = config.display_name.clone();
+    from.params.push(Param::new("tag", from_tag));
+    request.headers.push(HeaderName::From, from.to_string());
+    request.headers.push(
+        HeaderName::To,
+        NameAddr::new(config.aor.clone()).to_string(),
+    );
+    request.headers.push(HeaderName::CallId, call_id);
+    request
+        .headers
+        .push(HeaderName::CSeq, format!("{cseq} REGISTER"));
+    let mut contact = NameAddr::new(config.contact.clone());
+    if let Some(instance) = &config.instance_id {
+        contact
+            .params
+            .push(Param::new("+sip.instance", format!("\"<{instance}>\"")));
+    }
+    contact
+        .params
+        .push(Param::new("expires", expires.to_string()));
+    request
+        .headers
+        .push(HeaderName::Contact, contact.to_string());
+    request
+        .headers
+        .push(HeaderName::Expires, expires.to_string());
+    if let Some(agent) = &config.user_agent {
+        request.headers.push(HeaderName::UserAgent, agent.as_str());
+    }
+    request.headers.push(
+        HeaderName::Allow,
+        "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY, INFO",
+    );
+    request
+}
+
+fn sent_by_of(uri: &Uri) -> String {
+    match uri.port {
+        Some(port) => format!("{}:{port}", uri.host),
+        None => uri.host.to_string(),
+    }
+}
+
+/// The lifetime the registrar granted our contact: its `expires` parameter in the 200's
+/// Contact list (matched on user, host and port), else the `Expires` header.
+pub(super) fn granted_expires(response: &Response, ours: &Uri) -> Option<u32> {
+    let contacts = response.headers.contacts().unwrap_or_default();
+    let mine = contacts.iter().find(|c| same_binding(&c.uri, ours));
+    mine.and_then(|c| {
+        c.param("expires")
+            .flatten()
+            .and_then(|v| v.trim().parse().ok())
+    })
+    .or_else(|| response.headers.expires())
+}
+
+fn same_binding(a: &Uri, b: &Uri) -> bool {
+    let host_eq = match (&a.host, &b.host) {
+        (Host::Domain(x), Host::Domain(y)) => x.eq_ignore_ascii_case(y),
+        (x, y) => x == y,
+    };
+    host_eq && a.user == b.user && a.port.unwrap_or(0) == b.port.unwrap_or(0)
+}
