@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
 use support::peers::PeersRun;
 use support::{json_lines, run_lockphone, write_private};
@@ -241,5 +239,89 @@ fn unreachable_registrar_fails_clearly() {
     let (status, _events, stderr) = run_register(&config, 5);
     assert_eq!(status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("cannot connect"), "{stderr}");
-    let _ = Path::new(&config);
+}
+
+#[test]
+fn registration_comes_back_after_the_registrar_restarts() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let run = PeersRun::new();
+    let port = run.start_kamailio(&["--auth", "digest"]);
+    let config = digest_config(&run, port, "alicepw", 600);
+    let mut child = Command::new("timeout")
+        .args(["60", support::lockphone_bin().to_str().unwrap()])
+        .args([
+            "register",
+            "--config",
+            &config,
+            "--json",
+            "--duration",
+            "12",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(value);
+            }
+        }
+    });
+    let wait_for = |name: &str| -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let event = rx
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no `{name}` event; saw {seen:?}"));
+            let done = event["event"] == name;
+            seen.push(event);
+            if done {
+                return seen;
+            }
+        }
+    };
+    wait_for("registered");
+    run.stop_kamailio();
+    wait_for("connection-lost");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    run.start_kamailio_on(port, &["--auth", "digest"]);
+    let after = wait_for("registered");
+    assert!(
+        after.iter().any(|e| e["event"] == "connected"),
+        "a new connection is announced before re-registering: {after:?}"
+    );
+    let _ = child.wait();
+}
+
+#[test]
+fn a_client_key_readable_by_others_is_refused_before_connecting() {
+    use std::os::unix::fs::PermissionsExt;
+    let run = PeersRun::new();
+    let pki = run.pki();
+    let key = run.dir().join("open.key");
+    std::fs::copy(pki.join("alice.key"), &key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = write_config(
+        &run,
+        "alice",
+        support::peers::free_tcp_port(),
+        "[account.auth]\nmethod = \"none\"\n",
+        &format!(
+            "ca_file = \"{}\"\nclient_certificate = \"{}\"\nclient_key = \"{}\"\n",
+            pki.join("ca.crt").display(),
+            pki.join("alice.crt").display(),
+            key.display()
+        ),
+    );
+    let (status, _events, stderr) = run_register(&config, 2);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("readable by other users") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
 }

@@ -100,9 +100,10 @@ fn exit_code_for(kind: FailureKind) -> u8 {
     }
 }
 
+/// Errors before anything is sent are about local files and settings (CA file, key
+/// permissions, credentials) except a name that does not resolve.
 fn exit_code_for_start(error: &UaError) -> u8 {
     match error {
-        UaError::Tls(_) => EXIT_TLS,
         UaError::Unreachable(_) | UaError::Transport(_) => EXIT_UNREACHABLE,
         _ => EXIT_CONFIG,
     }

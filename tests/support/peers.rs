@@ -64,11 +64,24 @@ impl PeersRun {
     /// Starts kamailio on a free port with these extra options; returns the port.
     pub fn start_kamailio(&self, options: &[&str]) -> u16 {
         let port = free_tcp_port();
+        self.start_kamailio_on(port, options);
+        port
+    }
+
+    /// Starts kamailio on `port` with these extra options.
+    pub fn start_kamailio_on(&self, port: u16, options: &[&str]) {
         let port_text = port.to_string();
         let mut args = vec!["--port", port_text.as_str(), "--duration", "300"];
         args.extend_from_slice(options);
         self.script("start-kamailio.sh", &args);
-        port
+    }
+
+    /// Stops kamailio (only the instance this run started).
+    pub fn stop_kamailio(&self) {
+        self.script(
+            "stop-peers.sh",
+            &[&self.dir().to_string_lossy(), "kamailio"],
+        );
     }
 
     /// kamailio's log so far.
