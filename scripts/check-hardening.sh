@@ -8,13 +8,19 @@ fail=0
 ok() { printf '  ok    %s\n' "$1"; }
 bad() { printf '  FAIL  %s\n' "$1"; fail=1; }
 
+# Read everything first: `readelf | grep -q` under pipefail fails when grep exits early.
+header=$(readelf -h "$bin")
+segments=$(readelf -lW "$bin")
+dynamic=$(readelf -dW "$bin")
+symbols=$(readelf -sW --dyn-syms "$bin")
+
 echo "hardening of $bin:"
-readelf -h "$bin" | grep -q 'Type:[[:space:]]*DYN' && ok "PIE (position-independent executable)" || bad "not PIE"
-readelf -lW "$bin" | grep -q 'GNU_RELRO' && ok "RELRO segment" || bad "no GNU_RELRO segment"
-readelf -dW "$bin" | grep -Eq '\(BIND_NOW\)|FLAGS.*BIND_NOW|FLAGS_1.*NOW' && ok "BIND_NOW (full RELRO)" || bad "no BIND_NOW: partial RELRO only"
-stack=$(readelf -lW "$bin" | awk '$1 == "GNU_STACK" { print $7 }')
+grep -q 'Type:[[:space:]]*DYN' <<<"$header" && ok "PIE (position-independent executable)" || bad "not PIE"
+grep -q 'GNU_RELRO' <<<"$segments" && ok "RELRO segment" || bad "no GNU_RELRO segment"
+grep -Eq '\(BIND_NOW\)|FLAGS.*BIND_NOW|FLAGS_1.*NOW' <<<"$dynamic" && ok "BIND_NOW (full RELRO)" || bad "no BIND_NOW: partial RELRO only"
+stack=$(awk '$1 == "GNU_STACK" { print $7 }' <<<"$segments")
 [ "$stack" = "RW" ] && ok "non-executable stack" || bad "stack flags '$stack' (want RW)"
-if readelf -sW --dyn-syms "$bin" | grep -q '__stack_chk_fail'; then
+if grep -q '__stack_chk_fail' <<<"$symbols"; then
 	ok "stack protector (__stack_chk_fail referenced by the linked C code)"
 else
 	bad "no __stack_chk_fail: C code built without -fstack-protector"

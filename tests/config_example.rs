@@ -47,16 +47,24 @@ fn every_documented_field_is_a_real_field() {
         .lines()
         .map(|line| match line.strip_prefix("# ") {
             // `password` and `token_file` are alternatives of fields already set, so they stay out.
-            Some(rest)
-                if rest.contains(" = ")
-                    && !rest.starts_with("password =")
-                    && !rest.starts_with("token_file =") =>
-            {
-                rest.to_owned()
-            }
+            Some(rest) if is_setting(rest) => rest.to_owned(),
             _ => line.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("\n");
+    assert!(
+        uncommented.contains("client_key = "),
+        "the example documents client_key"
+    );
     Config::from_toml(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+}
+
+/// A commented-out `key = value` line (not prose), other than the alternatives `password` and
+/// `token_file`, which would conflict with the fields already set.
+fn is_setting(line: &str) -> bool {
+    let Some((key, _)) = line.split_once(" = ") else {
+        return false;
+    };
+    let is_key = !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    is_key && key != "password" && key != "token_file"
 }

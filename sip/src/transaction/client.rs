@@ -73,6 +73,11 @@ impl ClientTransaction {
         }
     }
 
+    /// The request as sent.
+    pub(super) fn request(&self) -> &Request {
+        &self.request
+    }
+
     /// The earliest timer.
     pub(super) fn next_timeout(&self) -> Option<Instant> {
         [self.retransmit.map(|(at, _)| at), self.timeout, self.linger]

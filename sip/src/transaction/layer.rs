@@ -1,6 +1,6 @@
 //! The transaction layer: matching, dispatch, and the poll interface.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
 use super::client::{ClientOutput, ClientState, ClientTransaction};
@@ -97,10 +97,19 @@ pub enum TransactionError {
     /// The transaction has already sent its final response.
     #[error("transaction {0:?} already sent a final response")]
     AlreadyAnswered(TransactionId),
+    /// Another live client transaction already uses this branch and method (a second CANCEL
+    /// for the same INVITE).
+    #[error("a client transaction with this branch and method already exists")]
+    BranchInUse,
+    /// The INVITE cannot be cancelled now: no provisional response yet (RFC 3261 §9.1: wait
+    /// for one), or it already has a final response.
+    #[error("transaction {0:?} cannot be cancelled in its current state")]
+    NotCancellable(TransactionId),
 }
 
 struct Client<A> {
     key: (String, Method),
+    transport: Transport,
     destination: A,
     transaction: ClientTransaction,
 }
@@ -118,8 +127,10 @@ type ServerKey = (String, String, Method);
 pub struct TransactionLayer<A> {
     timers: TimerConfig,
     next_id: u64,
-    clients: HashMap<TransactionId, Client<A>>,
-    servers: HashMap<TransactionId, Server<A>>,
+    // Ordered maps: timers that fire together are handled (and their messages queued) in
+    // transaction order, so a run is reproducible.
+    clients: BTreeMap<TransactionId, Client<A>>,
+    servers: BTreeMap<TransactionId, Server<A>>,
     client_index: HashMap<(String, Method), TransactionId>,
     server_index: HashMap<ServerKey, TransactionId>,
     transmits: VecDeque<Transmit<A>>,
@@ -141,8 +152,8 @@ impl<A: Clone> TransactionLayer<A> {
         TransactionLayer {
             timers,
             next_id: 1,
-            clients: HashMap::new(),
-            servers: HashMap::new(),
+            clients: BTreeMap::new(),
+            servers: BTreeMap::new(),
             client_index: HashMap::new(),
             server_index: HashMap::new(),
             transmits: VecDeque::new(),
@@ -162,6 +173,10 @@ impl<A: Clone> TransactionLayer<A> {
 
     /// Starts a client transaction for `request`: sets a fresh branch on its top `Via`
     /// (adding `rport` over UDP) and queues it for sending to `destination`.
+    ///
+    /// A CANCEL whose top `Via` already carries an RFC 3261 branch keeps it: §9.1 requires
+    /// the CANCEL's `Via` to equal the INVITE's, or the server cannot match it (see also
+    /// [`cancel`](Self::cancel), which builds the CANCEL for you).
     pub fn send_request(
         &mut self,
         now: Instant,
@@ -181,16 +196,28 @@ impl<A: Clone> TransactionLayer<A> {
             .headers
             .top_via()
             .map_err(|_| TransactionError::NoVia)?;
-        let branch = new_branch(rng);
-        via.params
-            .retain(|p| !p.name.eq_ignore_ascii_case("branch"));
-        via.params.insert(0, Param::new("branch", branch.clone()));
+        let keep = via.branch().filter(|existing| {
+            request.method == Method::Cancel && existing.starts_with(super::BRANCH_MAGIC_COOKIE)
+        });
+        let branch = match keep {
+            Some(existing) => existing.to_owned(),
+            None => {
+                let branch = new_branch(rng);
+                via.params
+                    .retain(|p| !p.name.eq_ignore_ascii_case("branch"));
+                via.params.insert(0, Param::new("branch", branch.clone()));
+                branch
+            }
+        };
         if transport == Transport::Udp && via.rport().is_none() {
             via.params.push(Param::flag("rport"));
         }
+        let key = (branch, cseq.method);
+        if self.client_index.contains_key(&key) {
+            return Err(TransactionError::BranchInUse);
+        }
         replace_top_via(&mut request, &via);
         let id = self.allocate_id();
-        let key = (branch, cseq.method);
         let mut out = Vec::new();
         let transaction =
             ClientTransaction::start(now, request, transport.is_reliable(), self.timers, &mut out);
@@ -199,12 +226,63 @@ impl<A: Clone> TransactionLayer<A> {
             id,
             Client {
                 key,
+                transport,
                 destination,
                 transaction,
             },
         );
         self.apply_client_outputs(id, out);
         Ok(id)
+    }
+
+    /// Cancels the INVITE of client transaction `invite` (RFC 3261 §9.1): builds the CANCEL
+    /// (the INVITE's Request-URI, top `Via` with its branch, `From`, `To`, `Call-ID`, `Route`
+    /// and `CSeq` number) and starts its own non-INVITE client transaction to the INVITE's
+    /// destination. Its response comes as a [`TransactionEvent::Response`] for the returned id;
+    /// the INVITE's own final response (normally 487) comes on the INVITE's id.
+    ///
+    /// Only allowed once a provisional response has arrived and before a final one.
+    pub fn cancel(
+        &mut self,
+        now: Instant,
+        invite: TransactionId,
+    ) -> Result<TransactionId, TransactionError> {
+        let client = self
+            .clients
+            .get(&invite)
+            .ok_or(TransactionError::NoSuchTransaction(invite))?;
+        let original = client.transaction.request();
+        if original.method != Method::Invite {
+            return Err(TransactionError::NotCancellable(invite));
+        }
+        if client.transaction.state != ClientState::Proceeding {
+            return Err(TransactionError::NotCancellable(invite));
+        }
+        let mut cancel = Request::new(Method::Cancel, original.uri.clone());
+        let headers = &original.headers;
+        let via = headers.top_via().map_err(|_| TransactionError::NoVia)?;
+        let cseq = headers.cseq().map_err(|_| TransactionError::NoCSeq)?;
+        cancel.headers.push(HeaderName::Via, via.to_string());
+        cancel.headers.push(HeaderName::MaxForwards, "70");
+        for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
+            if let Some(value) = headers.get(&name) {
+                cancel.headers.push(name, value);
+            }
+        }
+        cancel
+            .headers
+            .push(HeaderName::CSeq, format!("{} CANCEL", cseq.seq));
+        for route in headers.get_all(&HeaderName::Route) {
+            cancel.headers.push(HeaderName::Route, route);
+        }
+        let (transport, destination) = (client.transport, client.destination.clone());
+        // The CANCEL carries the INVITE's branch, which `send_request` keeps: the RNG is unused.
+        self.send_request(now, cancel, transport, destination, &mut UnusedRng)
+    }
+
+    /// The request of client transaction `id` as sent (with its branch), while it is alive.
+    pub fn client_request(&self, id: TransactionId) -> Option<&Request> {
+        self.clients.get(&id).map(|c| c.transaction.request())
     }
 
     /// Sends a message outside any transaction (an ACK to a 2xx, a 2xx retransmission by the
@@ -252,6 +330,21 @@ impl<A: Clone> TransactionLayer<A> {
             return;
         };
         if let Some(&id) = self.server_index.get(&key) {
+            let accepted = self
+                .servers
+                .get(&id)
+                .is_some_and(|s| s.transaction.state == ServerState::Accepted);
+            if request.method == Method::Ack && accepted {
+                // RFC 6026 §7.1: an ACK matching an INVITE transaction in Accepted (an RFC 2543
+                // peer reuses the INVITE's transaction key for the ACK to a 2xx) goes to the
+                // TU, not into the transaction.
+                self.events.push_back(TransactionEvent::Request {
+                    id: None,
+                    request,
+                    source,
+                });
+                return;
+            }
             let mut out = Vec::new();
             if let Some(server) = self.servers.get_mut(&id) {
                 server.transaction.handle_request(now, &request, &mut out);
@@ -280,7 +373,9 @@ impl<A: Clone> TransactionLayer<A> {
         }
     }
 
-    /// Answers the request of server transaction `id`.
+    /// Answers the request of server transaction `id`. Once an INVITE is answered 2xx, the
+    /// TU's retransmissions of that 2xx (§13.3.1.4) may go through here too until timer L
+    /// ends the transaction (RFC 6026 §8.7).
     pub fn respond(
         &mut self,
         now: Instant,
@@ -408,7 +503,8 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     /// CANCEL (§9.2): its own non-INVITE server transaction, answered 200 when it matches an
-    /// INVITE server transaction still without a final response, 481 otherwise.
+    /// INVITE server transaction, 481 otherwise. Only an INVITE still without a final response
+    /// is reported [`TransactionEvent::Cancelled`]; once answered, the CANCEL has no effect.
     fn handle_cancel(
         &mut self,
         now: Instant,
@@ -418,12 +514,13 @@ impl<A: Clone> TransactionLayer<A> {
         key: ServerKey,
     ) {
         let invite_key = (key.0.clone(), key.1.clone(), Method::Invite);
-        let invite = self.server_index.get(&invite_key).copied().filter(|id| {
+        let matched = self.server_index.get(&invite_key).copied();
+        let invite = matched.filter(|id| {
             self.servers
                 .get(id)
                 .is_some_and(|s| s.transaction.state == ServerState::Proceeding)
         });
-        let status = if invite.is_some() {
+        let status = if matched.is_some() {
             StatusCode::OK
         } else {
             StatusCode::NO_TRANSACTION
@@ -490,7 +587,9 @@ impl<A: Clone> TransactionLayer<A> {
             .get(&id)
             .is_some_and(|c| c.transaction.state == ClientState::Terminated);
         if done {
-            if let Some(client) = self.clients.remove(&id) {
+            if let Some(client) = self.clients.remove(&id)
+                && self.client_index.get(&client.key) == Some(&id)
+            {
                 self.client_index.remove(&client.key);
             }
             self.events.push_back(TransactionEvent::Terminated { id });
@@ -503,7 +602,9 @@ impl<A: Clone> TransactionLayer<A> {
             .get(&id)
             .is_some_and(|s| s.transaction.state == ServerState::Terminated);
         if done {
-            if let Some(server) = self.servers.remove(&id) {
+            if let Some(server) = self.servers.remove(&id)
+                && self.server_index.get(&server.key) == Some(&id)
+            {
                 self.server_index.remove(&server.key);
             }
             self.events.push_back(TransactionEvent::Terminated { id });
@@ -555,4 +656,22 @@ fn replace_top_via(request: &mut Request, top: &Via) {
         request.headers.push_front(HeaderName::Via, via.to_string());
     }
     request.headers.push_front(HeaderName::Via, top.to_string());
+}
+
+/// The RNG handed to [`TransactionLayer::send_request`] by [`TransactionLayer::cancel`]: a
+/// CANCEL with the INVITE's RFC 3261 branch keeps it, so nothing is drawn.
+struct UnusedRng;
+
+impl rand::RngCore for UnusedRng {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
 }

@@ -26,7 +26,7 @@
 //! let now = base();
 //! let id = layer.send_request(now, request, Transport::Udp, "registrar", &mut rng).unwrap();
 //! let first = layer.poll_transmit().unwrap();
-//! assert_eq!((first.id, first.destination), (id, "registrar"));
+//! assert_eq!((first.id, first.destination), (Some(id), "registrar"));
 //! // No answer: timer E retransmits after T1 = 500 ms.
 //! assert_eq!(layer.poll_timeout(), Some(now + Duration::from_millis(500)));
 //! layer.handle_timeout(now + Duration::from_millis(500));

@@ -148,11 +148,18 @@ impl ServerTransaction {
         response: Response,
         out: &mut Vec<ServerOutput>,
     ) -> bool {
+        let status = response.status;
+        if self.state == ServerState::Accepted && status.is_success() {
+            // RFC 6026 §8.7: the TU retransmits its 2xx through the transaction while it is
+            // in Accepted; the transaction passes it to the transport and stays there.
+            self.last_response = Some(response.clone());
+            out.push(ServerOutput::Send(Message::Response(response)));
+            return true;
+        }
         let accepted = matches!(self.state, ServerState::Trying | ServerState::Proceeding);
         if !accepted {
             return false;
         }
-        let status = response.status;
         self.last_response = Some(response.clone());
         out.push(ServerOutput::Send(Message::Response(response)));
         if status.is_provisional() {

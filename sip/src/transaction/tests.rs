@@ -1,1 +1,0 @@
-//! Transaction tests (filled below).
