@@ -20,8 +20,25 @@ fn write_config(run: &PeersRun, name: &str, port: u16, extra: &str, tls: &str) -
 }
 
 fn digest_config(run: &PeersRun, port: u16, password: &str, expires: u32) -> String {
-    write_private(&run.dir().join("alice.password"), password);
     let ca = run.pki().join("ca.crt");
+    digest_config_with_tls(
+        run,
+        port,
+        password,
+        expires,
+        &format!("ca_file = \"{}\"\n", ca.display()),
+    )
+}
+
+/// A digest account (password in a private file) with this `[account.tls]` table.
+fn digest_config_with_tls(
+    run: &PeersRun,
+    port: u16,
+    password: &str,
+    expires: u32,
+    tls: &str,
+) -> String {
+    write_private(&run.dir().join("alice.password"), password);
     write_config(
         run,
         "alice",
@@ -29,7 +46,7 @@ fn digest_config(run: &PeersRun, port: u16, password: &str, expires: u32) -> Str
         &format!(
             "expires = {expires}\n[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n"
         ),
-        &format!("ca_file = \"{}\"\n", ca.display()),
+        tls,
     )
 }
 
@@ -190,12 +207,11 @@ fn server_certificate_from_an_unknown_ca_is_refused() {
     let port = run.start_kamailio(&["--auth", "digest"]);
     // Trust only the rogue self-signed certificate, not the CA that signed kamailio's.
     let rogue = run.pki().join("rogue.crt");
-    write_private(&run.dir().join("alice.password"), "alicepw");
-    let config = write_config(
+    let config = digest_config_with_tls(
         &run,
-        "alice",
         port,
-        "[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n",
+        "alicepw",
+        600,
         &format!("ca_file = \"{}\"\n", rogue.display()),
     );
     let (status, events, stderr) = run_register(&config, 5);
@@ -215,17 +231,11 @@ fn name_mismatch_is_refused_with_its_own_error() {
     let run = PeersRun::new();
     let port = run.start_kamailio(&["--auth", "digest"]);
     let ca = run.pki().join("ca.crt");
-    write_private(&run.dir().join("alice.password"), "alicepw");
-    let config = write_config(
-        &run,
-        "alice",
-        port,
-        "[account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n",
-        &format!(
-            "ca_file = \"{}\"\nserver_name = \"sip.example.test\"\n",
-            ca.display()
-        ),
+    let tls = format!(
+        "ca_file = \"{}\"\nserver_name = \"sip.example.test\"\n",
+        ca.display()
     );
+    let config = digest_config_with_tls(&run, port, "alicepw", 600, &tls);
     let (status, _events, stderr) = run_register(&config, 5);
     assert_eq!(status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("sip.example.test"), "{stderr}");

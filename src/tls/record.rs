@@ -1,6 +1,7 @@
 //! What a connection actually established, for the security verdict.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use lockphone_sip::message::Transport;
 
@@ -35,6 +36,37 @@ impl ConnectionSecurity {
             verified_name: None,
             peer_certificate_sha256: None,
             client_certificate_presented: false,
+        }
+    }
+
+    /// The record of an established TLS connection. `verified_name` is the name the peer's
+    /// certificate was verified against (`None` when the peer was not verified).
+    pub fn tls(
+        conn: &rustls::CommonState,
+        verified_name: Option<String>,
+        client_certificate_presented: bool,
+    ) -> ConnectionSecurity {
+        let fingerprint = conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|cert| {
+                let digest = Sha256::digest(cert.as_ref());
+                digest
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            });
+        ConnectionSecurity {
+            transport: Transport::Tls,
+            tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite())),
+            peer_verified: verified_name.is_some(),
+            verified_name,
+            peer_certificate_sha256: fingerprint,
+            client_certificate_presented,
         }
     }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use lockphone_sip::message::{Message, Transport, bad_request_for};
 use rustls::ServerConfig;
-use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -276,19 +275,8 @@ impl TransportLayer {
                         source: TlsError::from_handshake(e, ""),
                     })?;
                 let (_, conn) = tls_stream.get_ref();
-                let security = Arc::new(ConnectionSecurity {
-                    transport: Transport::Tls,
-                    tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
-                    cipher_suite: conn
-                        .negotiated_cipher_suite()
-                        .map(|s| format!("{:?}", s.suite())),
-                    // The client is not authenticated by our listener (no client certificates
-                    // requested), so the peer is not verified at the TLS layer.
-                    peer_verified: false,
-                    verified_name: None,
-                    peer_certificate_sha256: None,
-                    client_certificate_presented: false,
-                });
+                // Our listener requests no client certificate, so the peer is not verified.
+                let security = Arc::new(ConnectionSecurity::tls(conn, None, false));
                 connection::spawn(tls_stream, self.setup(id, peer, local, security))
             }
         };
@@ -354,28 +342,12 @@ impl TransportLayer {
                 source: TlsError::from_handshake(e, &name_text),
             })?;
         let (_, conn) = tls_stream.get_ref();
-        let fingerprint = conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|cert| {
-                let digest = Sha256::digest(cert.as_ref());
-                digest
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<Vec<_>>()
-                    .join(":")
-            });
-        let security = Arc::new(ConnectionSecurity {
-            transport: Transport::Tls,
-            tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
-            cipher_suite: conn
-                .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite())),
-            peer_verified: true,
-            verified_name: Some(name_text),
-            peer_certificate_sha256: fingerprint,
-            client_certificate_presented: presented.load(Ordering::Relaxed),
-        });
+        // The handshake succeeded through our verifier: the server is verified for `name_text`.
+        let security = Arc::new(ConnectionSecurity::tls(
+            conn,
+            Some(name_text),
+            presented.load(Ordering::Relaxed),
+        ));
         tracing::info!(
             peer = %addr,
             version = security.tls_version.as_deref().unwrap_or("?"),

@@ -46,6 +46,18 @@ fn challenge(request: &Request, nonce: &str, stale: bool) -> Response {
     response
 }
 
+fn bearer_challenge(request: &Request, error: Option<&str>) -> Response {
+    let mut response = Response::for_request(request, StatusCode::UNAUTHORIZED, None);
+    let error = error
+        .map(|e| format!(", error=\"{e}\""))
+        .unwrap_or_default();
+    response.headers.push(
+        HeaderName::WwwAuthenticate,
+        format!("Bearer realm=\"x\"{error}"),
+    );
+    response
+}
+
 fn ok(request: &Request, granted: Option<u32>) -> Response {
     let mut response = Response::for_request(request, StatusCode::OK, None);
     if let Some(granted) = granted {
@@ -273,22 +285,13 @@ fn invalid_token_asks_for_a_new_token_once() {
     let now = base();
     r.register(now);
     let first = r.poll_request().unwrap();
-    let mut response = Response::for_request(&first, StatusCode::UNAUTHORIZED, None);
-    response
-        .headers
-        .push(HeaderName::WwwAuthenticate, "Bearer realm=\"x\"");
-    r.handle_response(now, &response);
+    r.handle_response(now, &bearer_challenge(&first, None));
     let second = r.poll_request().unwrap();
     assert_eq!(
         second.headers.get(&HeaderName::Authorization),
         Some("Bearer old")
     );
-    let mut rejected = Response::for_request(&second, StatusCode::UNAUTHORIZED, None);
-    rejected.headers.push(
-        HeaderName::WwwAuthenticate,
-        "Bearer realm=\"x\", error=\"invalid_token\"",
-    );
-    r.handle_response(now, &rejected);
+    r.handle_response(now, &bearer_challenge(&second, Some("invalid_token")));
     assert!(
         events(&mut r)
             .iter()
@@ -306,12 +309,7 @@ fn invalid_token_asks_for_a_new_token_once() {
         third.headers.get(&HeaderName::Authorization),
         Some("Bearer new")
     );
-    let mut again = Response::for_request(&third, StatusCode::UNAUTHORIZED, None);
-    again.headers.push(
-        HeaderName::WwwAuthenticate,
-        "Bearer realm=\"x\", error=\"invalid_token\"",
-    );
-    r.handle_response(now, &again);
+    r.handle_response(now, &bearer_challenge(&third, Some("invalid_token")));
     assert!(
         r.poll_request().is_none(),
         "never loops on a rejected token"

@@ -525,7 +525,8 @@ impl<A: Clone> TransactionLayer<A> {
         } else {
             StatusCode::NO_TRANSACTION
         };
-        let response = Response::for_request(&request, status, None);
+        let mut response = Response::for_request(&request, status, None);
+        add_to_tag(&mut response, rng_free_tag(&request));
         let id = self.new_server(now, request, transport, source, key);
         let mut out = Vec::new();
         if let Some(server) = self.servers.get_mut(&id) {
@@ -674,4 +675,33 @@ impl rand::RngCore for UnusedRng {
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         dest.fill(0);
     }
+}
+
+/// Adds a To-tag to a response the layer generates itself (RFC 3261 §8.2.6.2), unless the To
+/// already has one.
+fn add_to_tag(response: &mut Response, tag: String) {
+    let Ok(mut to) = response.headers.to_header() else {
+        return;
+    };
+    if to.tag().is_some() {
+        return;
+    }
+    to.params.push(Param::new("tag", tag));
+    response.headers.set(HeaderName::To, to.to_string());
+}
+
+/// A To-tag derived from the request (its branch and Call-ID), so a retransmitted CANCEL gets
+/// the same answer without the layer needing an RNG here.
+fn rng_free_tag(request: &Request) -> String {
+    let branch = request
+        .headers
+        .top_via()
+        .ok()
+        .and_then(|v| v.branch().map(str::to_owned));
+    let call_id = request.headers.call_id().unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in branch.unwrap_or_default().bytes().chain(call_id.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }

@@ -15,7 +15,11 @@ fn timer_a_doubles_from_t1_and_timer_b_times_out_an_invite_over_udp() {
         millis(&[500, 1500, 3500, 7500, 15500, 31500])
     );
     for transmit in fired.iter().flat_map(|f| &f.transmits) {
-        assert_eq!(sent_request(transmit), &sent, "a retransmission is the same request");
+        assert_eq!(
+            sent_request(transmit),
+            &sent,
+            "a retransmission is the same request"
+        );
         assert_eq!((transmit.id, transmit.destination), (Some(id), "proxy"));
     }
     assert_eq!(
@@ -92,7 +96,13 @@ fn timer_d_acks_a_non_2xx_final_and_absorbs_its_retransmissions_over_udp() {
     assert_eq!(ack.method, Method::Ack);
     assert_eq!(ack.uri, sent.uri);
     assert_eq!(ack.vias().unwrap(), [sent.top_via().unwrap()]);
-    assert!(ack.top_via().unwrap().branch().unwrap().starts_with("z9hG4bK"));
+    assert!(
+        ack.top_via()
+            .unwrap()
+            .branch()
+            .unwrap()
+            .starts_with("z9hG4bK")
+    );
     assert_eq!(ack.to_header().unwrap().tag(), Some("bob-486"));
     assert_eq!(ack.to_header().unwrap(), busy.to_header().unwrap());
     assert_eq!(ack.from_header().unwrap(), sent.from_header().unwrap());
@@ -223,11 +233,17 @@ fn timer_k_lingers_t4_after_the_final_over_udp_absorbing_retransmissions() {
 
     layer.handle_response(start + secs(2), ok.clone());
     layer.handle_response(start + secs(3), response(&sent, 500, Some("b")));
-    assert!(events(&mut layer).is_empty(), "retransmissions are absorbed");
+    assert!(
+        events(&mut layer).is_empty(),
+        "retransmissions are absorbed"
+    );
     assert!(transmits(&mut layer).is_empty());
 
     let fired = run_timers(&mut layer, start, secs(60));
-    assert!(transmit_times(&fired).is_empty(), "no retransmission once Completed");
+    assert!(
+        transmit_times(&fired).is_empty(),
+        "no retransmission once Completed"
+    );
     assert_eq!(
         timed_events(&fired),
         [(secs(6), format!("terminated {}", id.0))]
@@ -285,7 +301,10 @@ fn timer_m_passes_every_2xx_up_until_it_fires() {
     assert!(events(&mut layer).is_empty());
 
     let fired = run_timers(&mut layer, start, secs(60));
-    assert!(transmit_times(&fired).is_empty(), "no INVITE retransmission");
+    assert!(
+        transmit_times(&fired).is_empty(),
+        "no INVITE retransmission"
+    );
     assert_eq!(
         timed_events(&fired),
         [(ms(32_300), format!("terminated {}", id.0))]

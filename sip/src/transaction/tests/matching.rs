@@ -28,7 +28,12 @@ fn start_clients(
 }
 
 /// Feeds `request` from "alice" and returns the new server transaction's id.
-fn new_server(layer: &mut Layer, now: Instant, request: &Request, transport: Transport) -> TransactionId {
+fn new_server(
+    layer: &mut Layer,
+    now: Instant,
+    request: &Request,
+    transport: Transport,
+) -> TransactionId {
     layer.handle_request(now, request.clone(), transport, "alice");
     match layer.poll_event() {
         Some(TransactionEvent::Request { id: Some(id), .. }) => id,
@@ -88,12 +93,18 @@ fn responses_match_by_branch_and_cseq_method() {
     let mut moved = response(&clients[2].1, 180, Some("y"));
     moved.headers.set(HeaderName::CallId, "something-else");
     layer.handle_response(start + ms(140), moved);
-    assert_eq!(events(&mut layer), [format!("response {} 180", clients[2].0.0)]);
+    assert_eq!(
+        events(&mut layer),
+        [format!("response {} 180", clients[2].0.0)]
+    );
 
     // The others are untouched: the first OPTIONS still retransmits at T1.
     let fired = run_timers(&mut layer, start, ms(500));
-    let retransmitted: Vec<Option<TransactionId>> =
-        fired.iter().flat_map(|f| &f.transmits).map(|t| t.id).collect();
+    let retransmitted: Vec<Option<TransactionId>> = fired
+        .iter()
+        .flat_map(|f| &f.transmits)
+        .map(|t| t.id)
+        .collect();
     assert_eq!(retransmitted, [Some(clients[0].0)]);
 }
 
@@ -137,9 +148,14 @@ fn an_ack_from_another_sent_by_does_not_stop_the_invite_transaction() {
         .unwrap();
     transmits(&mut layer);
     let mut ack = request_from("192.0.2.66:5060", "ACK", "c", 1, Some("z9hG4bKinv"));
-    ack.headers.set(HeaderName::To, "<sip:bob@example.test>;tag=b");
+    ack.headers
+        .set(HeaderName::To, "<sip:bob@example.test>;tag=b");
     layer.handle_request(start + ms(100), ack, Transport::Udp, "mallory");
-    assert_eq!(events(&mut layer), ["request - ACK"], "not this transaction's ACK");
+    assert_eq!(
+        events(&mut layer),
+        ["request - ACK"],
+        "not this transaction's ACK"
+    );
     let fired = run_timers(&mut layer, start, ms(500));
     assert_eq!(transmit_times(&fired), millis(&[500]), "timer G still runs");
 }
@@ -161,15 +177,27 @@ fn a_cancel_matching_a_pending_invite_is_answered_200_and_reported() {
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.cseq().unwrap().method, Method::Cancel);
     assert_eq!(ok.top_via().unwrap().branch(), Some("z9hG4bKcancelme"));
+    let to_tag = ok.to_header().unwrap().tag().map(str::to_owned);
+    assert!(
+        to_tag.is_some(),
+        "a generated response carries a To-tag (RFC 3261 §8.2.6.2)"
+    );
     assert_eq!(sent[0].destination, "alice");
     let cancel_id = sent[0].id.unwrap();
     assert_ne!(cancel_id, invite_id);
 
     // The TU ends the INVITE with 487.
     layer
-        .respond(start + secs(1), invite_id, response(&invite, 487, Some("b")))
+        .respond(
+            start + secs(1),
+            invite_id,
+            response(&invite, 487, Some("b")),
+        )
         .unwrap();
-    assert_eq!(sent_response(&transmits(&mut layer)[0]).status, StatusCode(487));
+    assert_eq!(
+        sent_response(&transmits(&mut layer)[0]).status,
+        StatusCode(487)
+    );
 
     // A retransmitted CANCEL gets the 200 again and is not reported twice.
     layer.handle_request(start + secs(2), cancel, Transport::Udp, "alice");
@@ -178,6 +206,15 @@ fn a_cancel_matching_a_pending_invite_is_answered_200_and_reported() {
     assert_eq!(
         (again[0].id, sent_response(&again[0]).status),
         (Some(cancel_id), StatusCode::OK)
+    );
+    let again_tag = sent_response(&again[0])
+        .to_header()
+        .unwrap()
+        .tag()
+        .map(str::to_owned);
+    assert_eq!(
+        again_tag, to_tag,
+        "the retransmitted answer is the same answer"
     );
     assert!(events(&mut layer).is_empty());
 }
@@ -218,7 +255,11 @@ fn a_cancel_after_the_final_response_is_answered_200_without_effect() {
         layer.handle_request(start + ms(100), cancel, Transport::Udp, "alice");
         let sent = transmits(&mut layer);
         assert_eq!(sent.len(), 1, "after {status}");
-        assert_eq!(sent_response(&sent[0]).status, StatusCode::OK, "after {status}");
+        assert_eq!(
+            sent_response(&sent[0]).status,
+            StatusCode::OK,
+            "after {status}"
+        );
         assert!(events(&mut layer).is_empty(), "after {status}");
     }
 }
@@ -248,7 +289,10 @@ fn the_client_cancels_an_invite_end_to_end() {
         other => panic!("expected the INVITE, got {other:?}"),
     };
     wire(&mut bob, &mut alice, start + ms(20), "bob");
-    assert_eq!(events(&mut alice), [format!("response {} 100", invite_id.0)]);
+    assert_eq!(
+        events(&mut alice),
+        [format!("response {} 100", invite_id.0)]
+    );
 
     let cancel_id = alice.cancel(start + ms(30), invite_id).unwrap();
     assert_eq!(
@@ -271,8 +315,12 @@ fn the_client_cancels_an_invite_end_to_end() {
     wire(&mut alice, &mut bob, start + ms(40), "alice");
     assert_eq!(events(&mut bob), [format!("cancelled {}", bob_invite.0)]);
     let invite_at_bob = bob.server_request(bob_invite).unwrap().clone();
-    bob.respond(start + ms(40), bob_invite, response(&invite_at_bob, 487, Some("b")))
-        .unwrap();
+    bob.respond(
+        start + ms(40),
+        bob_invite,
+        response(&invite_at_bob, 487, Some("b")),
+    )
+    .unwrap();
     wire(&mut bob, &mut alice, start + ms(50), "bob");
     assert_eq!(
         events(&mut alice),
@@ -286,7 +334,11 @@ fn the_client_cancels_an_invite_end_to_end() {
     assert!(matches!(&acks[..], [Message::Request(ack)] if ack.method == Method::Ack));
     assert!(events(&mut bob).is_empty());
     assert!(transmits(&mut bob).is_empty());
-    assert_eq!(bob.poll_timeout(), Some(start + ms(60) + secs(5)), "timer I");
+    assert_eq!(
+        bob.poll_timeout(),
+        Some(start + ms(60) + secs(5)),
+        "timer I"
+    );
 
     assert_eq!(
         alice.cancel(start + ms(70), invite_id),
@@ -311,9 +363,10 @@ fn send_request_sets_a_fresh_branch_and_rport_over_udp_only() {
     let start = base();
     let mut rng = rng();
     let mut original = request("OPTIONS", "c", 1, Some("z9hG4bKfromtheapp"));
-    original
-        .headers
-        .push(HeaderName::Via, "SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsecond");
+    original.headers.push(
+        HeaderName::Via,
+        "SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsecond",
+    );
     let udp = layer
         .send_request(start, original.clone(), Transport::Udp, "proxy", &mut rng)
         .unwrap();
@@ -338,7 +391,12 @@ fn send_request_sets_a_fresh_branch_and_rport_over_udp_only() {
     let second = original.vias().unwrap()[1].clone();
     assert_eq!((udp_vias.len(), &udp_vias[1]), (2, &second));
     // Everything but the top Via is left alone.
-    for name in [HeaderName::From, HeaderName::To, HeaderName::CallId, HeaderName::CSeq] {
+    for name in [
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ] {
         assert_eq!(over_udp.headers.get(&name), original.headers.get(&name));
     }
     assert_eq!(over_udp.routes().unwrap(), original.routes().unwrap());
@@ -473,11 +531,19 @@ fn weird_input_never_panics_and_leaves_the_layer_working() {
     assert_eq!(server.len(), 0);
 
     let mut sparse = request("INVITE", "s", 1, None);
-    for name in [HeaderName::CSeq, HeaderName::From, HeaderName::CallId, HeaderName::To] {
+    for name in [
+        HeaderName::CSeq,
+        HeaderName::From,
+        HeaderName::CallId,
+        HeaderName::To,
+    ] {
         sparse.headers.remove(&name);
     }
     let id = new_server(&mut server, start, &sparse, Transport::Udp);
-    assert_eq!(sent_response(&transmits(&mut server)[0]).status, StatusCode::TRYING);
+    assert_eq!(
+        sent_response(&transmits(&mut server)[0]).status,
+        StatusCode::TRYING
+    );
     server
         .respond(start, id, Response::new(StatusCode(500), None))
         .unwrap();
@@ -492,12 +558,16 @@ fn weird_input_never_panics_and_leaves_the_layer_working() {
     while let Some(event) = server.poll_event() {
         kinds.push(describe(&event));
         if let TransactionEvent::Request { id: Some(id), .. } = event {
-            let response = Response::for_request(server.server_request(id).unwrap(), StatusCode::OK, None);
+            let response =
+                Response::for_request(server.server_request(id).unwrap(), StatusCode::OK, None);
             server.respond(start, id, response).unwrap();
         }
     }
     let foo = id.0 + 2; // after the INVITE and the CANCEL's own transaction
-    assert_eq!(kinds, ["request - ACK".to_owned(), format!("request {foo} FOO")]);
+    assert_eq!(
+        kinds,
+        ["request - ACK".to_owned(), format!("request {foo} FOO")]
+    );
     let answers: Vec<u16> = transmits(&mut server)
         .iter()
         .map(|t| sent_response(t).status.0)
@@ -514,7 +584,10 @@ fn a_transport_error_fails_a_pending_request_and_ends_any_transaction() {
     let clients = start_clients(
         &mut layer,
         start,
-        vec![request("OPTIONS", "a", 1, None), request("OPTIONS", "b", 1, None)],
+        vec![
+            request("OPTIONS", "a", 1, None),
+            request("OPTIONS", "b", 1, None),
+        ],
     );
     let (pending, answered) = (clients[0].0, clients[1].0);
     layer.handle_response(start, response(&clients[1].1, 200, Some("x")));
@@ -566,7 +639,10 @@ fn timers_due_together_fire_in_transaction_order() {
     }
     transmits(&mut layer);
     layer.handle_timeout(start + ms(500));
-    let order: Vec<TransactionId> = transmits(&mut layer).iter().map(|t| t.id.unwrap()).collect();
+    let order: Vec<TransactionId> = transmits(&mut layer)
+        .iter()
+        .map(|t| t.id.unwrap())
+        .collect();
     assert_eq!(order.len(), 80);
     let mut sorted = order.clone();
     sorted.sort();

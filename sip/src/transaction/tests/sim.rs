@@ -62,7 +62,11 @@ impl Network {
             self.lost += 1;
             return;
         }
-        let copies = if self.rng.random_bool(self.duplicate) { 2 } else { 1 };
+        let copies = if self.rng.random_bool(self.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let delay = ms(self.rng.random_range(self.delay_ms.0..=self.delay_ms.1));
             self.next_seq += 1;
@@ -109,16 +113,27 @@ struct ClientTu {
 }
 
 impl ClientTu {
-    fn handle(&mut self, event: TransactionEvent<&'static str>, layer: &mut Layer, rng: &mut ChaCha8Rng) {
+    fn handle(
+        &mut self,
+        event: TransactionEvent<&'static str>,
+        layer: &mut Layer,
+        rng: &mut ChaCha8Rng,
+    ) {
         match event {
             TransactionEvent::Response { id, response } => {
-                assert!(self.started.contains_key(&id), "a response for a transaction we never started");
+                assert!(
+                    self.started.contains_key(&id),
+                    "a response for a transaction we never started"
+                );
                 if response.status.is_provisional() {
                     self.provisionals += 1;
                     return;
                 }
                 let first = *self.finals.entry(id).or_insert(response.status.0);
-                assert_eq!(first, response.status.0, "a second, different final for {id:?}");
+                assert_eq!(
+                    first, response.status.0,
+                    "a second, different final for {id:?}"
+                );
                 let cseq = response.cseq().expect("responses carry the request's CSeq");
                 if cseq.method == Method::Invite && response.status.is_success() {
                     self.ack(&response, layer, rng);
@@ -146,7 +161,10 @@ impl ClientTu {
             let mut ack = Request::new(Method::Ack, "sip:bob@example.test".parse().unwrap());
             ack.headers.push(
                 HeaderName::Via,
-                format!("SIP/2.0/UDP 192.0.2.1:5060;branch={};rport", new_branch(rng)),
+                format!(
+                    "SIP/2.0/UDP 192.0.2.1:5060;branch={};rport",
+                    new_branch(rng)
+                ),
             );
             ack.headers.push(HeaderName::MaxForwards, "70");
             for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
@@ -218,9 +236,17 @@ impl ServerTu {
             TransactionEvent::Request {
                 id: None, request, ..
             } => {
-                assert_eq!(request.method, Method::Ack, "only the ACK to a 2xx has no transaction");
+                assert_eq!(
+                    request.method,
+                    Method::Ack,
+                    "only the ACK to a 2xx has no transaction"
+                );
                 let call_id = request.call_id().unwrap().to_owned();
-                assert_eq!(planned_status(&call_id), 200, "an ACK to a non-2xx escaped its transaction");
+                assert_eq!(
+                    planned_status(&call_id),
+                    200,
+                    "an ACK to a non-2xx escaped its transaction"
+                );
                 self.pending_2xx.remove(&call_id);
                 self.acked.insert(call_id);
             }
@@ -386,12 +412,10 @@ impl Sim {
             self.server.handle_timeout(now);
         }
         self.server_tu.handle_timeout(now, &mut self.server);
-        while self
-            .plans
-            .front()
-            .is_some_and(|p| self.start + p.at <= now)
-        {
-            let Some(plan) = self.plans.pop_front() else { break };
+        while self.plans.front().is_some_and(|p| self.start + p.at <= now) {
+            let Some(plan) = self.plans.pop_front() else {
+                break;
+            };
             let request = request(plan.method, &plan.call_id, 1, None);
             let id = self
                 .client
@@ -461,7 +485,10 @@ impl Sim {
             );
             assert!(tu.terminated.contains(id), "{call_id} never terminated");
         }
-        assert_eq!(tu.stray, 0, "every response arrived while its transaction lived");
+        assert_eq!(
+            tu.stray, 0,
+            "every response arrived while its transaction lived"
+        );
 
         let server = &self.server_tu;
         assert_eq!(server.requests.len(), NON_INVITES + INVITES);
@@ -486,7 +513,11 @@ fn wall_clock() -> Instant {
 }
 
 fn lossy_udp(seed: u64) -> Sim {
-    let mut sim = Sim::new(seed, Transport::Udp, Network::new(seed, 0.3, 0.05, (5, 200)));
+    let mut sim = Sim::new(
+        seed,
+        Transport::Udp,
+        Network::new(seed, 0.3, 0.05, (5, 200)),
+    );
     sim.run();
     sim
 }
@@ -509,13 +540,22 @@ fn every_exchange_completes_over_udp_with_30_percent_loss() {
         requests > (NON_INVITES + INVITES) * 5 / 4,
         "{requests} requests: retransmissions happened"
     );
-    assert!(sim.sent(Side::Server, "486") > INVITES / 5, "timer G retransmitted");
-    assert!(sim.client_tu.acks_sent > sim.server_tu.acked.len(), "2xx retransmissions were ACKed again");
+    assert!(
+        sim.sent(Side::Server, "486") > INVITES / 5,
+        "timer G retransmitted"
+    );
+    assert!(
+        sim.client_tu.acks_sent > sim.server_tu.acked.len(),
+        "2xx retransmissions were ACKed again"
+    );
     assert!(sim.client_tu.provisionals > 0);
 
     // The last exchange starts at ~20 s; everything has lingered out about 70 s later.
     let simulated = sim.now - sim.start;
-    assert!(simulated > secs(50) && simulated < secs(90), "{simulated:?}");
+    assert!(
+        simulated > secs(50) && simulated < secs(90),
+        "{simulated:?}"
+    );
     assert!(
         elapsed < Duration::from_secs(1),
         "{simulated:?} of protocol took {elapsed:?}"
@@ -529,7 +569,11 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a.net.trace.finish(), b.net.trace.finish());
     assert_eq!((a.now - a.start, a.steps), (b.now - b.start, b.steps));
     let c = lossy_udp(100);
-    assert_ne!(a.net.trace.finish(), c.net.trace.finish(), "the seed matters");
+    assert_ne!(
+        a.net.trace.finish(),
+        c.net.trace.finish(),
+        "the seed matters"
+    );
 }
 
 #[test]
