@@ -9,4 +9,5 @@ pub mod config;
 pub mod redact;
 pub mod tls;
 pub mod transport;
+pub mod trust;
 pub mod ua;
