@@ -55,6 +55,15 @@ async fn tls_pair(
 ) -> TlsPair {
     let ca = TestCa::new("server CA");
     let leaf = ca.leaf(server_names, &[LOCALHOST]);
+    tls_pair_with(ca, leaf, other_ca, keepalive).await
+}
+
+async fn tls_pair_with(
+    ca: TestCa,
+    leaf: support::pki::Leaf,
+    other_ca: Option<&TestCa>,
+    keepalive: Option<Duration>,
+) -> TlsPair {
     let server_config = server_config_from_der(vec![leaf.cert, ca.cert()], leaf.key).unwrap();
     let (server, server_rx) = TransportLayer::new(None, None);
     let server_addr = server
@@ -239,4 +248,45 @@ async fn udp_datagrams_are_delivered() {
     let got = next_message(&mut server_rx).await;
     assert_eq!(got.security.transport, Transport::Udp);
     assert!(got.connection.is_none());
+}
+
+#[tokio::test]
+async fn a_sip_uri_san_identifies_the_sip_domain() {
+    let ca = TestCa::new("server CA");
+    let leaf = ca.leaf_with_sans(vec![rcgen::SanType::URI(
+        "sip:example.test".try_into().unwrap(),
+    )]);
+    let pair = tls_pair_with(ca, leaf, None, None).await;
+    let info = pair
+        .client
+        .connect(&target(pair.server_addr, "example.test"))
+        .await
+        .unwrap();
+    assert_eq!(info.security.verified_name.as_deref(), Some("example.test"));
+}
+
+#[tokio::test]
+async fn connecting_by_ip_to_an_fqdn_only_certificate_is_refused() {
+    let ca = TestCa::new("server CA");
+    let leaf = ca.leaf(&["sip.example.test"], &[]);
+    let pair = tls_pair_with(ca, leaf, None, None).await;
+    let err = pair
+        .client
+        .connect(&target(pair.server_addr, "127.0.0.1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransportError::Tls {
+                source: TlsError::Identity(_),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("connect by the server's name"),
+        "{err}"
+    );
 }

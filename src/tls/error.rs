@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use rustls::{AlertDescription, CertificateError};
 
+use crate::trust::identity::IdentityError;
+
 /// Why a TLS connection or configuration failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,6 +23,9 @@ pub enum TlsError {
         /// What the certificate names, when known.
         presented: String,
     },
+    /// The certificate does not identify the server we meant (SIP identity rules).
+    #[error("server certificate refused: {0}")]
+    Identity(IdentityError),
     /// The server's certificate has expired.
     #[error("server certificate has expired")]
     Expired,
@@ -113,6 +118,17 @@ impl TlsError {
                     TlsError::NotYetValid
                 }
                 CertificateError::Revoked => TlsError::Revoked,
+                CertificateError::Other(other) => match other.0.downcast_ref::<IdentityError>() {
+                    Some(IdentityError::Mismatch {
+                        expected,
+                        presented,
+                    }) => TlsError::NameMismatch {
+                        expected: expected.clone(),
+                        presented: presented.join(", "),
+                    },
+                    Some(identity) => TlsError::Identity(identity.clone()),
+                    None => TlsError::BadCertificate(other.to_string()),
+                },
                 other => TlsError::BadCertificate(format!("{other:?}")),
             },
             rustls::Error::AlertReceived(alert) => match alert {

@@ -1,22 +1,31 @@
 //! The one server-certificate verifier every SIP TLS connection uses.
 //!
-//! Today it chains to the configured anchors with webpki and checks the name; the SIP
-//! identity rules (RFC 5922), revocation and the user's trust store extend it here.
+//! It chains the server's certificate to the configured anchors with webpki (validity dates,
+//! key usage, path building through the intermediates the server sent), then checks the SIP
+//! identity rules of [`crate::trust::identity`] instead of web-PKI name matching: a
+//! `sip:domain` URI, SRVName or xmppAddr identifies a SIP server as well as a dNSName does.
+//! Revocation and the user's trust store plug in here next.
 
 use std::sync::Arc;
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::server::ParsedCertificate;
+use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 
 use super::{TlsError, TrustAnchors};
+use crate::trust::identity::{ExpectedIdentity, IdentityPolicy, check_identity};
 
 /// Verifies SIP servers' certificates: chain to the anchors, validity, and name.
 #[derive(Debug)]
 pub struct SipServerVerifier {
+    /// Signature checks of the handshake itself.
     webpki: Arc<WebPkiServerVerifier>,
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+    identity: IdentityPolicy,
 }
 
 impl SipServerVerifier {
@@ -26,10 +35,22 @@ impl SipServerVerifier {
         if anchors.is_empty() {
             return Err(TlsError::NoTrustAnchors);
         }
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(anchors.roots), provider)
+        let roots = Arc::new(anchors.roots);
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
             .build()
             .map_err(|e| TlsError::Other(format!("cannot build the certificate verifier: {e}")))?;
-        Ok(SipServerVerifier { webpki })
+        Ok(SipServerVerifier {
+            webpki,
+            roots,
+            provider,
+            identity: IdentityPolicy::default(),
+        })
+    }
+
+    /// Uses these identity rules (default: RFC 9525, wildcards allowed).
+    pub fn with_identity_policy(mut self, policy: IdentityPolicy) -> SipServerVerifier {
+        self.identity = policy;
+        self
     }
 }
 
@@ -39,11 +60,26 @@ impl ServerCertVerifier for SipServerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.webpki
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let parsed = ParsedCertificate::try_from(end_entity)?;
+        verify_server_cert_signed_by_trust_anchor(
+            &parsed,
+            &self.roots,
+            intermediates,
+            now,
+            self.provider.signature_verification_algorithms.all,
+        )?;
+        let expected = match server_name {
+            ServerName::DnsName(name) => ExpectedIdentity::domain(name.as_ref()),
+            ServerName::IpAddress(ip) => ExpectedIdentity::Ip(std::net::IpAddr::from(*ip)),
+            other => ExpectedIdentity::domain(&other.to_str()),
+        };
+        check_identity(end_entity.as_ref(), &expected, self.identity).map_err(|e| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
+        })?;
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

@@ -40,11 +40,18 @@ impl TestCa {
 
     /// A server certificate for DNS names and IP addresses.
     pub fn leaf(&self, dns: &[&str], ips: &[std::net::IpAddr]) -> Leaf {
-        let mut params =
-            CertificateParams::new(dns.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-        for ip in ips {
-            params.subject_alt_names.push(SanType::IpAddress(*ip));
-        }
+        let mut sans: Vec<SanType> = dns
+            .iter()
+            .map(|name| SanType::DnsName((*name).try_into().unwrap()))
+            .collect();
+        sans.extend(ips.iter().map(|ip| SanType::IpAddress(*ip)));
+        self.leaf_with_sans(sans)
+    }
+
+    /// A server certificate with exactly these subjectAltName entries.
+    pub fn leaf_with_sans(&self, sans: Vec<SanType>) -> Leaf {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.subject_alt_names = sans;
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         Leaf {
