@@ -401,26 +401,14 @@ impl<A: Clone> TransactionLayer<A> {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due_clients: Vec<TransactionId> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.transaction.next_timeout().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due_clients {
+        for id in due(&self.clients, now, |c| c.transaction.next_timeout()) {
             let mut out = Vec::new();
             if let Some(client) = self.clients.get_mut(&id) {
                 client.transaction.handle_timeout(now, &mut out);
             }
             self.apply_client_outputs(id, out);
         }
-        let due_servers: Vec<TransactionId> = self
-            .servers
-            .iter()
-            .filter(|(_, s)| s.transaction.next_timeout().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due_servers {
+        for id in due(&self.servers, now, |s| s.transaction.next_timeout()) {
             let mut out = Vec::new();
             if let Some(server) = self.servers.get_mut(&id) {
                 server.transaction.handle_timeout(now, &mut out);
@@ -704,4 +692,17 @@ fn rng_free_tag(request: &Request) -> String {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+/// The transactions whose next timer is due at `now`, in id order.
+fn due<T>(
+    transactions: &BTreeMap<TransactionId, T>,
+    now: Instant,
+    next_timeout: impl Fn(&T) -> Option<Instant>,
+) -> Vec<TransactionId> {
+    transactions
+        .iter()
+        .filter(|(_, t)| next_timeout(t).is_some_and(|at| at <= now))
+        .map(|(id, _)| *id)
+        .collect()
 }
