@@ -290,3 +290,40 @@ async fn connecting_by_ip_to_an_fqdn_only_certificate_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn wildcards_follow_the_account_policy() {
+    use lockphone::trust::identity::{IdentityError, IdentityPolicy};
+    for (policy, accepted) in [
+        (IdentityPolicy::default(), true),
+        (IdentityPolicy::strict_sip(), false),
+    ] {
+        let ca = TestCa::new("server CA");
+        let leaf = ca.leaf(&["*.example.test"], &[]);
+        let server_config = server_config_from_der(vec![leaf.cert, ca.cert()], leaf.key).unwrap();
+        let (server, _server_rx) = TransportLayer::new(None, None);
+        let addr = server
+            .listen_tls("127.0.0.1:0".parse().unwrap(), server_config)
+            .await
+            .unwrap();
+        let mut anchors = TrustAnchors::empty();
+        anchors.add_der(ca.cert()).unwrap();
+        let tls = ClientTlsBuilder::new(anchors)
+            .identity_policy(policy)
+            .build()
+            .unwrap();
+        let (client, _client_rx) = TransportLayer::new(Some(tls), None);
+        let result = client.connect(&target(addr, "sip.example.test")).await;
+        match (accepted, result) {
+            (true, Ok(info)) => assert!(info.security.is_verified_tls()),
+            (
+                false,
+                Err(TransportError::Tls {
+                    source: TlsError::Identity(IdentityError::WildcardRefused { .. }),
+                    ..
+                }),
+            ) => {}
+            (_, other) => panic!("policy {policy:?}: unexpected {other:?}"),
+        }
+    }
+}

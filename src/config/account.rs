@@ -64,7 +64,7 @@ pub enum AuthConfig {
 }
 
 /// TLS settings of an account.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM file (or folder of PEM files) with the CA certificates trusted for the server.
@@ -78,6 +78,23 @@ pub struct TlsConfig {
     pub client_key: Option<PathBuf>,
     /// The name the server certificate must carry; defaults to the registrar's host.
     pub server_name: Option<String>,
+    /// Whether a wildcard dNSName (`*.example.test`) may identify the server: true follows
+    /// RFC 9525 (the default), false the strict SIP rules of RFC 5922.
+    #[serde(default = "default_true")]
+    pub allow_wildcards: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> TlsConfig {
+        TlsConfig {
+            ca_file: None,
+            system_roots: false,
+            client_certificate: None,
+            client_key: None,
+            server_name: None,
+            allow_wildcards: true,
+        }
+    }
 }
 
 fn default_expires() -> u32 {

@@ -33,6 +33,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
 
+use crate::trust::identity::IdentityPolicy;
+
 /// The TLS versions Lockphone speaks: 1.2 and 1.3, never older.
 pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
@@ -136,6 +138,7 @@ impl ClientIdentity {
 pub struct ClientTlsBuilder {
     anchors: TrustAnchors,
     identity: Option<ClientIdentity>,
+    identity_policy: IdentityPolicy,
 }
 
 impl ClientTlsBuilder {
@@ -144,7 +147,14 @@ impl ClientTlsBuilder {
         ClientTlsBuilder {
             anchors,
             identity: None,
+            identity_policy: IdentityPolicy::default(),
         }
+    }
+
+    /// The SIP identity rules the server certificate is checked with (default: RFC 9525).
+    pub fn identity_policy(mut self, policy: IdentityPolicy) -> ClientTlsBuilder {
+        self.identity_policy = policy;
+        self
     }
 
     /// Presents this certificate when the server asks for one.
@@ -156,7 +166,8 @@ impl ClientTlsBuilder {
     /// Builds the configuration.
     pub fn build(self) -> Result<ClientTls, TlsError> {
         let provider = provider();
-        let verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?;
+        let verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?
+            .with_identity_policy(self.identity_policy);
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(PROTOCOL_VERSIONS)
             .map_err(|e| TlsError::Other(e.to_string()))?

@@ -10,6 +10,7 @@ use super::UaError;
 use crate::config::{AccountConfig, AuthConfig, TransportKind};
 use crate::tls::{ClientIdentity, ClientTls, ClientTlsBuilder, TrustAnchors, check_private};
 use crate::transport::Target;
+use crate::trust::identity::IdentityPolicy;
 
 /// Builds the account's TLS client configuration (None for UDP/TCP accounts).
 pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
@@ -23,7 +24,12 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
     if account.tls.system_roots {
         anchors.add_system_roots()?;
     }
-    let mut builder = ClientTlsBuilder::new(anchors);
+    let policy = if account.tls.allow_wildcards {
+        IdentityPolicy::default()
+    } else {
+        IdentityPolicy::strict_sip()
+    };
+    let mut builder = ClientTlsBuilder::new(anchors).identity_policy(policy);
     if let (Some(cert), Some(key)) = (&account.tls.client_certificate, &account.tls.client_key) {
         builder = builder.client_identity(ClientIdentity::from_pem_files(cert, key)?);
     }
