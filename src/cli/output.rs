@@ -19,16 +19,18 @@ pub(crate) fn describe(event: &Event) -> String {
     match event {
         Event::Registering { registrar, aor } => format!("registering {aor} at {registrar}"),
         Event::Connected { peer, security } => match &security.tls_version {
-            Some(version) => format!(
-                "connected to {peer}: {version}, {}, server certificate verified for `{}`{}",
-                security.cipher_suite.as_deref().unwrap_or("?"),
-                security.verified_name.as_deref().unwrap_or("?"),
-                if security.client_certificate_presented {
-                    ", client certificate presented"
-                } else {
-                    ""
-                }
-            ),
+            Some(version) => {
+                format!(
+                    "connected to {peer}: {version}, {}, server certificate verified for `{}`{}",
+                    security.cipher_suite.as_deref().unwrap_or("?"),
+                    security.verified_name.as_deref().unwrap_or("?"),
+                    if security.client_certificate_presented {
+                        ", client certificate presented"
+                    } else {
+                        ""
+                    }
+                ) + if security.fips { " [FIPS]" } else { "" }
+            }
             None => format!(
                 "connected to {peer} over {} (not encrypted)",
                 security.transport

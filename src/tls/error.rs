@@ -44,6 +44,9 @@ pub enum TlsError {
     /// The peer asked for something we do not allow (e.g. TLS 1.1 or a weak cipher).
     #[error("the server offers nothing we accept (TLS 1.2+ with modern ciphers): {0}")]
     Incompatible(String),
+    /// A FIPS build produced a TLS configuration that is not FIPS-approved.
+    #[error("this is a FIPS build but the TLS configuration is not FIPS-approved: refusing to run")]
+    NotFips,
     /// No trust anchors were configured.
     #[error("no trusted CA configured: set tls.ca_file (or tls.system_roots = true)")]
     NoTrustAnchors,

@@ -39,7 +39,13 @@ use crate::trust::identity::IdentityPolicy;
 pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-/// The crypto provider (aws-lc-rs).
+/// Whether this build runs TLS on the FIPS-validated aws-lc module (the `fips` feature).
+/// Every TLS configuration of a FIPS build is checked with rustls' `fips()` when built.
+pub fn fips_mode() -> bool {
+    cfg!(feature = "fips")
+}
+
+/// The crypto provider (aws-lc-rs; its FIPS module in a `fips` build).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }

@@ -23,6 +23,8 @@ pub struct ConnectionSecurity {
     pub peer_certificate_sha256: Option<String>,
     /// Whether we presented a client certificate.
     pub client_certificate_presented: bool,
+    /// Whether the connection ran on the FIPS-validated crypto module.
+    pub fips: bool,
 }
 
 impl ConnectionSecurity {
@@ -36,6 +38,7 @@ impl ConnectionSecurity {
             verified_name: None,
             peer_certificate_sha256: None,
             client_certificate_presented: false,
+            fips: false,
         }
     }
 
@@ -67,6 +70,7 @@ impl ConnectionSecurity {
             verified_name,
             peer_certificate_sha256: fingerprint,
             client_certificate_presented,
+            fips: super::fips_mode(),
         }
     }
 
