@@ -2,6 +2,7 @@
 
 mod output;
 mod register;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Register an account and stay registered until Ctrl-C (or --duration).
     Register(register::RegisterArgs),
+    /// Manage the trusted server certificates ("Always trust" decisions).
+    Trust(trust::TrustArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -55,6 +58,7 @@ pub(crate) struct AccountArgs {
 pub(crate) async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Register(args) => register::run(args).await,
+        Command::Trust(args) => trust::run(args),
     }
 }
 

@@ -45,6 +45,19 @@ pub(crate) fn describe(event: &Event) -> String {
         Event::RefreshScheduled { in_secs } => format!("refresh in {in_secs} s"),
         Event::Unregistered => "unregistered".to_owned(),
         Event::RegistrationFailed { reason, .. } => format!("registration failed: {reason}"),
+        Event::TrustDecisionRequired {
+            server,
+            certificate,
+        } => format!(
+            "the certificate of {server} is not trusted: {}\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}\n  to trust it: lockphone trust import --identity {server} CERT.pem, or pin the sha256 in tls.pinned_sha256",
+            certificate.reason,
+            certificate.subject,
+            certificate.issuer,
+            certificate.not_before,
+            certificate.not_after,
+            certificate.subject_alt_names.join(", "),
+            certificate.sha256
+        ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason}); re-registering"),
         other => format!("{other:?}"),
     }

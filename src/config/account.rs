@@ -82,6 +82,13 @@ pub struct TlsConfig {
     /// RFC 9525 (the default), false the strict SIP rules of RFC 5922.
     #[serde(default = "default_true")]
     pub allow_wildcards: bool,
+    /// SHA-256 fingerprints of server certificates to accept even without a CA (headless
+    /// pinning; hex, colons optional).
+    #[serde(default)]
+    pub pinned_sha256: Vec<String>,
+    /// The trust store file ("Always trust" decisions); default
+    /// `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`.
+    pub trust_store: Option<PathBuf>,
 }
 
 impl Default for TlsConfig {
@@ -93,6 +100,8 @@ impl Default for TlsConfig {
             client_key: None,
             server_name: None,
             allow_wildcards: true,
+            pinned_sha256: Vec::new(),
+            trust_store: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use rustls::{AlertDescription, CertificateError};
 
+use super::CertificateChanged;
 use crate::trust::identity::IdentityError;
 
 /// Why a TLS connection or configuration failed.
@@ -26,6 +27,13 @@ pub enum TlsError {
     /// The certificate does not identify the server we meant (SIP identity rules).
     #[error("server certificate refused: {0}")]
     Identity(IdentityError),
+    /// A server the user trusted presents a different certificate: refused until the user
+    /// decides again.
+    #[error(
+        "the certificate of {} CHANGED since you trusted it (was {}, now {}): refused; check with the administrator, then `lockphone trust remove {}`",
+        .0.identity, .0.stored, .0.presented.sha256, .0.identity
+    )]
+    CertificateChanged(Box<CertificateChanged>),
     /// The server's certificate has expired.
     #[error("server certificate has expired")]
     Expired,
@@ -130,7 +138,10 @@ impl TlsError {
                         presented: presented.join(", "),
                     },
                     Some(identity) => TlsError::Identity(identity.clone()),
-                    None => TlsError::BadCertificate(other.to_string()),
+                    None => match other.0.downcast_ref::<CertificateChanged>() {
+                        Some(changed) => TlsError::CertificateChanged(Box::new(changed.clone())),
+                        None => TlsError::BadCertificate(other.to_string()),
+                    },
                 },
                 other => TlsError::BadCertificate(format!("{other:?}")),
             },

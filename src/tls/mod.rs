@@ -17,11 +17,14 @@
 mod error;
 mod files;
 mod record;
+mod summary;
 pub mod verifier;
 
 pub use error::TlsError;
 pub use files::{check_private, load_certificate_chain, load_private_key};
-pub use record::ConnectionSecurity;
+pub use record::{ConnectionSecurity, TrustBasis, fingerprint};
+pub use summary::CertificateSummary;
+pub use verifier::CertificateChanged;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -34,6 +37,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
 
 use crate::trust::identity::IdentityPolicy;
+use crate::trust::store::TrustStore;
 
 /// The TLS versions Lockphone speaks: 1.2 and 1.3, never older.
 pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
@@ -145,6 +149,8 @@ pub struct ClientTlsBuilder {
     anchors: TrustAnchors,
     identity: Option<ClientIdentity>,
     identity_policy: IdentityPolicy,
+    store: Option<Arc<TrustStore>>,
+    pinned: Vec<String>,
 }
 
 impl ClientTlsBuilder {
@@ -154,7 +160,21 @@ impl ClientTlsBuilder {
             anchors,
             identity: None,
             identity_policy: IdentityPolicy::default(),
+            store: None,
+            pinned: Vec::new(),
         }
+    }
+
+    /// Accepts certificates the user stored with "Always trust" for the server's identity.
+    pub fn trust_store(mut self, store: Arc<TrustStore>) -> ClientTlsBuilder {
+        self.store = Some(store);
+        self
+    }
+
+    /// Accepts certificates with these SHA-256 fingerprints even without a CA.
+    pub fn pinned(mut self, fingerprints: Vec<String>) -> ClientTlsBuilder {
+        self.pinned = fingerprints;
+        self
     }
 
     /// The SIP identity rules the server certificate is checked with (default: RFC 9525).
@@ -172,13 +192,21 @@ impl ClientTlsBuilder {
     /// Builds the configuration.
     pub fn build(self) -> Result<ClientTls, TlsError> {
         let provider = provider();
-        let verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?
-            .with_identity_policy(self.identity_policy);
+        let mut verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?
+            .with_identity_policy(self.identity_policy)
+            .with_pinned(self.pinned);
+        if let Some(store) = self.store {
+            verifier = verifier.with_trust_store(store);
+        }
+        if !verifier.can_trust_anything() {
+            return Err(TlsError::NoTrustAnchors);
+        }
+        let verifier = Arc::new(verifier);
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(PROTOCOL_VERSIONS)
             .map_err(|e| TlsError::Other(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier));
+            .with_custom_certificate_verifier(verifier.clone());
         let (config, certified) = match self.identity {
             Some(identity) => {
                 let signing_key = provider
@@ -197,6 +225,7 @@ impl ClientTlsBuilder {
         Ok(ClientTls {
             base: Arc::new(config),
             certified,
+            verifier,
         })
     }
 }
@@ -206,6 +235,7 @@ impl ClientTlsBuilder {
 pub struct ClientTls {
     base: Arc<ClientConfig>,
     certified: Option<Arc<CertifiedKey>>,
+    verifier: Arc<verifier::SipServerVerifier>,
 }
 
 impl ClientTls {
@@ -224,6 +254,16 @@ impl ClientTls {
             }
             None => (self.base.clone(), presented),
         }
+    }
+
+    /// How the server certificate with this fingerprint was trusted, if it was.
+    pub fn trust_basis(&self, sha256: &str) -> Option<TrustBasis> {
+        self.verifier.trust_basis(sha256)
+    }
+
+    /// The certificate last refused for `identity` for a reason the user may override.
+    pub fn pending_decision(&self, identity: &str) -> Option<CertificateSummary> {
+        self.verifier.pending_decision(identity)
     }
 
     /// Whether a client certificate is configured.

@@ -15,8 +15,11 @@ pub struct ConnectionSecurity {
     pub tls_version: Option<String>,
     /// The negotiated cipher suite, for TLS.
     pub cipher_suite: Option<String>,
-    /// Whether the peer's certificate was verified by a trusted CA.
+    /// Whether the peer's certificate was accepted by a verification rule; `trusted_by`
+    /// says which.
     pub peer_verified: bool,
+    /// How the peer's certificate was trusted, when it was.
+    pub trusted_by: Option<TrustBasis>,
     /// The name the peer's certificate was verified against.
     pub verified_name: Option<String>,
     /// SHA-256 fingerprint of the peer's end-entity certificate (hex, colon separated).
@@ -35,6 +38,7 @@ impl ConnectionSecurity {
             tls_version: None,
             cipher_suite: None,
             peer_verified: false,
+            trusted_by: None,
             verified_name: None,
             peer_certificate_sha256: None,
             client_certificate_presented: false,
@@ -47,19 +51,13 @@ impl ConnectionSecurity {
     pub fn tls(
         conn: &rustls::CommonState,
         verified_name: Option<String>,
+        trusted_by: Option<TrustBasis>,
         client_certificate_presented: bool,
     ) -> ConnectionSecurity {
         let fingerprint = conn
             .peer_certificates()
             .and_then(|c| c.first())
-            .map(|cert| {
-                let digest = Sha256::digest(cert.as_ref());
-                digest
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<Vec<_>>()
-                    .join(":")
-            });
+            .map(|cert| fingerprint(cert));
         ConnectionSecurity {
             transport: Transport::Tls,
             tls_version: conn.protocol_version().map(|v| format!("{v:?}")),
@@ -67,6 +65,7 @@ impl ConnectionSecurity {
                 .negotiated_cipher_suite()
                 .map(|s| format!("{:?}", s.suite())),
             peer_verified: verified_name.is_some(),
+            trusted_by,
             verified_name,
             peer_certificate_sha256: fingerprint,
             client_certificate_presented,
@@ -78,6 +77,27 @@ impl ConnectionSecurity {
     pub fn is_verified_tls(&self) -> bool {
         self.transport == Transport::Tls && self.peer_verified
     }
+}
+
+/// How a peer certificate came to be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustBasis {
+    /// It chains to a configured CA and names the server.
+    CertificateAuthority,
+    /// The user chose "Always trust" for this server.
+    UserTrustStore,
+    /// Its fingerprint is pinned in the account.
+    PinnedFingerprint,
+}
+
+/// The SHA-256 fingerprint of DER bytes: upper-case hex, colon separated.
+pub fn fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Serializes a transport by its `Via` name.

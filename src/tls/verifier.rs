@@ -1,49 +1,74 @@
 //! The one server-certificate verifier every SIP TLS connection uses.
 //!
-//! It chains the server's certificate to the configured anchors with webpki (validity dates,
-//! key usage, path building through the intermediates the server sent), then checks the SIP
-//! identity rules of [`crate::trust::identity`] instead of web-PKI name matching: a
-//! `sip:domain` URI, SRVName or xmppAddr identifies a SIP server as well as a dNSName does.
-//! Revocation and the user's trust store plug in here next.
+//! 1. Chain: the certificate must chain to a configured anchor (webpki: path building through
+//!    the intermediates the server sent, validity dates, key usage).
+//! 2. Identity: the SIP identity rules of [`crate::trust::identity`] replace web-PKI name
+//!    matching: a `sip:domain` URI, SRVName or xmppAddr identifies a SIP server as well as a
+//!    dNSName does.
+//! 3. When 1 or 2 fail for a reason a user may override (unknown issuer, self-signed, name
+//!    mismatch — never expired, not yet valid, revoked or a bad signature), the user's
+//!    decisions decide: a certificate pinned in the account or stored by "Always trust" for
+//!    this identity is accepted; a *different* certificate for a stored identity is refused as
+//!    [`TlsError::CertificateChanged`]; otherwise the connection is refused with the typed
+//!    reason (unknown issuer, name mismatch, …) and the certificate's summary is kept
+//!    ([`SipServerVerifier::pending_decision`]) so the user agent can ask the user.
+//!
+//! How each accepted certificate was trusted is remembered (by fingerprint) so the connection
+//! record can say so.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor};
-use rustls::crypto::CryptoProvider;
+use rustls::client::verify_server_cert_signed_by_trust_anchor;
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 
+use super::record::{TrustBasis, fingerprint};
+use super::summary::CertificateSummary;
 use super::{TlsError, TrustAnchors};
 use crate::trust::identity::{ExpectedIdentity, IdentityPolicy, check_identity};
+use crate::trust::store::{StoreVerdict, TrustStore};
 
-/// Verifies SIP servers' certificates: chain to the anchors, validity, and name.
+/// Verifies SIP servers' certificates. See the [module docs](self).
 #[derive(Debug)]
 pub struct SipServerVerifier {
-    /// Signature checks of the handshake itself.
-    webpki: Arc<WebPkiServerVerifier>,
     roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
     identity: IdentityPolicy,
+    store: Option<Arc<TrustStore>>,
+    pinned: Vec<String>,
+    accepted: Mutex<HashMap<String, TrustBasis>>,
+    undecided: Mutex<HashMap<String, CertificateSummary>>,
+}
+
+/// A server whose certificate the user trusted now presents another one (carried through
+/// rustls as an `Other` error and surfaced as [`TlsError::CertificateChanged`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the certificate of {identity} changed")]
+pub struct CertificateChanged {
+    /// The server identity.
+    pub identity: String,
+    /// The fingerprint the user trusted.
+    pub stored: String,
+    /// What the server presents now.
+    pub presented: Box<CertificateSummary>,
 }
 
 impl SipServerVerifier {
-    /// A verifier over these anchors. Refuses to exist without any anchor: a TLS client that
-    /// trusts nothing would fail every connection with a confusing error later.
+    /// A verifier over these anchors. Refuses to exist when nothing at all could be trusted
+    /// (no anchor, no pin, no store): every connection would fail with a confusing error.
     pub fn new(anchors: TrustAnchors, provider: Arc<CryptoProvider>) -> Result<Self, TlsError> {
-        if anchors.is_empty() {
-            return Err(TlsError::NoTrustAnchors);
-        }
-        let roots = Arc::new(anchors.roots);
-        let webpki = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-            .build()
-            .map_err(|e| TlsError::Other(format!("cannot build the certificate verifier: {e}")))?;
         Ok(SipServerVerifier {
-            webpki,
-            roots,
+            roots: Arc::new(anchors.roots),
             provider,
             identity: IdentityPolicy::default(),
+            store: None,
+            pinned: Vec::new(),
+            accepted: Mutex::new(HashMap::new()),
+            undecided: Mutex::new(HashMap::new()),
         })
     }
 
@@ -51,6 +76,112 @@ impl SipServerVerifier {
     pub fn with_identity_policy(mut self, policy: IdentityPolicy) -> SipServerVerifier {
         self.identity = policy;
         self
+    }
+
+    /// Consults the user's trust store for certificates the chain or name check refuses.
+    pub fn with_trust_store(mut self, store: Arc<TrustStore>) -> SipServerVerifier {
+        self.store = Some(store);
+        self
+    }
+
+    /// Accepts certificates with these SHA-256 fingerprints (hex, with or without colons).
+    pub fn with_pinned(mut self, fingerprints: Vec<String>) -> SipServerVerifier {
+        self.pinned = fingerprints
+            .iter()
+            .map(|f| normalize_fingerprint(f))
+            .collect();
+        self
+    }
+
+    /// Whether anything at all can be trusted.
+    pub(super) fn can_trust_anything(&self) -> bool {
+        !self.roots.is_empty()
+            || !self.pinned.is_empty()
+            || self.store.as_ref().is_some_and(|s| !s.entries().is_empty())
+    }
+
+    /// How the certificate with this fingerprint was accepted, if it was.
+    pub fn trust_basis(&self, sha256: &str) -> Option<TrustBasis> {
+        self.accepted
+            .lock()
+            .ok()
+            .and_then(|map| map.get(sha256).copied())
+    }
+
+    /// The certificate last refused for `identity` for a reason the user may override (unknown
+    /// issuer, self-signed, name mismatch): what a "trust this certificate?" prompt shows.
+    pub fn pending_decision(&self, identity: &str) -> Option<CertificateSummary> {
+        self.undecided
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&identity.to_ascii_lowercase()).cloned())
+    }
+
+    fn remember(&self, sha256: String, basis: TrustBasis) {
+        if let Ok(mut map) = self.accepted.lock() {
+            map.insert(sha256, basis);
+        }
+    }
+
+    /// Chain and identity; `Err` says why they failed and whether the user may override.
+    fn ca_verdict(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        expected: &ExpectedIdentity,
+        now: UnixTime,
+    ) -> Result<(), (rustls::Error, Option<String>)> {
+        let parsed = ParsedCertificate::try_from(end_entity).map_err(|e| (e, None))?;
+        let chain = verify_server_cert_signed_by_trust_anchor(
+            &parsed,
+            &self.roots,
+            intermediates,
+            now,
+            self.provider.signature_verification_algorithms.all,
+        );
+        match chain {
+            Ok(()) => {}
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+                let err = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+                return Err((
+                    err,
+                    Some("not signed by a trusted CA (unknown issuer or self-signed)".to_owned()),
+                ));
+            }
+            Err(other) => return Err((other, None)),
+        }
+        check_identity(end_entity.as_ref(), expected, self.identity)
+            .map(|_| ())
+            .map_err(|e| {
+                let reason = e.to_string();
+                (other_error(e), Some(reason))
+            })
+    }
+}
+
+fn other_error(e: impl std::error::Error + Send + Sync + 'static) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
+}
+
+/// Upper-case hex with colons, whatever the input spelling.
+pub(super) fn normalize_fingerprint(text: &str) -> String {
+    let hex: String = text
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    hex.as_bytes()
+        .chunks(2)
+        .map(|pair| String::from_utf8_lossy(pair).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn expected_identity(server_name: &ServerName<'_>) -> ExpectedIdentity {
+    match server_name {
+        ServerName::DnsName(name) => ExpectedIdentity::domain(name.as_ref()),
+        ServerName::IpAddress(ip) => ExpectedIdentity::Ip(std::net::IpAddr::from(*ip)),
+        other => ExpectedIdentity::domain(&other.to_str()),
     }
 }
 
@@ -63,23 +194,46 @@ impl ServerCertVerifier for SipServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let parsed = ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &parsed,
-            &self.roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
-        let expected = match server_name {
-            ServerName::DnsName(name) => ExpectedIdentity::domain(name.as_ref()),
-            ServerName::IpAddress(ip) => ExpectedIdentity::Ip(std::net::IpAddr::from(*ip)),
-            other => ExpectedIdentity::domain(&other.to_str()),
+        let expected = expected_identity(server_name);
+        let sha256 = fingerprint(end_entity.as_ref());
+        let (error, overridable_reason) =
+            match self.ca_verdict(end_entity, intermediates, &expected, now) {
+                Ok(()) => {
+                    self.remember(sha256, TrustBasis::CertificateAuthority);
+                    return Ok(ServerCertVerified::assertion());
+                }
+                Err(failure) => failure,
+            };
+        let Some(reason) = overridable_reason else {
+            return Err(error);
         };
-        check_identity(end_entity.as_ref(), &expected, self.identity).map_err(|e| {
-            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
-        })?;
-        Ok(ServerCertVerified::assertion())
+        if self.pinned.contains(&sha256) {
+            self.remember(sha256, TrustBasis::PinnedFingerprint);
+            return Ok(ServerCertVerified::assertion());
+        }
+        let identity = expected.to_string();
+        let verdict = self
+            .store
+            .as_ref()
+            .map_or(StoreVerdict::Unknown, |s| s.verdict(&identity, &sha256));
+        match verdict {
+            StoreVerdict::Trusted => {
+                self.remember(sha256, TrustBasis::UserTrustStore);
+                Ok(ServerCertVerified::assertion())
+            }
+            StoreVerdict::Changed { stored } => Err(other_error(CertificateChanged {
+                identity,
+                stored,
+                presented: Box::new(CertificateSummary::of(end_entity.as_ref(), &reason)),
+            })),
+            StoreVerdict::Unknown => {
+                let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
+                if let Ok(mut map) = self.undecided.lock() {
+                    map.insert(identity.to_ascii_lowercase(), summary);
+                }
+                Err(error)
+            }
+        }
     }
 
     fn verify_tls12_signature(
@@ -88,7 +242,12 @@ impl ServerCertVerifier for SipServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -97,10 +256,17 @@ impl ServerCertVerifier for SipServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -131,6 +131,15 @@ impl TransportLayer {
         )
     }
 
+    /// The server certificate last refused for `identity` for a reason the user may override
+    /// (what a "trust this certificate?" prompt shows).
+    pub fn pending_trust_decision(&self, identity: &str) -> Option<crate::tls::CertificateSummary> {
+        self.inner
+            .client_tls
+            .as_ref()
+            .and_then(|tls| tls.pending_decision(identity))
+    }
+
     /// How many malformed datagrams were dropped.
     pub fn dropped_count(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
@@ -276,7 +285,7 @@ impl TransportLayer {
                     })?;
                 let (_, conn) = tls_stream.get_ref();
                 // Our listener requests no client certificate, so the peer is not verified.
-                let security = Arc::new(ConnectionSecurity::tls(conn, None, false));
+                let security = Arc::new(ConnectionSecurity::tls(conn, None, None, false));
                 connection::spawn(tls_stream, self.setup(id, peer, local, security))
             }
         };
@@ -342,10 +351,16 @@ impl TransportLayer {
                 source: TlsError::from_handshake(e, &name_text),
             })?;
         let (_, conn) = tls_stream.get_ref();
-        // The handshake succeeded through our verifier: the server is verified for `name_text`.
+        // The handshake succeeded through our verifier: the server is verified for
+        // `name_text`, by a CA, the user's trust store or a pin.
+        let trusted_by = conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|cert| tls.trust_basis(&crate::tls::fingerprint(cert)));
         let security = Arc::new(ConnectionSecurity::tls(
             conn,
             Some(name_text),
+            trusted_by,
             presented.load(Ordering::Relaxed),
         ));
         tracing::info!(

@@ -5,3 +5,4 @@
 //! TLS verifier ([`crate::tls::verifier`]) will call instead of web-PKI name matching.
 
 pub mod identity;
+pub mod store;

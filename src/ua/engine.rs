@@ -155,11 +155,13 @@ impl Engine {
                 aor: self.aor.to_string(),
             });
         }
-        let info = self
-            .transport
-            .connect(&self.target)
-            .await
-            .map_err(failure_for)?;
+        let info = match self.transport.connect(&self.target).await {
+            Ok(info) => info,
+            Err(error) => {
+                self.announce_trust_decision(&error);
+                return Err(failure_for(error));
+            }
+        };
         if self.local == Some(info.local) {
             return Ok(());
         }
@@ -192,6 +194,24 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// After a TLS refusal the user may override, tells the user what to decide about.
+    fn announce_trust_decision(&self, error: &TransportError) {
+        if !matches!(error, TransportError::Tls { .. }) {
+            return;
+        }
+        let server = self
+            .target
+            .server_name
+            .clone()
+            .unwrap_or_else(|| self.target.addr.ip().to_string());
+        if let Some(certificate) = self.transport.pending_trust_decision(&server) {
+            self.emit(Event::TrustDecisionRequired {
+                server,
+                certificate: Box::new(certificate),
+            });
+        }
     }
 
     /// Our contact on a connection with this local address.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::tls::ConnectionSecurity;
+use crate::tls::{CertificateSummary, ConnectionSecurity};
 
 /// Why a registration failed, in a form scripts can branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +59,14 @@ pub enum Event {
         kind: FailureKind,
         /// A user-facing explanation.
         reason: String,
+    },
+    /// The server's certificate is not trusted automatically (unknown issuer, self-signed,
+    /// name mismatch): the user may decide to trust it (`lockphone trust import`, or a pin).
+    TrustDecisionRequired {
+        /// The server identity the certificate was presented for.
+        server: String,
+        /// What the user needs to decide.
+        certificate: Box<CertificateSummary>,
     },
     /// The connection to the registrar was lost; re-registration follows.
     ConnectionLost {

@@ -2,6 +2,7 @@
 //! and the registrar's address.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use lockphone_sip::auth::{Credentials, Secret};
 use lockphone_sip::message::{Host, Uri};
@@ -11,6 +12,7 @@ use crate::config::{AccountConfig, AuthConfig, TransportKind};
 use crate::tls::{ClientIdentity, ClientTls, ClientTlsBuilder, TrustAnchors, check_private};
 use crate::transport::Target;
 use crate::trust::identity::IdentityPolicy;
+use crate::trust::store::TrustStore;
 
 /// Builds the account's TLS client configuration (None for UDP/TCP accounts).
 pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
@@ -29,7 +31,15 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
     } else {
         IdentityPolicy::strict_sip()
     };
-    let mut builder = ClientTlsBuilder::new(anchors).identity_policy(policy);
+    let store_path = match &account.tls.trust_store {
+        Some(path) => path.clone(),
+        None => TrustStore::default_path().map_err(|e| UaError::Config(e.to_string()))?,
+    };
+    let store = TrustStore::open(&store_path).map_err(|e| UaError::Config(e.to_string()))?;
+    let mut builder = ClientTlsBuilder::new(anchors)
+        .identity_policy(policy)
+        .trust_store(Arc::new(store))
+        .pinned(account.tls.pinned_sha256.clone());
     if let (Some(cert), Some(key)) = (&account.tls.client_certificate, &account.tls.client_key) {
         builder = builder.client_identity(ClientIdentity::from_pem_files(cert, key)?);
     }

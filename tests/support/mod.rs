@@ -26,6 +26,9 @@ pub fn run_lockphone(args: &[&str], timeout_secs: u64) -> Output {
         .arg(lockphone_bin())
         .args(args);
     cmd.env("RUST_LOG", "lockphone=debug,lockphone_sip=debug");
+    // Never read or write the real user's trust store.
+    let xdg = std::env::temp_dir().join(format!("lockphone-test-xdg-{}", std::process::id()));
+    cmd.env("XDG_CONFIG_HOME", xdg);
     cmd.output().expect("run lockphone")
 }
 
