@@ -1,17 +1,25 @@
 //! Printing events: one human-readable line, or one JSON object per line.
 
+use std::io::Write;
+
 use lockphone::ua::Event;
 
-/// Prints one event on stdout.
+/// Prints one event on stdout. A closed stdout (`lockphone … | head`) is not an error: the
+/// line is dropped, never a panic.
 pub(crate) fn print_event(event: &Event, json: bool) {
-    if json {
+    let line = if json {
         match serde_json::to_string(event) {
-            Ok(line) => println!("{line}"),
-            Err(e) => eprintln!("lockphone: cannot encode event: {e}"),
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("lockphone: cannot encode event: {e}");
+                return;
+            }
         }
     } else {
-        println!("{}", describe(event));
-    }
+        describe(event)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// A one-line description of an event for people.
