@@ -19,6 +19,9 @@ pub mod message;
 pub mod registration;
 pub mod transaction;
 
+#[cfg(test)]
+mod sim;
+
 pub use message::{
     Header, HeaderName, Headers, Host, Message, Method, NameAddr, Param, ParseError, Request,
     Response, Scheme, StatusCode, Transport, Uri, Via,

@@ -1,11 +1,20 @@
 //! The REGISTER state machine (RFC 3261 §10), sans-IO.
 //!
 //! A [`Registration`] builds REGISTER requests (one Call-ID, increasing CSeq, stable From
-//! tag), answers 401/407 challenges through an [`Authenticator`] (once per challenge, never in
-//! a loop), follows 423 Interval Too Brief, learns the lifetime the registrar granted, and
-//! refreshes before it runs out. After a lost connection or an unanswered refresh it
-//! re-registers with a growing back-off. The driver passes each [`Registration::poll_request`]
-//! to a client transaction and feeds the final responses back.
+//! tag, §10.2.4), answers 401/407 challenges through an [`Authenticator`] (once per challenge,
+//! never in a loop: a wrong password fails once; `stale=true` is retried with the new nonce; a
+//! rejected Bearer token is [`RegistrationEvent::TokenRejected`], answered once with
+//! [`Registration::retry_with_credentials`]), follows 423 Interval Too Brief, learns the
+//! lifetime the registrar granted (our contact's `expires`, else `Expires`), and refreshes
+//! before it runs out ([`refresh_delay`]). Once registered, a lost connection, an unanswered
+//! refresh or a 5xx is retried with a back-off of 1, 2, 4 … 60 s (at least the `Retry-After`);
+//! if the binding runs out meanwhile, [`RegistrationEvent::Expired`] says so. Other final
+//! refusals are [`RegistrationError`]s carrying the status and reason.
+//!
+//! The driver (the "thin loop") passes each [`Registration::poll_request`] to a new client
+//! transaction, feeds its final response to [`Registration::handle_response`] and a timeout or
+//! transport error to [`Registration::transaction_failed`], and calls
+//! [`Registration::handle_timeout`] at [`Registration::poll_timeout`].
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -32,12 +41,18 @@
 //! assert!(registration.is_registered());
 //! ```
 
+mod config;
 mod error;
+mod event;
+mod refresh;
 mod request;
 #[cfg(test)]
 mod tests;
 
+pub use config::RegistrationConfig;
 pub use error::RegistrationError;
+pub use event::RegistrationEvent;
+pub use refresh::refresh_delay;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -45,97 +60,24 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 
 use crate::auth::{AuthError, Authenticator, ChallengeOutcome, Credentials};
-use crate::message::{Request, Response, StatusCode, Transport, Uri};
-
-/// What a registration is configured with.
-#[derive(Debug, Clone)]
-pub struct RegistrationConfig {
-    /// The Request-URI: the registrar's domain (`sip:example.test`).
-    pub registrar: Uri,
-    /// The address of record, put in From and To.
-    pub aor: Uri,
-    /// Our contact address.
-    pub contact: Uri,
-    /// The transport named in `Via`.
-    pub transport: Transport,
-    /// The `Via` sent-by (host[:port]); defaults to the contact's host and port.
-    pub via_sent_by: Option<String>,
-    /// The lifetime asked for (seconds).
-    pub expires: u32,
-    /// The display name in `From`.
-    pub display_name: Option<String>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
-    /// An RFC 5626 instance ID (`urn:uuid:…`) put in `+sip.instance` on the contact.
-    pub instance_id: Option<String>,
-}
-
-impl RegistrationConfig {
-    /// A configuration asking for 3600 s, the RFC 3261 default.
-    pub fn new(registrar: Uri, aor: Uri, contact: Uri, transport: Transport) -> RegistrationConfig {
-        RegistrationConfig {
-            registrar,
-            aor,
-            contact,
-            transport,
-            via_sent_by: None,
-            expires: 3600,
-            display_name: None,
-            user_agent: None,
-            instance_id: None,
-        }
-    }
-}
-
-/// What a registration reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RegistrationEvent {
-    /// The registrar accepted the binding for this long.
-    Registered {
-        /// The lifetime granted.
-        expires: Duration,
-        /// Our contact as the registrar holds it.
-        contact: String,
-    },
-    /// The next refresh is due after this delay.
-    RefreshScheduled {
-        /// Delay until the refresh REGISTER.
-        after: Duration,
-    },
-    /// The binding was removed.
-    Unregistered,
-    /// The registrar rejected the Bearer token (`error="invalid_token"`): obtain a new one and
-    /// call [`Registration::retry_with_credentials`] once.
-    TokenRejected {
-        /// The registrar's `error_description`.
-        description: Option<String>,
-    },
-    /// A REGISTER will be retried after this delay (lost connection, no answer, 5xx).
-    Retrying {
-        /// Delay until the retry.
-        after: Duration,
-        /// What went wrong.
-        reason: String,
-    },
-    /// Registration failed and will not be retried by itself.
-    Failed(RegistrationError),
-}
+use crate::message::{Request, Response, StatusCode, Uri};
+use refresh::Backoff;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Nothing sent yet, or unregistered.
     Idle,
+    /// Asking for a binding we do not hold (yet, or any more).
     Registering,
+    /// The registrar holds our binding (a refresh or retry may be under way).
     Registered,
+    /// Removing the binding.
     Unregistering,
+    /// The Bearer token was rejected; waiting for [`Registration::retry_with_credentials`].
     WaitingForToken,
+    /// Given up; [`Registration::register`] starts again.
     Failed,
 }
-
-/// The first delay of the retry back-off; it doubles up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-/// The longest delay between retries.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// One account's registration. See the [module docs](self).
 #[derive(Debug)]
@@ -153,11 +95,11 @@ pub struct Registration {
     in_flight_unregister: bool,
     /// The lifetime asked for next (raised by 423).
     expires: u32,
-    /// When the binding runs out, once registered.
+    /// When the binding runs out, while registered.
     registered_until: Option<Instant>,
     refresh_at: Option<Instant>,
     retry_at: Option<Instant>,
-    backoff: Duration,
+    backoff: Backoff,
     token_retry_used: bool,
     /// Set once registered: from then on, failures to reach the registrar are retried
     /// (with back-off) instead of ending the registration.
@@ -187,7 +129,7 @@ impl Registration {
             registered_until: None,
             refresh_at: None,
             retry_at: None,
-            backoff: FIRST_BACKOFF,
+            backoff: Backoff::default(),
             token_retry_used: false,
             keep_retrying: false,
             requests: VecDeque::new(),
@@ -205,16 +147,18 @@ impl Registration {
         &self.call_id
     }
 
-    /// Starts (or restarts) registering.
+    /// Starts (or restarts) registering: a REGISTER is queued at once.
     pub fn register(&mut self, now: Instant) {
         let _ = now;
         self.retry_at = None;
         self.refresh_at = None;
-        self.state = State::Registering;
+        if self.state != State::Registered {
+            self.state = State::Registering;
+        }
         self.send(false);
     }
 
-    /// Removes the binding (`expires=0` on our contact).
+    /// Removes the binding (`expires=0` on our contact, `Expires: 0`); stops refreshing.
     pub fn unregister(&mut self, now: Instant) {
         let _ = now;
         self.retry_at = None;
@@ -231,22 +175,25 @@ impl Registration {
         self.config.via_sent_by = via_sent_by;
     }
 
-    /// The connection to the registrar was lost: re-register after the back-off.
+    /// The connection to the registrar was lost: re-register after the back-off (1 s the
+    /// first time, doubling to 60 s while it keeps failing).
     pub fn connection_lost(&mut self, now: Instant) {
         if matches!(self.state, State::Registered | State::Registering) {
             self.in_flight = None;
-            self.schedule_retry(now, "connection to the registrar lost".to_owned());
+            self.schedule_retry(now, "connection to the registrar lost".to_owned(), None);
         }
     }
 
-    /// The REGISTER in flight got no final response (timer F) or could not be sent.
+    /// The REGISTER in flight got no final response (timer F) or could not be sent. Once
+    /// registered this is retried with back-off; before, it is
+    /// [`RegistrationError::NoAnswer`].
     pub fn transaction_failed(&mut self, now: Instant) {
         if self.in_flight.take().is_none() {
             return;
         }
         match self.state {
             State::Registered | State::Registering if self.keep_retrying => {
-                self.schedule_retry(now, "the registrar did not answer".to_owned());
+                self.schedule_retry(now, "the registrar did not answer".to_owned(), None);
             }
             State::Unregistering => {
                 self.state = State::Idle;
@@ -257,7 +204,8 @@ impl Registration {
         }
     }
 
-    /// After [`RegistrationEvent::TokenRejected`]: retry once with fresh credentials.
+    /// After [`RegistrationEvent::TokenRejected`]: retry once with fresh credentials. At
+    /// other times it only replaces the credentials for the next REGISTER.
     pub fn retry_with_credentials(&mut self, now: Instant, credentials: Credentials) {
         self.authenticator.set_credentials(credentials);
         if self.state == State::WaitingForToken {
@@ -265,7 +213,8 @@ impl Registration {
         }
     }
 
-    /// Handles the response to one of our REGISTERs (others are ignored).
+    /// Handles a response to one of our REGISTERs; provisional responses and answers to
+    /// superseded requests (another CSeq) are ignored.
     pub fn handle_response(&mut self, now: Instant, response: &Response) {
         let Ok(cseq) = response.headers.cseq() else {
             return;
@@ -275,17 +224,19 @@ impl Registration {
         }
         self.in_flight = None;
         let status = response.status;
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::PROXY_AUTH_REQUIRED {
+            self.on_challenge(response);
+            return;
+        }
+        // Any other final answer means the credentials sent (if any) were accepted.
+        self.authenticator.on_success();
         if status.is_success() {
             self.on_success(now, response);
-        } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::PROXY_AUTH_REQUIRED {
-            self.on_challenge(response);
         } else if status == StatusCode::INTERVAL_TOO_BRIEF {
             self.on_interval_too_brief(response);
         } else if status.0 >= 500 && self.keep_retrying {
-            self.schedule_retry(
-                now,
-                format!("registrar answered {} {}", status.0, response.reason),
-            );
+            let reason = format!("registrar answered {} {}", status.0, response.reason);
+            self.schedule_retry(now, reason, request::retry_after(response));
         } else {
             self.fail(RegistrationError::Refused {
                 status: status.0,
@@ -294,17 +245,25 @@ impl Registration {
         }
     }
 
-    /// Fires the refresh or retry timer when due.
+    /// Fires the timers due at `now`: the binding running out, the refresh, the retry.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.refresh_at.is_some_and(|at| now >= at) {
+        if self.state == State::Registered && self.registered_until.is_some_and(|at| at <= now) {
+            self.registered_until = None;
+            self.state = State::Registering;
+            self.events.push_back(RegistrationEvent::Expired);
+        }
+        if self.refresh_at.is_some_and(|at| at <= now) {
             self.refresh_at = None;
+            // With a REGISTER already in flight, its answer schedules the next refresh.
             if self.in_flight.is_none() {
                 self.send(false);
             }
         }
-        if self.retry_at.is_some_and(|at| now >= at) {
+        if self.retry_at.is_some_and(|at| at <= now) {
             self.retry_at = None;
-            self.state = State::Registering;
+            if self.state != State::Registered {
+                self.state = State::Registering;
+            }
             self.send(false);
         }
     }
@@ -321,11 +280,17 @@ impl Registration {
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.refresh_at, self.retry_at].into_iter().flatten().min()
+        let lapse = self
+            .registered_until
+            .filter(|_| self.state == State::Registered);
+        [self.refresh_at, self.retry_at, lapse]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn send(&mut self, unregister: bool) {
-        self.cseq += 1;
+        self.cseq = self.cseq.wrapping_add(1);
         let expires = if unregister { 0 } else { self.expires };
         let mut request = request::build_register(
             &self.config,
@@ -342,8 +307,7 @@ impl Registration {
     }
 
     fn on_success(&mut self, now: Instant, response: &Response) {
-        self.authenticator.on_success();
-        self.backoff = FIRST_BACKOFF;
+        self.backoff.reset();
         self.token_retry_used = false;
         if self.in_flight_unregister {
             self.state = State::Idle;
@@ -361,7 +325,7 @@ impl Registration {
         self.state = State::Registered;
         self.keep_retrying = true;
         self.registered_until = Some(now + lifetime);
-        let after = refresh_delay(lifetime);
+        let after = refresh_delay(lifetime, self.config.refresh_margin);
         self.refresh_at = Some(now + after);
         self.events.push_back(RegistrationEvent::Registered {
             expires: lifetime,
@@ -377,28 +341,20 @@ impl Registration {
                 let unregister = self.in_flight_unregister;
                 self.send(unregister);
             }
-            Err(AuthError::InvalidToken { description }) => {
-                if self.token_retry_used {
-                    self.fail(RegistrationError::Auth(AuthError::InvalidToken {
-                        description,
-                    }));
-                } else {
-                    self.token_retry_used = true;
-                    self.state = State::WaitingForToken;
-                    self.events
-                        .push_back(RegistrationEvent::TokenRejected { description });
-                }
+            Err(AuthError::InvalidToken { description }) if !self.token_retry_used => {
+                self.token_retry_used = true;
+                self.state = State::WaitingForToken;
+                self.refresh_at = None;
+                self.retry_at = None;
+                self.events
+                    .push_back(RegistrationEvent::TokenRejected { description });
             }
             Err(error) => self.fail(RegistrationError::Auth(error)),
         }
     }
 
     fn on_interval_too_brief(&mut self, response: &Response) {
-        let min = response
-            .headers
-            .get(&crate::message::HeaderName::MinExpires)
-            .and_then(|v| v.trim().parse::<u32>().ok());
-        match min {
+        match request::min_expires(response) {
             Some(min) if min > self.expires => {
                 self.expires = min;
                 self.send(false);
@@ -410,9 +366,8 @@ impl Registration {
         }
     }
 
-    fn schedule_retry(&mut self, now: Instant, reason: String) {
-        let after = self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    fn schedule_retry(&mut self, now: Instant, reason: String, server_asked: Option<Duration>) {
+        let after = self.backoff.next_delay(server_asked);
         self.refresh_at = None;
         self.retry_at = Some(now + after);
         self.events
@@ -423,14 +378,7 @@ impl Registration {
         self.state = State::Failed;
         self.refresh_at = None;
         self.retry_at = None;
+        self.registered_until = None;
         self.events.push_back(RegistrationEvent::Failed(error));
     }
-}
-
-/// When to refresh a binding of `lifetime`: at 80 % of it or 30 s before it ends, whichever
-/// is earlier, but never before half of it has passed.
-pub fn refresh_delay(lifetime: Duration) -> Duration {
-    let eighty = lifetime.mul_f64(0.8);
-    let margin = lifetime.saturating_sub(Duration::from_secs(30));
-    eighty.min(margin).max(lifetime / 2)
 }

@@ -1,4 +1,6 @@
-//! Building REGISTER requests and reading what the registrar granted.
+//! Building REGISTER requests and reading what the registrar answered.
+
+use std::time::Duration;
 
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -63,6 +65,12 @@ pub(super) fn build_register(
         contact
             .params
             .push(Param::new("+sip.instance", format!("\"<{instance}>\"")));
+        if let Some(reg_id) = config.reg_id {
+            contact
+                .params
+                .push(Param::new("reg-id", reg_id.to_string()));
+            request.headers.push(HeaderName::Supported, "outbound");
+        }
     }
     contact
         .params
@@ -88,6 +96,27 @@ fn sent_by_of(uri: &Uri) -> String {
         Some(port) => format!("{}:{port}", uri.host),
         None => uri.host.to_string(),
     }
+}
+
+/// The `Min-Expires` of a 423 Interval Too Brief.
+pub(super) fn min_expires(response: &Response) -> Option<u32> {
+    leading_seconds(response.headers.get(&HeaderName::MinExpires)?)
+}
+
+/// The `Retry-After` of a response (its seconds; a comment or parameters after them are
+/// ignored).
+pub(super) fn retry_after(response: &Response) -> Option<Duration> {
+    let seconds = leading_seconds(response.headers.get(&HeaderName::RetryAfter)?)?;
+    Some(Duration::from_secs(u64::from(seconds)))
+}
+
+/// The delta-seconds at the start of a header value (`120`, `120;duration=60`, `120 (busy)`).
+fn leading_seconds(value: &str) -> Option<u32> {
+    let value = value.trim_start();
+    let end = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    value.get(..end)?.parse().ok()
 }
 
 /// The lifetime the registrar granted our contact: its `expires` parameter in the 200's

@@ -1,114 +1,21 @@
-//! The transaction layer: matching, dispatch, and the poll interface.
+//! The transaction layer: owns the transactions, matches messages to them, and drains what
+//! they produce through one poll interface.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use super::client::{ClientOutput, ClientState, ClientTransaction};
-use super::server::{ServerOutput, ServerState, ServerTransaction};
+use super::cancel::{answer_cancel, build_cancel};
+use super::client::{ClientOutput, ClientTransaction};
+use super::matching::{ClientKey, ServerKey};
+use super::server::{ServerOutput, ServerTransaction};
 use super::timers::TimerConfig;
-use super::{TransactionId, new_branch};
-use crate::message::{
-    HeaderName, Message, Method, Param, Request, Response, StatusCode, Transport, Via,
+use super::{
+    BRANCH_MAGIC_COOKIE, TransactionError, TransactionEvent, TransactionId, Transmit, new_branch,
 };
-
-/// Something to send: a message and where (as given to the layer by the driver).
-#[derive(Debug, Clone)]
-pub struct Transmit<A> {
-    /// The transaction that produced it (`None` for stateless sends such as an ACK to a 2xx).
-    pub id: Option<TransactionId>,
-    /// Where to send it.
-    pub destination: A,
-    /// The message.
-    pub message: Message,
-}
-
-/// What the layer reports to the layer above.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum TransactionEvent<A> {
-    /// A response to one of our requests (provisional, 2xx — including 2xx retransmissions
-    /// to INVITE, which the TU must ACK — or another final).
-    Response {
-        /// The client transaction.
-        id: TransactionId,
-        /// The response.
-        response: Response,
-    },
-    /// A request for the layer above: a new server transaction (`id` is `Some`; answer it
-    /// with [`TransactionLayer::respond`]), or an ACK to a 2xx, which belongs to the dialog and
-    /// has no transaction (`id` is `None`).
-    Request {
-        /// The server transaction, if any.
-        id: Option<TransactionId>,
-        /// The request.
-        request: Request,
-        /// Where it came from.
-        source: A,
-    },
-    /// A CANCEL matched this INVITE server transaction; the CANCEL itself has been answered
-    /// 200. The TU should answer the INVITE with 487 unless it already sent a final response.
-    Cancelled {
-        /// The INVITE server transaction.
-        invite: TransactionId,
-    },
-    /// No final response in time (timer B or F): the request failed.
-    Timeout {
-        /// The client transaction.
-        id: TransactionId,
-    },
-    /// The transport could not deliver a message of this transaction.
-    TransportError {
-        /// The transaction.
-        id: TransactionId,
-    },
-    /// Our non-2xx final response to an INVITE was never ACKed (timer H).
-    AckTimeout {
-        /// The server transaction.
-        id: TransactionId,
-    },
-    /// A response matched no transaction (RFC 3261 §17.1.3: passed to the core).
-    StrayResponse {
-        /// The response.
-        response: Response,
-    },
-    /// The transaction ended and was removed.
-    Terminated {
-        /// The transaction.
-        id: TransactionId,
-    },
-}
-
-/// Errors in using the layer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TransactionError {
-    /// The request has no `Via` for the branch.
-    #[error("the request has no Via header to carry the transaction branch")]
-    NoVia,
-    /// The request has no usable `CSeq`.
-    #[error("the request has no valid CSeq")]
-    NoCSeq,
-    /// ACK is not sent through a transaction.
-    #[error("an ACK to a 2xx is sent with send_stateless, not as a transaction")]
-    AckIsNotATransaction,
-    /// The transaction does not exist (anymore).
-    #[error("no such transaction {0:?}")]
-    NoSuchTransaction(TransactionId),
-    /// The transaction has already sent its final response.
-    #[error("transaction {0:?} already sent a final response")]
-    AlreadyAnswered(TransactionId),
-    /// Another live client transaction already uses this branch and method (a second CANCEL
-    /// for the same INVITE).
-    #[error("a client transaction with this branch and method already exists")]
-    BranchInUse,
-    /// The INVITE cannot be cancelled now: no provisional response yet (RFC 3261 §9.1: wait
-    /// for one), or it already has a final response.
-    #[error("transaction {0:?} cannot be cancelled in its current state")]
-    NotCancellable(TransactionId),
-}
+use crate::message::{HeaderName, Message, Method, Param, Request, Response, Transport, Via};
 
 struct Client<A> {
-    key: (String, Method),
+    key: ClientKey,
     transport: Transport,
     destination: A,
     transaction: ClientTransaction,
@@ -120,10 +27,11 @@ struct Server<A> {
     transaction: ServerTransaction,
 }
 
-/// Server matching key (§17.2.3): branch, sent-by, and the method (ACK counts as INVITE).
-type ServerKey = (String, String, Method);
-
 /// Every transaction of one user agent. See the [module docs](super).
+///
+/// After any `handle_*`/`send_*`/`respond`/`cancel` call, drain
+/// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event), then call
+/// [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout).
 pub struct TransactionLayer<A> {
     timers: TimerConfig,
     next_id: u64,
@@ -131,7 +39,7 @@ pub struct TransactionLayer<A> {
     // transaction order, so a run is reproducible.
     clients: BTreeMap<TransactionId, Client<A>>,
     servers: BTreeMap<TransactionId, Server<A>>,
-    client_index: HashMap<(String, Method), TransactionId>,
+    client_index: HashMap<ClientKey, TransactionId>,
     server_index: HashMap<ServerKey, TransactionId>,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<TransactionEvent<A>>,
@@ -172,7 +80,8 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     /// Starts a client transaction for `request`: sets a fresh branch on its top `Via`
-    /// (adding `rport` over UDP) and queues it for sending to `destination`.
+    /// (adding `rport` over UDP) and queues it for sending to `destination`. Retransmissions
+    /// (timers A and E) happen over unreliable transports only.
     ///
     /// A CANCEL whose top `Via` already carries an RFC 3261 branch keeps it: §9.1 requires
     /// the CANCEL's `Via` to equal the INVITE's, or the server cannot match it (see also
@@ -180,7 +89,7 @@ impl<A: Clone> TransactionLayer<A> {
     pub fn send_request(
         &mut self,
         now: Instant,
-        mut request: Request,
+        request: Request,
         transport: Transport,
         destination: A,
         rng: &mut impl rand::RngCore,
@@ -188,51 +97,18 @@ impl<A: Clone> TransactionLayer<A> {
         if request.method == Method::Ack {
             return Err(TransactionError::AckIsNotATransaction);
         }
-        let cseq = request
-            .headers
-            .cseq()
-            .map_err(|_| TransactionError::NoCSeq)?;
-        let mut via = request
+        let via = request
             .headers
             .top_via()
             .map_err(|_| TransactionError::NoVia)?;
-        let keep = via.branch().filter(|existing| {
-            request.method == Method::Cancel && existing.starts_with(super::BRANCH_MAGIC_COOKIE)
+        let kept = via.branch().filter(|existing| {
+            request.method == Method::Cancel && existing.starts_with(BRANCH_MAGIC_COOKIE)
         });
-        let branch = match keep {
+        let branch = match kept {
             Some(existing) => existing.to_owned(),
-            None => {
-                let branch = new_branch(rng);
-                via.params
-                    .retain(|p| !p.name.eq_ignore_ascii_case("branch"));
-                via.params.insert(0, Param::new("branch", branch.clone()));
-                branch
-            }
+            None => new_branch(rng),
         };
-        if transport == Transport::Udp && via.rport().is_none() {
-            via.params.push(Param::flag("rport"));
-        }
-        let key = (branch, cseq.method);
-        if self.client_index.contains_key(&key) {
-            return Err(TransactionError::BranchInUse);
-        }
-        replace_top_via(&mut request, &via);
-        let id = self.allocate_id();
-        let mut out = Vec::new();
-        let transaction =
-            ClientTransaction::start(now, request, transport.is_reliable(), self.timers, &mut out);
-        self.client_index.insert(key.clone(), id);
-        self.clients.insert(
-            id,
-            Client {
-                key,
-                transport,
-                destination,
-                transaction,
-            },
-        );
-        self.apply_client_outputs(id, out);
-        Ok(id)
+        self.start_client(now, request, via, branch, transport, destination)
     }
 
     /// Cancels the INVITE of client transaction `invite` (RFC 3261 §9.1): builds the CANCEL
@@ -251,33 +127,17 @@ impl<A: Clone> TransactionLayer<A> {
             .clients
             .get(&invite)
             .ok_or(TransactionError::NoSuchTransaction(invite))?;
-        let original = client.transaction.request();
-        if original.method != Method::Invite {
+        if !client.transaction.is_cancellable() {
             return Err(TransactionError::NotCancellable(invite));
         }
-        if client.transaction.state != ClientState::Proceeding {
-            return Err(TransactionError::NotCancellable(invite));
-        }
-        let mut cancel = Request::new(Method::Cancel, original.uri.clone());
-        let headers = &original.headers;
-        let via = headers.top_via().map_err(|_| TransactionError::NoVia)?;
-        let cseq = headers.cseq().map_err(|_| TransactionError::NoCSeq)?;
-        cancel.headers.push(HeaderName::Via, via.to_string());
-        cancel.headers.push(HeaderName::MaxForwards, "70");
-        for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
-            if let Some(value) = headers.get(&name) {
-                cancel.headers.push(name, value);
-            }
-        }
-        cancel
+        let cancel = build_cancel(client.transaction.request())?;
+        let via = cancel
             .headers
-            .push(HeaderName::CSeq, format!("{} CANCEL", cseq.seq));
-        for route in headers.get_all(&HeaderName::Route) {
-            cancel.headers.push(HeaderName::Route, route);
-        }
+            .top_via()
+            .map_err(|_| TransactionError::NoVia)?;
+        let branch = via.branch().ok_or(TransactionError::NoVia)?.to_owned();
         let (transport, destination) = (client.transport, client.destination.clone());
-        // The CANCEL carries the INVITE's branch, which `send_request` keeps: the RNG is unused.
-        self.send_request(now, cancel, transport, destination, &mut UnusedRng)
+        self.start_client(now, cancel, via, branch, transport, destination)
     }
 
     /// The request of client transaction `id` as sent (with its branch), while it is alive.
@@ -285,8 +145,7 @@ impl<A: Clone> TransactionLayer<A> {
         self.clients.get(&id).map(|c| c.transaction.request())
     }
 
-    /// Sends a message outside any transaction (an ACK to a 2xx, a 2xx retransmission by the
-    /// TU, a stateless response).
+    /// Sends a message outside any transaction (an ACK to a 2xx, a stateless response).
     pub fn send_stateless(&mut self, message: Message, destination: A) {
         self.transmits.push_back(Transmit {
             id: None,
@@ -295,16 +154,11 @@ impl<A: Clone> TransactionLayer<A> {
         });
     }
 
-    /// Handles a received response.
+    /// Handles a received response: to its client transaction (by top `Via` branch and `CSeq`
+    /// method), or up as [`TransactionEvent::StrayResponse`] if none matches.
     pub fn handle_response(&mut self, now: Instant, response: Response) {
-        let key = response
-            .headers
-            .top_via()
-            .ok()
-            .and_then(|via| via.branch().map(str::to_owned))
-            .zip(response.headers.cseq().ok().map(|c| c.method));
-        let id = key.and_then(|k| self.client_index.get(&k).copied());
-        let Some(id) = id else {
+        let id = ClientKey::of_response(&response).and_then(|k| self.client_index.get(&k));
+        let Some(&id) = id else {
             self.events
                 .push_back(TransactionEvent::StrayResponse { response });
             return;
@@ -317,6 +171,12 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     /// Handles a received request that came over `transport` from `source`.
+    ///
+    /// A retransmission goes to its server transaction (which repeats its last response); an
+    /// ACK to a non-2xx ends its INVITE transaction's wait ([`TransactionEvent::Acked`]); an
+    /// ACK to a 2xx goes up without a transaction; a CANCEL is answered here (see
+    /// [`TransactionEvent::Cancelled`]); any other request starts a server transaction and
+    /// goes up as [`TransactionEvent::Request`]. An INVITE is answered 100 Trying at once.
     pub fn handle_request(
         &mut self,
         now: Instant,
@@ -324,7 +184,7 @@ impl<A: Clone> TransactionLayer<A> {
         transport: Transport,
         source: A,
     ) {
-        let Some(key) = server_key(&request) else {
+        let Some(key) = ServerKey::of(&request) else {
             // No Via: nothing can be matched or answered; the transport layer already drops
             // such messages, so this only guards the sans-IO API.
             return;
@@ -333,16 +193,12 @@ impl<A: Clone> TransactionLayer<A> {
             let accepted = self
                 .servers
                 .get(&id)
-                .is_some_and(|s| s.transaction.state == ServerState::Accepted);
+                .is_some_and(|s| s.transaction.is_accepted());
             if request.method == Method::Ack && accepted {
                 // RFC 6026 §7.1: an ACK matching an INVITE transaction in Accepted (an RFC 2543
                 // peer reuses the INVITE's transaction key for the ACK to a 2xx) goes to the
                 // TU, not into the transaction.
-                self.events.push_back(TransactionEvent::Request {
-                    id: None,
-                    request,
-                    source,
-                });
+                self.request_up(None, request, source);
                 return;
             }
             let mut out = Vec::new();
@@ -353,22 +209,12 @@ impl<A: Clone> TransactionLayer<A> {
             return;
         }
         match request.method {
-            Method::Ack => {
-                // An ACK matching no transaction acknowledges a 2xx: it belongs to the dialog.
-                self.events.push_back(TransactionEvent::Request {
-                    id: None,
-                    request,
-                    source,
-                });
-            }
+            // An ACK matching no transaction acknowledges a 2xx: it belongs to the dialog.
+            Method::Ack => self.request_up(None, request, source),
             Method::Cancel => self.handle_cancel(now, request, transport, source, key),
             _ => {
-                let id = self.new_server(now, request.clone(), transport, source.clone(), key);
-                self.events.push_back(TransactionEvent::Request {
-                    id: Some(id),
-                    request,
-                    source,
-                });
+                let id = self.start_server(request.clone(), transport, source.clone(), key);
+                self.request_up(Some(id), request, source);
             }
         }
     }
@@ -387,16 +233,17 @@ impl<A: Clone> TransactionLayer<A> {
             .get_mut(&id)
             .ok_or(TransactionError::NoSuchTransaction(id))?;
         let mut out = Vec::new();
-        if !server.transaction.send_response(now, response, &mut out) {
-            return Err(TransactionError::AlreadyAnswered(id));
-        }
+        server
+            .transaction
+            .send_response(now, response, &mut out)
+            .map_err(|_| TransactionError::AlreadyAnswered(id))?;
         self.apply_server_outputs(id, out);
         Ok(())
     }
 
     /// The request of server transaction `id`, while it is alive.
     pub fn server_request(&self, id: TransactionId) -> Option<&Request> {
-        self.servers.get(&id).map(|s| &s.transaction.request)
+        self.servers.get(&id).map(|s| s.transaction.request())
     }
 
     /// Fires every timer due at `now`.
@@ -417,7 +264,9 @@ impl<A: Clone> TransactionLayer<A> {
         }
     }
 
-    /// The driver could not send a message of transaction `id`.
+    /// The driver could not send a message of transaction `id` (§17.1.4, §17.2.4): the
+    /// transaction ends. [`TransactionEvent::TransportError`] is reported for a request still
+    /// waiting for its final response and for any server transaction.
     pub fn handle_transport_error(&mut self, id: TransactionId) {
         if let Some(client) = self.clients.get_mut(&id) {
             let mut out = Vec::new();
@@ -464,15 +313,57 @@ impl<A: Clone> TransactionLayer<A> {
         id
     }
 
-    fn new_server(
+    /// Puts `branch` (and `rport` over UDP) on `via`, makes it the request's top `Via`, and
+    /// starts the client transaction.
+    fn start_client(
         &mut self,
         now: Instant,
+        mut request: Request,
+        mut via: Via,
+        branch: String,
+        transport: Transport,
+        destination: A,
+    ) -> Result<TransactionId, TransactionError> {
+        let cseq = request
+            .headers
+            .cseq()
+            .map_err(|_| TransactionError::NoCSeq)?;
+        let key = ClientKey::new(branch.clone(), cseq.method);
+        if self.client_index.contains_key(&key) {
+            return Err(TransactionError::BranchInUse);
+        }
+        via.params
+            .retain(|p| !p.name.eq_ignore_ascii_case("branch"));
+        via.params.insert(0, Param::new("branch", branch));
+        if transport == Transport::Udp && via.rport().is_none() {
+            via.params.push(Param::flag("rport"));
+        }
+        replace_top_via(&mut request, &via);
+        let id = self.allocate_id();
+        let mut out = Vec::new();
+        let transaction =
+            ClientTransaction::start(now, request, transport.is_reliable(), self.timers, &mut out);
+        self.client_index.insert(key.clone(), id);
+        self.clients.insert(
+            id,
+            Client {
+                key,
+                transport,
+                destination,
+                transaction,
+            },
+        );
+        self.apply_client_outputs(id, out);
+        Ok(id)
+    }
+
+    fn start_server(
+        &mut self,
         request: Request,
         transport: Transport,
         source: A,
         key: ServerKey,
     ) -> TransactionId {
-        let _ = now;
         let id = self.allocate_id();
         let mut out = Vec::new();
         let transaction =
@@ -490,6 +381,14 @@ impl<A: Clone> TransactionLayer<A> {
         id
     }
 
+    fn request_up(&mut self, id: Option<TransactionId>, request: Request, source: A) {
+        self.events.push_back(TransactionEvent::Request {
+            id,
+            request,
+            source,
+        });
+    }
+
     /// CANCEL (§9.2): its own non-INVITE server transaction, answered 200 when it matches an
     /// INVITE server transaction, 481 otherwise. Only an INVITE still without a final response
     /// is reported [`TransactionEvent::Cancelled`]; once answered, the CANCEL has no effect.
@@ -501,27 +400,24 @@ impl<A: Clone> TransactionLayer<A> {
         source: A,
         key: ServerKey,
     ) {
-        let invite_key = (key.0.clone(), key.1.clone(), Method::Invite);
-        let matched = self.server_index.get(&invite_key).copied();
-        let invite = matched.filter(|id| {
+        let matched = self
+            .server_index
+            .get(&key.with_method(Method::Invite))
+            .copied();
+        let cancelled = matched.filter(|id| {
             self.servers
                 .get(id)
-                .is_some_and(|s| s.transaction.state == ServerState::Proceeding)
+                .is_some_and(|s| s.transaction.is_cancellable())
         });
-        let status = if matched.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::NO_TRANSACTION
-        };
-        let mut response = Response::for_request(&request, status, None);
-        add_to_tag(&mut response, rng_free_tag(&request));
-        let id = self.new_server(now, request, transport, source, key);
+        let response = answer_cancel(&request, matched.is_some());
+        let id = self.start_server(request, transport, source, key);
         let mut out = Vec::new();
         if let Some(server) = self.servers.get_mut(&id) {
-            server.transaction.send_response(now, response, &mut out);
+            // A fresh non-INVITE transaction always takes its first final response.
+            let _ = server.transaction.send_response(now, response, &mut out);
         }
         self.apply_server_outputs(id, out);
-        if let Some(invite) = invite {
+        if let Some(invite) = cancelled {
             self.events
                 .push_back(TransactionEvent::Cancelled { invite });
         }
@@ -563,8 +459,10 @@ impl<A: Clone> TransactionLayer<A> {
                         });
                     }
                 }
-                ServerOutput::Acked => {}
-                ServerOutput::Timeout => self.events.push_back(TransactionEvent::AckTimeout { id }),
+                ServerOutput::Acked => self.events.push_back(TransactionEvent::Acked { id }),
+                ServerOutput::AckTimeout => {
+                    self.events.push_back(TransactionEvent::AckTimeout { id });
+                }
             }
         }
         self.reap_server(id);
@@ -574,7 +472,7 @@ impl<A: Clone> TransactionLayer<A> {
         let done = self
             .clients
             .get(&id)
-            .is_some_and(|c| c.transaction.state == ClientState::Terminated);
+            .is_some_and(|c| c.transaction.is_terminated());
         if done {
             if let Some(client) = self.clients.remove(&id)
                 && self.client_index.get(&client.key) == Some(&id)
@@ -589,7 +487,7 @@ impl<A: Clone> TransactionLayer<A> {
         let done = self
             .servers
             .get(&id)
-            .is_some_and(|s| s.transaction.state == ServerState::Terminated);
+            .is_some_and(|s| s.transaction.is_terminated());
         if done {
             if let Some(server) = self.servers.remove(&id)
                 && self.server_index.get(&server.key) == Some(&id)
@@ -601,39 +499,7 @@ impl<A: Clone> TransactionLayer<A> {
     }
 }
 
-/// The §17.2.3 key of a request: top Via branch and sent-by, method with ACK as INVITE. A
-/// branch without the magic cookie (RFC 2543) falls back to Call-ID, CSeq number and From tag.
-fn server_key(request: &Request) -> Option<ServerKey> {
-    let via = request.headers.top_via().ok()?;
-    let sent_by = sent_by(&via);
-    let method = if request.method == Method::Ack {
-        Method::Invite
-    } else {
-        request.method.clone()
-    };
-    let branch = match via.branch() {
-        Some(b) if b.starts_with(super::BRANCH_MAGIC_COOKIE) => b.to_owned(),
-        _ => {
-            let call_id = request.headers.call_id().unwrap_or_default();
-            let seq = request.headers.cseq().map(|c| c.seq).unwrap_or_default();
-            let tag = request
-                .headers
-                .from_header()
-                .ok()
-                .and_then(|f| f.tag().map(str::to_owned));
-            format!("2543:{call_id}:{seq}:{}", tag.unwrap_or_default())
-        }
-    };
-    Some((branch, sent_by, method))
-}
-
-fn sent_by(via: &Via) -> String {
-    match via.port {
-        Some(port) => format!("{}:{port}", via.host),
-        None => via.host.to_string(),
-    }
-}
-
+/// Makes `top` the request's top `Via`, keeping the others below it.
 fn replace_top_via(request: &mut Request, top: &Via) {
     let rest: Vec<Via> = request
         .headers
@@ -645,53 +511,6 @@ fn replace_top_via(request: &mut Request, top: &Via) {
         request.headers.push_front(HeaderName::Via, via.to_string());
     }
     request.headers.push_front(HeaderName::Via, top.to_string());
-}
-
-/// The RNG handed to [`TransactionLayer::send_request`] by [`TransactionLayer::cancel`]: a
-/// CANCEL with the INVITE's RFC 3261 branch keeps it, so nothing is drawn.
-struct UnusedRng;
-
-impl rand::RngCore for UnusedRng {
-    fn next_u32(&mut self) -> u32 {
-        0
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        0
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        dest.fill(0);
-    }
-}
-
-/// Adds a To-tag to a response the layer generates itself (RFC 3261 §8.2.6.2), unless the To
-/// already has one.
-fn add_to_tag(response: &mut Response, tag: String) {
-    let Ok(mut to) = response.headers.to_header() else {
-        return;
-    };
-    if to.tag().is_some() {
-        return;
-    }
-    to.params.push(Param::new("tag", tag));
-    response.headers.set(HeaderName::To, to.to_string());
-}
-
-/// A To-tag derived from the request (its branch and Call-ID), so a retransmitted CANCEL gets
-/// the same answer without the layer needing an RNG here.
-fn rng_free_tag(request: &Request) -> String {
-    let branch = request
-        .headers
-        .top_via()
-        .ok()
-        .and_then(|v| v.branch().map(str::to_owned));
-    let call_id = request.headers.call_id().unwrap_or_default();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in branch.unwrap_or_default().bytes().chain(call_id.bytes()) {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }
 
 /// The transactions whose next timer is due at `now`, in id order.

@@ -11,6 +11,11 @@
 //! a client request, and the source given with a received request; it comes back with every
 //! [`Transmit`] so responses go where the request came from.
 //!
+//! Inside: one file per state machine (`invite_client`, `non_invite_client`, `invite_server`,
+//! `non_invite_server`, each with its RFC figure), `timers` (T1/T2/T4 and the timers derived
+//! from them), `matching` (the §17.1.3/§17.2.3 keys), `cancel` (building and answering
+//! CANCEL), `event` (what comes out) and `layer` (ownership, dispatch, the poll interface).
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use lockphone_sip::message::{Message, Method, Transport};
@@ -33,15 +38,23 @@
 //! assert!(layer.poll_transmit().is_some());
 //! ```
 
+mod cancel;
 mod client;
+mod event;
+mod invite_client;
+mod invite_server;
 mod layer;
+mod matching;
+mod non_invite_client;
+mod non_invite_server;
 mod server;
 mod timers;
 
 #[cfg(test)]
 mod tests;
 
-pub use layer::{TransactionError, TransactionEvent, TransactionLayer, Transmit};
+pub use event::{TransactionError, TransactionEvent, Transmit};
+pub use layer::TransactionLayer;
 pub use timers::TimerConfig;
 
 /// Identifies one transaction within a [`TransactionLayer`].

@@ -332,7 +332,7 @@ fn the_client_cancels_an_invite_end_to_end() {
     // The transaction ACKs the 487; bob's transaction takes it and stops retransmitting.
     let acks = wire(&mut alice, &mut bob, start + ms(60), "alice");
     assert!(matches!(&acks[..], [Message::Request(ack)] if ack.method == Method::Ack));
-    assert!(events(&mut bob).is_empty());
+    assert_eq!(events(&mut bob), [format!("acked {}", bob_invite.0)]);
     assert!(transmits(&mut bob).is_empty());
     assert_eq!(
         bob.poll_timeout(),

@@ -19,9 +19,8 @@ use super::{
 use crate::message::{HeaderName, Message, Request, Response, StatusCode, Transport};
 
 /// The one clock reading of a test; everything else is `base() + duration`.
-#[allow(clippy::disallowed_methods)]
 fn base() -> Instant {
-    Instant::now()
+    crate::sim::clock()
 }
 
 fn ms(millis: u64) -> Duration {
@@ -115,6 +114,7 @@ fn describe<A>(event: &TransactionEvent<A>) -> String {
             id: None, request, ..
         } => format!("request - {}", request.method),
         TransactionEvent::Cancelled { invite } => format!("cancelled {}", invite.0),
+        TransactionEvent::Acked { id } => format!("acked {}", id.0),
         TransactionEvent::Timeout { id } => format!("timeout {}", id.0),
         TransactionEvent::TransportError { id } => format!("transport error {}", id.0),
         TransactionEvent::AckTimeout { id } => format!("ack timeout {}", id.0),

@@ -4,13 +4,13 @@
 //! exchanges, minutes of protocol time, milliseconds of real time.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::message::Method;
+use crate::sim::{Network, clock};
 use crate::transaction::new_branch;
 
 const NON_INVITES: usize = 200;
@@ -20,72 +20,6 @@ const INVITES: usize = 50;
 enum Side {
     Client,
     Server,
-}
-
-/// The links between the two layers.
-struct Network {
-    rng: ChaCha8Rng,
-    /// Probability that a message is lost.
-    loss: f64,
-    /// Probability that a delivered message arrives twice.
-    duplicate: f64,
-    /// Per-packet delay range in milliseconds (a wide range reorders).
-    delay_ms: (u64, u64),
-    /// Messages on their way, by arrival time (then send order).
-    in_flight: BTreeMap<(Instant, u64), (Side, Vec<u8>)>,
-    next_seq: u64,
-    sent: usize,
-    lost: usize,
-    /// A digest of everything sent and when, to compare runs.
-    trace: DefaultHasher,
-}
-
-impl Network {
-    fn new(seed: u64, loss: f64, duplicate: f64, delay_ms: (u64, u64)) -> Network {
-        Network {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            loss,
-            duplicate,
-            delay_ms,
-            in_flight: BTreeMap::new(),
-            next_seq: 0,
-            sent: 0,
-            lost: 0,
-            trace: DefaultHasher::new(),
-        }
-    }
-
-    fn send(&mut self, now: Instant, since_start: Duration, to: Side, bytes: Vec<u8>) {
-        (since_start, to, &bytes).hash(&mut self.trace);
-        self.sent += 1;
-        if self.rng.random_bool(self.loss) {
-            self.lost += 1;
-            return;
-        }
-        let copies = if self.rng.random_bool(self.duplicate) {
-            2
-        } else {
-            1
-        };
-        for _ in 0..copies {
-            let delay = ms(self.rng.random_range(self.delay_ms.0..=self.delay_ms.1));
-            self.next_seq += 1;
-            self.in_flight
-                .insert((now + delay, self.next_seq), (to, bytes.clone()));
-        }
-    }
-
-    fn next_delivery(&self) -> Option<Instant> {
-        self.in_flight.keys().next().map(|(at, _)| *at)
-    }
-
-    fn pop_due(&mut self, now: Instant) -> Option<(Side, Vec<u8>)> {
-        let entry = self.in_flight.first_entry()?;
-        if entry.key().0 > now {
-            return None;
-        }
-        Some(entry.remove())
-    }
 }
 
 /// The final status the server's TU gives a request (by Call-ID): every fifth INVITE is busy.
@@ -203,6 +137,8 @@ struct ServerTu {
     acked: HashSet<String>,
     gave_up: usize,
     ack_timeouts: usize,
+    /// INVITE transactions whose non-2xx final was ACKed (through the transaction).
+    acked_non_2xx: HashSet<TransactionId>,
 }
 
 impl ServerTu {
@@ -251,6 +187,9 @@ impl ServerTu {
                 self.acked.insert(call_id);
             }
             TransactionEvent::AckTimeout { .. } => self.ack_timeouts += 1,
+            TransactionEvent::Acked { id } => {
+                assert!(self.acked_non_2xx.insert(id), "{id:?} reported ACKed twice");
+            }
             TransactionEvent::Terminated { .. } => {}
             other => panic!("unexpected event at the server: {}", describe(&other)),
         }
@@ -339,7 +278,7 @@ struct Sim {
     server: Layer,
     client_tu: ClientTu,
     server_tu: ServerTu,
-    net: Network,
+    net: Network<Side>,
     rng: ChaCha8Rng,
     plans: VecDeque<Plan>,
     /// Messages each side handed to the network, by kind ("INVITE", "ACK", "200", …).
@@ -348,8 +287,17 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(seed: u64, transport: Transport, net: Network) -> Sim {
+    /// A run over `transport`; the network loses and duplicates packets with these
+    /// probabilities and delays each by a random number of milliseconds in `delay_ms`.
+    fn new(
+        seed: u64,
+        transport: Transport,
+        loss: f64,
+        duplicate: f64,
+        delay_ms: (u64, u64),
+    ) -> Sim {
         let start = base();
+        let net = Network::new(start, seed, loss, duplicate, delay_ms);
         Sim {
             start,
             now: start,
@@ -429,7 +377,6 @@ impl Sim {
 
     /// Moves messages to the network and events to the TUs until both layers are quiet.
     fn pump(&mut self) {
-        let since_start = self.now - self.start;
         loop {
             let mut progressed = false;
             for (side, layer, to, destination) in [
@@ -444,8 +391,7 @@ impl Sim {
                         Message::Response(response) => response.status.to_string(),
                     };
                     *self.sent.entry((side, kind)).or_default() += 1;
-                    self.net
-                        .send(self.now, since_start, to, transmit.message.to_bytes());
+                    self.net.send(self.now, to, transmit.message.to_bytes());
                 }
             }
             while let Some(event) = self.client.poll_event() {
@@ -498,39 +444,34 @@ impl Sim {
         let accepted = (0..INVITES).filter(|i| i % 5 != 0).count();
         assert_eq!(server.acked.len(), accepted, "every 2xx was ACKed");
         assert_eq!((server.gave_up, server.ack_timeouts), (0, 0));
+        assert_eq!(
+            server.acked_non_2xx.len(),
+            INVITES - accepted,
+            "every non-2xx was ACKed through its transaction"
+        );
 
         assert_eq!((self.client.len(), self.server.len()), (0, 0));
         assert_eq!(self.client.poll_timeout(), None);
         assert_eq!(self.server.poll_timeout(), None);
-        assert!(self.net.in_flight.is_empty());
+        assert!(self.net.is_idle());
     }
 }
 
-/// The wall clock, only to check that simulated minutes take real milliseconds.
-#[allow(clippy::disallowed_methods)]
-fn wall_clock() -> Instant {
-    Instant::now()
-}
-
 fn lossy_udp(seed: u64) -> Sim {
-    let mut sim = Sim::new(
-        seed,
-        Transport::Udp,
-        Network::new(seed, 0.3, 0.05, (5, 200)),
-    );
+    let mut sim = Sim::new(seed, Transport::Udp, 0.3, 0.05, (5, 200));
     sim.run();
     sim
 }
 
 #[test]
 fn every_exchange_completes_over_udp_with_30_percent_loss() {
-    let wall = wall_clock();
+    let wall = clock();
     let sim = lossy_udp(2024);
     let elapsed = wall.elapsed();
     sim.check_outcome();
 
     // The network really was that bad, and the timers are what got the exchanges through.
-    let loss = sim.net.lost as f64 / sim.net.sent as f64;
+    let (_, loss) = sim.net.sent_and_loss_rate();
     assert!((0.25..0.35).contains(&loss), "loss {loss}");
     let requests = ["OPTIONS", "MESSAGE", "INVITE"]
         .iter()
@@ -566,19 +507,15 @@ fn every_exchange_completes_over_udp_with_30_percent_loss() {
 fn the_same_seed_gives_the_same_run() {
     let (a, b) = (lossy_udp(99), lossy_udp(99));
     a.check_outcome();
-    assert_eq!(a.net.trace.finish(), b.net.trace.finish());
+    assert_eq!(a.net.trace(), b.net.trace());
     assert_eq!((a.now - a.start, a.steps), (b.now - b.start, b.steps));
     let c = lossy_udp(100);
-    assert_ne!(
-        a.net.trace.finish(),
-        c.net.trace.finish(),
-        "the seed matters"
-    );
+    assert_ne!(a.net.trace(), c.net.trace(), "the seed matters");
 }
 
 #[test]
 fn over_tcp_every_message_is_sent_exactly_once() {
-    let mut sim = Sim::new(5, Transport::Tcp, Network::new(5, 0.0, 0.0, (20, 20)));
+    let mut sim = Sim::new(5, Transport::Tcp, 0.0, 0.0, (20, 20));
     sim.run();
     sim.check_outcome();
     let busy = INVITES / 5;
