@@ -7,6 +7,8 @@
 
 pub mod audio;
 pub mod codec;
+#[cfg(feature = "device")]
+pub mod device;
 pub mod dtmf;
 pub mod impair;
 pub mod jitter;

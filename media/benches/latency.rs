@@ -1,0 +1,2 @@
+//! latency bench (being written).
+fn main() {}

@@ -1,1 +1,0 @@
-//! impair (being written).

@@ -1,1 +1,0 @@
-//! srtp (being written).
