@@ -45,7 +45,8 @@ fn voice(frames: usize) -> Vec<[i16; FRAME_SAMPLES]> {
                 for k in 1..=30 {
                     let fk = f0 * f64::from(k);
                     let formant = |c: f64, bw: f64| 1.0 / (1.0 + ((fk - c) / bw).powi(2));
-                    let gain = formant(700.0, 150.0) + 0.6 * formant(1200.0, 200.0)
+                    let gain = formant(700.0, 150.0)
+                        + 0.6 * formant(1200.0, 200.0)
                         + 0.3 * formant(2600.0, 300.0);
                     x += gain * (std::f64::consts::TAU * phase * f64::from(k)).sin();
                 }

@@ -137,10 +137,7 @@ fn device_name(device: &cpal::Device) -> String {
 }
 
 fn device_id(device: &cpal::Device) -> String {
-    device
-        .id()
-        .map(|id| id.id().to_owned())
-        .unwrap_or_default()
+    device.id().map(|id| id.id().to_owned()).unwrap_or_default()
 }
 
 /// The audio devices of the default host.
@@ -258,7 +255,12 @@ fn open_stream(
         Direction::Output => device.default_output_config(),
     }
     .map_err(|e| backend(&device_name, "reading its configuration", &e))?;
-    Ok((device, device_name, supported.config(), supported.sample_format()))
+    Ok((
+        device,
+        device_name,
+        supported.config(),
+        supported.sample_format(),
+    ))
 }
 
 macro_rules! by_format {
@@ -565,7 +567,12 @@ mod tests {
                     matches!(e, DeviceError::NoDevice { .. }),
                     "unexpected error: {message}"
                 );
-                assert!(message.starts_with("no audio device available: use --play/--record with a file, tone or null"), "{message}");
+                assert!(
+                    message.starts_with(
+                        "no audio device available: use --play/--record with a file, tone or null"
+                    ),
+                    "{message}"
+                );
             }
         }
     }
@@ -575,7 +582,11 @@ mod tests {
         let devices = list_devices().unwrap_or_default();
         let err = CaptureDevice::open(Some("no such device 4711")).unwrap_err();
         match err {
-            DeviceError::NotFound { direction, name, available } => {
+            DeviceError::NotFound {
+                direction,
+                name,
+                available,
+            } => {
                 assert_eq!(direction, Direction::Input);
                 assert_eq!(name, "no such device 4711");
                 for d in devices.iter().filter(|d| d.input) {
