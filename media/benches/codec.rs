@@ -8,6 +8,7 @@
 //! where N = 20 ms ÷ (encode + decode). G.711 (µ-law, with its 48 ↔ 8 kHz filters) runs in
 //! the same process as the baseline, and each Opus line gives its cost as a ratio to it.
 //! A short criterion group follows for the record.
+#![allow(clippy::unwrap_used)] // a benchmark: a codec that cannot be built is a setup failure
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
