@@ -1,20 +1,25 @@
 //! Codec cost per 20 ms frame, and how many duplex calls one core could carry.
 //!
 //! For Opus (48 kHz mono, 32 kbit/s, VoIP) at complexity 5 and 10, with and without in-band
-//! FEC planned for 10 % loss, this measures encode and decode time per frame on a synthetic
-//! voiced signal (harmonics under three formants, a wandering pitch, syllable envelope and
-//! pauses), best of several rounds, and prints
+//! FEC planned for 10 % loss, this measures encode and decode time per frame, best of several
+//! rounds, and prints
 //! `opus <config>: encode X µs, decode Y µs, PLC Z µs, enc+dec W µs → N duplex streams per core`
 //! where N = 20 ms ÷ (encode + decode). G.711 (µ-law, with its 48 ↔ 8 kHz filters) runs in
 //! the same process as the baseline, and each Opus line gives its cost as a ratio to it.
 //! A short criterion group follows for the record.
-#![allow(clippy::unwrap_used)] // a benchmark: a codec that cannot be built is a setup failure
+//!
+//! Input: the WAV file named by `LOCKPHONE_BENCH_SPEECH` (any rate; looped to 20 s), else a
+//! synthetic voiced signal (harmonics under three formants, a wandering pitch, syllables and
+//! pauses). Use real speech for figures that mean something: libopus picks its mode (SILK,
+//! hybrid, CELT) from the signal, and from complexity 7 up a classifier may take a synthetic
+//! signal for music and choose the cheaper CELT. For example
+//! `espeak-ng -w speech.wav "…"; LOCKPHONE_BENCH_SPEECH=speech.wav cargo bench --bench codec`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use lockphone_media::audio::FRAME_SAMPLES;
+use lockphone_media::audio::{AudioSource, FRAME_SAMPLES, Frame, WavSource};
 use lockphone_media::codec::{
     AudioDecoder, AudioEncoder, CodecConfig, G711Decoder, G711Encoder, G711Law, OpusConfig,
 };
@@ -61,6 +66,20 @@ fn voice(frames: usize) -> Vec<[i16; FRAME_SAMPLES]> {
         .collect()
 }
 
+/// `frames` frames of the speech file in `LOCKPHONE_BENCH_SPEECH` (looped), if set.
+fn speech(frames: usize) -> Option<(String, Vec<[i16; FRAME_SAMPLES]>)> {
+    let path = std::env::var("LOCKPHONE_BENCH_SPEECH").ok()?;
+    let mut source = WavSource::open(&path, true)
+        .map_err(|e| eprintln!("LOCKPHONE_BENCH_SPEECH: {e}"))
+        .ok()?;
+    let mut frame = Frame::silence();
+    let mut out = Vec::with_capacity(frames);
+    while out.len() < frames && source.read_frame(&mut frame).ok()? {
+        out.push(*frame.samples());
+    }
+    (out.len() == frames).then_some((path, out))
+}
+
 /// Best-of-rounds (encode, decode, conceal) time per frame.
 fn measure(
     mut encoder: Box<dyn AudioEncoder>,
@@ -75,21 +94,25 @@ fn measure(
     for _ in 0..rounds {
         let start = now();
         for (frame, packet) in input.iter().zip(packets.iter_mut()) {
-            encoder.encode(black_box(frame), packet).unwrap();
+            encoder
+                .encode(black_box(frame), packet)
+                .expect("a 20 ms frame encodes");
         }
         enc = enc.min(per_frame(start.elapsed()));
         let start = now();
         for packet in &packets {
             if packet.is_empty() {
-                decoder.conceal(&mut out).unwrap();
+                decoder.conceal(&mut out).expect("concealment works");
             } else {
-                decoder.decode(black_box(packet), &mut out).unwrap();
+                decoder
+                    .decode(black_box(packet), &mut out)
+                    .expect("our own packets decode");
             }
         }
         dec = dec.min(per_frame(start.elapsed()));
         let start = now();
         for _ in 0..input.len() {
-            decoder.conceal(&mut out).unwrap();
+            decoder.conceal(&mut out).expect("concealment works");
         }
         plc = plc.min(per_frame(start.elapsed()));
         black_box(&out);
@@ -102,7 +125,19 @@ fn micros(d: Duration) -> f64 {
 }
 
 fn summary(frames: usize, rounds: usize) {
-    let input = voice(frames);
+    let input = match speech(frames) {
+        Some((path, input)) => {
+            println!("input: {path}, {} s looped", frames / 50);
+            input
+        }
+        None => {
+            println!(
+                "input: synthetic voice, {} s (set LOCKPHONE_BENCH_SPEECH for speech)",
+                frames / 50
+            );
+            voice(frames)
+        }
+    };
     let (g_enc, g_dec, _) = measure(
         Box::new(G711Encoder::new(G711Law::MuLaw)),
         Box::new(G711Decoder::new(G711Law::MuLaw)),
@@ -124,8 +159,8 @@ fn summary(frames: usize, rounds: usize) {
         };
         let codec = CodecConfig::Opus(config);
         let (enc, dec, plc) = measure(
-            codec.encoder().unwrap(),
-            codec.decoder().unwrap(),
+            codec.encoder().expect("valid settings"),
+            codec.decoder().expect("valid settings"),
             &input,
             rounds,
         );
@@ -152,19 +187,21 @@ fn main() {
     summary(frames, rounds);
 
     let mut c = Criterion::default().configure_from_args();
-    let input = voice(50);
+    let input = speech(50).map_or_else(|| voice(50), |(_, input)| input);
     for complexity in [5u8, 10] {
         let codec = CodecConfig::Opus(OpusConfig {
             complexity,
             ..OpusConfig::default()
         });
-        let mut encoder = codec.encoder().unwrap();
+        let mut encoder = codec.encoder().expect("valid settings");
         let mut packet = Vec::with_capacity(1500);
         let mut i = 0;
         c.bench_function(&format!("opus encode c{complexity}"), |b| {
             b.iter(|| {
                 i = (i + 1) % input.len();
-                encoder.encode(black_box(&input[i]), &mut packet).unwrap();
+                encoder
+                    .encode(black_box(&input[i]), &mut packet)
+                    .expect("a 20 ms frame encodes");
             })
         });
     }

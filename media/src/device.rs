@@ -58,7 +58,7 @@ impl fmt::Display for Direction {
 #[non_exhaustive]
 pub enum DeviceError {
     /// No sound card: the user should pick a file, a tone or null instead.
-    #[error("no audio device available: use --play/--record with a file, tone or null ({detail})")]
+    #[error("no audio device available: {fix} ({detail})", fix = NO_DEVICE_FIX)]
     NoDevice {
         /// What the audio backend said.
         detail: String,

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod framer;
 pub mod message;
 pub mod registration;
+pub mod sdp;
 pub mod transaction;
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ const DEFAULT_MAX_BURST: u32 = 5;
 /// use std::time::{Duration, Instant};
 /// use lockphone_media::audio::Pacer;
 ///
-/// # let t0 = std::time::Instant::now() - Duration::from_secs(1);
+/// let t0 = Instant::now();
 /// let mut pacer = Pacer::new();
 /// assert_eq!(pacer.due(t0), 1);
 /// assert_eq!(pacer.due(t0 + Duration::from_millis(19)), 0);

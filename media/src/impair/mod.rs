@@ -150,7 +150,9 @@ impl<T: Clone> Impairment<T> {
 
     fn due(&mut self, now: Instant) -> Instant {
         let extra = self.spec.jitter.mul_f64(self.rng.random::<f64>());
-        now + self.spec.delay + extra
+        // The spec's fields are public: an absurd delay saturates instead of overflowing.
+        now.checked_add(self.spec.delay.saturating_add(extra))
+            .unwrap_or(now)
     }
 
     fn enqueue(&mut self, due: Instant, packet: T) {

@@ -341,12 +341,8 @@ impl MediaPipeline {
         } else {
             0.0
         };
-        let r = r_factor(
-            mouth_to_ear,
-            loss,
-            1.0,
-            CodecImpairment::for_codec(self.codec),
-        );
+        let impairment = CodecImpairment::for_codec(self.codec);
+        let r = (received.packets > 0).then(|| r_factor(mouth_to_ear, loss, 1.0, impairment));
         StatsSnapshot {
             codec: self.codec,
             srtp: self.srtp,
@@ -359,7 +355,7 @@ impl MediaPipeline {
             srtp_rx: self.receiver.srtp_counters(),
             mouth_to_ear_ms: mouth_to_ear.as_secs_f64() * 1000.0,
             r_factor: r,
-            mos: mos_from_r(r),
+            mos: r.map(mos_from_r),
         }
     }
 }

@@ -35,7 +35,7 @@ impl Reporter {
         wallclock_at_start: Duration,
         seed: u64,
     ) -> Self {
-        let interval = interval.max(Duration::from_millis(100));
+        let interval = interval.clamp(Duration::from_millis(100), Duration::from_secs(3600));
         Self {
             // RFC 3550 §6.2: the first report after half the minimum interval.
             next: now + interval / 2,

@@ -91,10 +91,10 @@ pub struct StatsSnapshot {
     pub srtp_rx: Option<SrtpCounters>,
     /// Estimated one-way mouth-to-ear delay used for the MOS, ms.
     pub mouth_to_ear_ms: f64,
-    /// G.107 R factor.
-    pub r_factor: f64,
-    /// Estimated MOS (1–4.5).
-    pub mos: f64,
+    /// G.107 R factor (`None` until audio has been received).
+    pub r_factor: Option<f64>,
+    /// Estimated MOS, 1–4.5 (`None` until audio has been received).
+    pub mos: Option<f64>,
 }
 
 #[cfg(test)]
@@ -117,8 +117,8 @@ mod tests {
             srtp_tx: Some(SrtpCounters::default()),
             srtp_rx: None,
             mouth_to_ear_ms: 40.0,
-            r_factor: 92.2,
-            mos: 4.4,
+            r_factor: Some(92.2),
+            mos: Some(4.4),
         };
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["codec"], "Opus");
