@@ -35,4 +35,4 @@ TOML
 echo alicepw >"$PEERS_RUN/alice.password"
 
 echo "lockphone demo: registering alice at kamailio on 127.0.0.1:$port over TLS (SHA-256 digest)"
-target/release/lockphone register --config "$PEERS_RUN/demo.toml" --duration "${DEMO_SECONDS:-5}"
+"${CARGO_TARGET_DIR:-target}"/release/lockphone register --config "$PEERS_RUN/demo.toml" --duration "${DEMO_SECONDS:-5}"

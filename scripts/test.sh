@@ -18,4 +18,4 @@ cargo test --workspace --doc --locked
 
 echo "== release build and hardening"
 cargo build --release --locked --bin lockphone
-scripts/check-hardening.sh target/release/lockphone
+scripts/check-hardening.sh "${CARGO_TARGET_DIR:-target}/release/lockphone"
