@@ -51,7 +51,6 @@ impl ConnectionSecurity {
     pub fn tls(
         conn: &rustls::CommonState,
         verified_name: Option<String>,
-        trusted_by: Option<TrustBasis>,
         client_certificate_presented: bool,
     ) -> ConnectionSecurity {
         let fingerprint = conn
@@ -65,7 +64,8 @@ impl ConnectionSecurity {
                 .negotiated_cipher_suite()
                 .map(|s| format!("{:?}", s.suite())),
             peer_verified: verified_name.is_some(),
-            trusted_by,
+            // Filled in by the caller, which knows the verifier's decision.
+            trusted_by: None,
             verified_name,
             peer_certificate_sha256: fingerprint,
             client_certificate_presented,

@@ -285,7 +285,7 @@ impl TransportLayer {
                     })?;
                 let (_, conn) = tls_stream.get_ref();
                 // Our listener requests no client certificate, so the peer is not verified.
-                let security = Arc::new(ConnectionSecurity::tls(conn, None, None, false));
+                let security = Arc::new(ConnectionSecurity::tls(conn, None, false));
                 connection::spawn(tls_stream, self.setup(id, peer, local, security))
             }
         };
@@ -353,16 +353,14 @@ impl TransportLayer {
         let (_, conn) = tls_stream.get_ref();
         // The handshake succeeded through our verifier: the server is verified for
         // `name_text`, by a CA, the user's trust store or a pin.
-        let trusted_by = conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .and_then(|cert| tls.trust_basis(&crate::tls::fingerprint(cert)));
-        let security = Arc::new(ConnectionSecurity::tls(
-            conn,
-            Some(name_text),
-            trusted_by,
-            presented.load(Ordering::Relaxed),
-        ));
+        let mut security =
+            ConnectionSecurity::tls(conn, Some(name_text), presented.load(Ordering::Relaxed));
+        // How the verifier trusted it, looked up by the fingerprint the record already holds.
+        security.trusted_by = security
+            .peer_certificate_sha256
+            .as_deref()
+            .and_then(|sha| tls.trust_basis(sha));
+        let security = Arc::new(security);
         tracing::info!(
             peer = %addr,
             version = security.tls_version.as_deref().unwrap_or("?"),
