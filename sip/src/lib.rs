@@ -14,8 +14,11 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod call;
+pub mod dialog;
 pub mod framer;
 pub mod message;
+mod random;
 pub mod registration;
 pub mod sdp;
 pub mod transaction;

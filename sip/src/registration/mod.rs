@@ -112,8 +112,8 @@ impl Registration {
     /// A registration that has not sent anything yet. `rng` makes the Call-ID, tags and
     /// digest cnonces (seed it from the OS in production, from a constant in tests).
     pub fn new(config: RegistrationConfig, authenticator: Authenticator, mut rng: StdRng) -> Self {
-        let call_id = format!("{}@lockphone", request::random_token(&mut rng, 24));
-        let from_tag = request::random_token(&mut rng, 12);
+        let call_id = format!("{}@lockphone", crate::random::random_token(&mut rng, 24));
+        let from_tag = crate::random::random_token(&mut rng, 12);
         let expires = config.expires;
         Registration {
             config,

@@ -2,26 +2,11 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use rand::rngs::StdRng;
 
 use super::RegistrationConfig;
 use crate::message::{HeaderName, Host, Method, NameAddr, Param, Request, Response, Uri};
-
-/// `len` random characters from the URI-safe alphabet.
-pub(super) fn random_token(rng: &mut StdRng, len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len)
-        .map(|_| {
-            char::from(
-                ALPHABET
-                    .get(rng.random_range(0..ALPHABET.len()))
-                    .copied()
-                    .unwrap_or(b'x'),
-            )
-        })
-        .collect()
-}
+use crate::random::random_token;
 
 /// A REGISTER with every header RFC 3261 §10.2 asks for. The transaction layer sets the
 /// `branch` on the Via.

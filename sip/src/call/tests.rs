@@ -1,0 +1,507 @@
+//! Two user agents wired together in memory through real transaction layers, in simulated
+//! time: every message is serialized and parsed again on the way.
+
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::*;
+use crate::auth::{Authenticator, Credentials};
+use crate::message::{Message, StatusCode};
+use crate::transaction::{TransactionEvent, TransactionLayer};
+
+#[allow(clippy::disallowed_methods)]
+fn start() -> Instant {
+    Instant::now()
+}
+
+struct Side {
+    name: &'static str,
+    transport: Transport,
+    layer: TransactionLayer<()>,
+    call: Option<Call>,
+    invite_transaction: Option<TransactionId>,
+    events: Vec<CallEvent>,
+    rng: StdRng,
+    /// Drop every message this side sends while set.
+    mute: bool,
+    sent: Vec<String>,
+}
+
+impl Side {
+    fn new(name: &'static str, transport: Transport, seed: u64) -> Side {
+        Side {
+            name,
+            transport,
+            layer: TransactionLayer::new(TimerConfig::default()),
+            call: None,
+            invite_transaction: None,
+            events: Vec::new(),
+            rng: StdRng::seed_from_u64(seed),
+            mute: false,
+            sent: Vec::new(),
+        }
+    }
+
+    fn config(&self) -> CallConfig {
+        let host = if self.name == "alice" {
+            "192.0.2.1"
+        } else {
+            "192.0.2.2"
+        };
+        let mut config = CallConfig::new(
+            format!("sip:{}@example.test", self.name).parse().unwrap(),
+            format!("sip:{}@{host}:5061;transport=tls", self.name)
+                .parse()
+                .unwrap(),
+            self.transport,
+        );
+        config.user_agent = Some("test".to_owned());
+        config
+    }
+
+    fn call(&mut self) -> &mut Call {
+        self.call.as_mut().expect("a call exists")
+    }
+
+    /// Moves the call's outputs into the transaction layer.
+    fn flush(&mut self, now: Instant) {
+        let Some(call) = &mut self.call else { return };
+        while let Some(output) = call.poll_output() {
+            match output {
+                CallOutput::Request(request) => {
+                    let is_invite =
+                        request.method == Method::Invite && call.state() < CallState::Confirmed;
+                    let id = self
+                        .layer
+                        .send_request(now, request, self.transport, (), &mut self.rng)
+                        .unwrap();
+                    if is_invite {
+                        self.invite_transaction = Some(id);
+                    }
+                }
+                CallOutput::Ack(ack) => self.layer.send_stateless(Message::Request(ack), ()),
+                CallOutput::CancelInvite => {
+                    let id = self.invite_transaction.unwrap();
+                    self.layer.cancel(now, id).unwrap();
+                }
+                CallOutput::Response {
+                    transaction,
+                    response,
+                } => self.layer.respond(now, transaction, response).unwrap(),
+                CallOutput::Retransmit(response) => {
+                    self.layer.send_stateless(Message::Response(response), ());
+                }
+            }
+        }
+    }
+
+    /// Hands the layer's events to the call (creating the callee's call on an INVITE).
+    fn dispatch(&mut self, now: Instant) -> bool {
+        let mut progressed = false;
+        while let Some(event) = self.layer.poll_event() {
+            progressed = true;
+            match event {
+                TransactionEvent::Request { id, request, .. } => match &mut self.call {
+                    Some(call) if call.matches_request(&request) => {
+                        call.handle_request(now, id, request);
+                    }
+                    None if request.method == Method::Invite => {
+                        let config = self.config();
+                        let rng = StdRng::seed_from_u64(7);
+                        let call = Call::incoming(config, id.unwrap(), request, rng, now).unwrap();
+                        self.call = Some(call);
+                    }
+                    _ => {}
+                },
+                TransactionEvent::Response { response, .. }
+                | TransactionEvent::StrayResponse { response } => {
+                    if let Some(call) = &mut self.call
+                        && call.matches_response(&response)
+                    {
+                        call.handle_response(now, &response);
+                    }
+                }
+                TransactionEvent::Cancelled { .. } => self.call().handle_cancelled(),
+                TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
+                    let request = self.layer.client_request(id).cloned();
+                    if let (Some(call), Some(request)) = (&mut self.call, request)
+                        && let Ok(cseq) = request.headers.cseq()
+                    {
+                        call.transaction_failed(now, &cseq.method, cseq.seq);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(call) = &mut self.call {
+            while let Some(event) = call.poll_event() {
+                progressed = true;
+                self.events.push(event);
+            }
+        }
+        progressed
+    }
+
+    fn next_timeout(&self) -> Option<Instant> {
+        let call = self.call.as_ref().and_then(Call::poll_timeout);
+        [call, self.layer.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn ended(&self) -> Option<&EndReason> {
+        self.events.iter().find_map(|e| match e {
+            CallEvent::Ended { reason } => Some(reason),
+            _ => None,
+        })
+    }
+}
+
+struct Pair {
+    now: Instant,
+    alice: Side,
+    bob: Side,
+}
+
+impl Pair {
+    fn new(transport: Transport) -> Pair {
+        Pair {
+            now: start(),
+            alice: Side::new("alice", transport, 1),
+            bob: Side::new("bob", transport, 2),
+        }
+    }
+
+    fn dial(&mut self) {
+        let config = self.alice.config();
+        let call = Call::outgoing(
+            config,
+            "sip:bob@192.0.2.2:5061;transport=tls".parse().unwrap(),
+            b"v=0 offer".to_vec(),
+            Authenticator::new(Credentials::None),
+            StdRng::seed_from_u64(3),
+            self.now,
+        );
+        self.alice.call = Some(call);
+        self.settle();
+    }
+
+    /// Delivers messages until nobody has anything left to say.
+    fn settle(&mut self) {
+        loop {
+            let now = self.now;
+            self.alice.flush(now);
+            self.bob.flush(now);
+            let mut moved = deliver(now, &mut self.alice, &mut self.bob);
+            moved |= deliver(now, &mut self.bob, &mut self.alice);
+            moved |= self.alice.dispatch(now);
+            moved |= self.bob.dispatch(now);
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Runs timers up to `until`.
+    fn advance(&mut self, duration: Duration) {
+        let until = self.now + duration;
+        loop {
+            let next = [self.alice.next_timeout(), self.bob.next_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(at) if at <= until => {
+                    self.now = at.max(self.now);
+                    let now = self.now;
+                    for side in [&mut self.alice, &mut self.bob] {
+                        side.layer.handle_timeout(now);
+                        if let Some(call) = &mut side.call {
+                            call.handle_timeout(now);
+                        }
+                    }
+                    self.settle();
+                }
+                _ => break,
+            }
+        }
+        self.now = until;
+    }
+}
+
+/// Sends what `from` has queued to `to` (serialized and parsed again), unless muted.
+fn deliver(now: Instant, from: &mut Side, to: &mut Side) -> bool {
+    let mut moved = false;
+    while let Some(transmit) = from.layer.poll_transmit() {
+        moved = true;
+        let bytes = transmit.message.to_bytes();
+        from.sent.push(String::from_utf8_lossy(&bytes).into_owned());
+        if from.mute {
+            continue;
+        }
+        match Message::parse(&bytes).expect("our own messages parse") {
+            Message::Request(request) => to.layer.handle_request(now, request, to.transport, ()),
+            Message::Response(response) => to.layer.handle_response(now, response),
+        }
+    }
+    moved
+}
+
+fn sent_count(side: &Side, start_line: &str) -> usize {
+    side.sent
+        .iter()
+        .filter(|m| m.starts_with(start_line))
+        .count()
+}
+
+#[test]
+fn answered_call_then_caller_hangs_up() {
+    let mut pair = Pair::new(Transport::Tls);
+    pair.dial();
+    assert_eq!(pair.bob.call().state(), CallState::Trying);
+    pair.bob.call().ring().unwrap();
+    pair.settle();
+    assert_eq!(pair.alice.call().state(), CallState::Early);
+    let now = pair.now;
+    pair.bob.call().accept(now, b"v=0 answer".to_vec()).unwrap();
+    pair.settle();
+    assert_eq!(pair.alice.call().state(), CallState::Confirmed);
+    let answered = pair.alice.events.iter().find_map(|e| match e {
+        CallEvent::Answered {
+            response: Some(r), ..
+        } => Some(r.body.clone()),
+        _ => None,
+    });
+    assert_eq!(answered.as_deref(), Some(&b"v=0 answer"[..]));
+    assert!(
+        pair.bob
+            .events
+            .iter()
+            .any(|e| matches!(e, CallEvent::Answered { ack: Some(_), .. }))
+    );
+    assert_eq!(sent_count(&pair.alice, "ACK "), 1);
+    assert_eq!(
+        pair.alice.call().dialog_id().unwrap().remote_tag,
+        pair.bob.call().dialog_id().unwrap().local_tag
+    );
+    let now = pair.now;
+    pair.alice.call().hangup(now);
+    pair.settle();
+    assert_eq!(pair.bob.ended(), Some(&EndReason::RemoteHangup));
+    assert_eq!(pair.alice.ended(), Some(&EndReason::LocalHangup));
+    assert!(pair.alice.call().is_terminated());
+    assert!(pair.bob.call().is_terminated());
+}
+
+#[test]
+fn caller_cancels_while_ringing() {
+    let mut pair = Pair::new(Transport::Tls);
+    pair.dial();
+    pair.bob.call().ring().unwrap();
+    pair.settle();
+    let now = pair.now;
+    pair.alice.call().hangup(now);
+    pair.settle();
+    assert_eq!(sent_count(&pair.alice, "CANCEL "), 1);
+    assert_eq!(sent_count(&pair.bob, "SIP/2.0 487"), 1);
+    assert_eq!(pair.bob.ended(), Some(&EndReason::Cancelled));
+    assert_eq!(pair.alice.ended(), Some(&EndReason::Cancelled));
+}
+
+#[test]
+fn callee_refuses_with_488_and_a_reason() {
+    let mut pair = Pair::new(Transport::Tls);
+    pair.dial();
+    pair.bob
+        .call()
+        .reject(488, "plain RTP offered, SRTP is mandatory")
+        .unwrap();
+    pair.settle();
+    let rejected = pair
+        .bob
+        .sent
+        .iter()
+        .find(|m| m.starts_with("SIP/2.0 488"))
+        .unwrap();
+    assert!(rejected.contains("Warning: 399 lockphone \"plain RTP offered, SRTP is mandatory\""));
+    assert_eq!(
+        pair.alice.ended(),
+        Some(&EndReason::Rejected {
+            status: 488,
+            reason: "Not Acceptable Here".to_owned()
+        })
+    );
+}
+
+fn confirmed(transport: Transport) -> Pair {
+    let mut pair = Pair::new(transport);
+    pair.dial();
+    let now = pair.now;
+    pair.bob.call().accept(now, b"v=0 answer".to_vec()).unwrap();
+    pair.settle();
+    assert_eq!(pair.alice.call().state(), CallState::Confirmed);
+    pair
+}
+
+#[test]
+fn reinvite_for_hold_is_answered_or_refused_and_the_call_goes_on() {
+    let mut pair = confirmed(Transport::Tls);
+    let now = pair.now;
+    pair.alice
+        .call()
+        .reoffer(now, b"v=0 hold".to_vec(), false)
+        .unwrap();
+    pair.settle();
+    let offer = pair.bob.events.iter().find_map(|e| match e {
+        CallEvent::Reoffer { request } => Some(request.body.clone()),
+        _ => None,
+    });
+    assert_eq!(offer.as_deref(), Some(&b"v=0 hold"[..]));
+    pair.bob
+        .call()
+        .answer_reoffer(now, Ok(b"v=0 held".to_vec()))
+        .unwrap();
+    pair.settle();
+    assert!(pair.alice.events.iter().any(
+        |e| matches!(e, CallEvent::ReofferAnswered { response } if response.body == b"v=0 held")
+    ));
+    assert_eq!(sent_count(&pair.alice, "ACK "), 2);
+    // Now a refused one: the call stays up.
+    pair.alice
+        .call()
+        .reoffer(now, b"v=0 plain".to_vec(), false)
+        .unwrap();
+    pair.settle();
+    pair.bob
+        .call()
+        .answer_reoffer(now, Err((488, "downgrade refused".to_owned())))
+        .unwrap();
+    pair.settle();
+    assert!(
+        pair.alice
+            .events
+            .iter()
+            .any(|e| matches!(e, CallEvent::ReofferRefused { status: 488, .. }))
+    );
+    assert_eq!(pair.alice.call().state(), CallState::Confirmed);
+    assert!(pair.alice.ended().is_none());
+}
+
+#[test]
+fn glare_is_resolved_with_491_and_a_retry() {
+    let mut pair = confirmed(Transport::Tls);
+    let now = pair.now;
+    pair.alice
+        .call()
+        .reoffer(now, b"v=0 a".to_vec(), false)
+        .unwrap();
+    pair.bob
+        .call()
+        .reoffer(now, b"v=0 b".to_vec(), false)
+        .unwrap();
+    pair.settle();
+    assert_eq!(sent_count(&pair.alice, "SIP/2.0 491"), 1);
+    assert_eq!(sent_count(&pair.bob, "SIP/2.0 491"), 1);
+    // Bob (the callee) retries within 2 s, Alice after 2.1 s: Bob's goes through first.
+    pair.advance(Duration::from_millis(2050));
+    let reoffers = pair
+        .alice
+        .events
+        .iter()
+        .filter(|e| matches!(e, CallEvent::Reoffer { .. }))
+        .count();
+    assert_eq!(reoffers, 1);
+    let now = pair.now;
+    pair.alice
+        .call()
+        .answer_reoffer(now, Ok(b"v=0 ok".to_vec()))
+        .unwrap();
+    pair.settle();
+    pair.advance(Duration::from_secs(3));
+    let reoffers = pair
+        .bob
+        .events
+        .iter()
+        .filter(|e| matches!(e, CallEvent::Reoffer { .. }))
+        .count();
+    assert_eq!(reoffers, 1);
+}
+
+#[test]
+fn session_timer_refreshes_keep_the_call_and_a_silent_peer_is_hung_up() {
+    let mut pair = Pair::new(Transport::Tls);
+    pair.alice.call = None;
+    // Ask for a short interval.
+    let mut config = pair.alice.config();
+    config.session_timer.interval = Duration::from_secs(90);
+    let call = Call::outgoing(
+        config,
+        "sip:bob@192.0.2.2:5061;transport=tls".parse().unwrap(),
+        b"v=0 offer".to_vec(),
+        Authenticator::new(Credentials::None),
+        StdRng::seed_from_u64(3),
+        pair.now,
+    );
+    pair.alice.call = Some(call);
+    pair.settle();
+    let now = pair.now;
+    pair.bob.call().accept(now, b"v=0 answer".to_vec()).unwrap();
+    pair.settle();
+    let ok = pair
+        .bob
+        .sent
+        .iter()
+        .find(|m| m.starts_with("SIP/2.0 200"))
+        .unwrap();
+    assert!(ok.contains("Session-Expires: 90;refresher=uac"), "{ok}");
+    // Alice refreshes every 45 s; five minutes later the call is still up.
+    pair.advance(Duration::from_secs(300));
+    assert!(pair.bob.ended().is_none(), "{:?}", pair.bob.events);
+    assert!(sent_count(&pair.alice, "INVITE ") + sent_count(&pair.alice, "UPDATE ") >= 6);
+    // Alice goes silent: Bob ends the call before the interval runs out.
+    pair.alice.mute = true;
+    pair.advance(Duration::from_secs(90));
+    assert!(
+        matches!(pair.bob.ended(), Some(EndReason::Failed { reason }) if reason.contains("session timer"))
+    );
+}
+
+#[test]
+fn udp_2xx_is_retransmitted_until_ack_and_a_missing_ack_ends_the_call() {
+    let mut pair = Pair::new(Transport::Udp);
+    pair.dial();
+    pair.alice.mute = true;
+    let now = pair.now;
+    pair.bob.call().accept(now, b"v=0 answer".to_vec()).unwrap();
+    pair.settle();
+    pair.advance(Duration::from_secs(40));
+    let oks = sent_count(&pair.bob, "SIP/2.0 200");
+    // T1 = 0.5 s doubling to T2 = 4 s over 32 s: 0.5, 1, 2, 4, 4, … ≈ 10 sends.
+    assert!((8..=12).contains(&oks), "{oks} 2xx sent");
+    assert!(
+        matches!(pair.bob.ended(), Some(EndReason::Failed { reason }) if reason.contains("ACK"))
+    );
+    // The BYE goes out (and, over UDP, is retransmitted by its transaction).
+    assert!(sent_count(&pair.bob, "BYE ") >= 1);
+}
+
+#[test]
+fn bye_for_an_ended_call_gets_481_and_responses_of_others_do_not_match() {
+    let mut pair = confirmed(Transport::Tls);
+    let now = pair.now;
+    pair.bob.call().hangup(now);
+    pair.settle();
+    assert_eq!(pair.alice.ended(), Some(&EndReason::RemoteHangup));
+    let stranger = Response::new(StatusCode::OK, None);
+    assert!(!pair.alice.call().matches_response(&stranger));
+    assert_eq!(
+        pair.bob.call().reoffer(now, Vec::new(), false),
+        Err(CallError::WrongState {
+            action: "re-offer",
+            state: pair.bob.call().state(),
+        })
+    );
+}
