@@ -10,12 +10,14 @@
 //! - [`framer`]: splits a TCP/TLS byte stream into messages by `Content-Length`;
 //! - [`auth`]: Digest (MD5, SHA-256) and Bearer challenges and credentials;
 //! - [`transaction`]: RFC 3261 client and server transactions with timers A–K;
-//! - [`registration`]: the REGISTER state machine (refresh, authentication, un-REGISTER).
+//! - [`registration`]: the REGISTER state machine (refresh, authentication, un-REGISTER);
+//! - [`sdp`] and [`offer_answer`]: the SDP model with SDES keys, and one call's offer/answer.
 #![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod framer;
 pub mod message;
+pub mod offer_answer;
 pub mod registration;
 pub mod sdp;
 pub mod transaction;
