@@ -10,7 +10,9 @@
 //! - [`framer`]: splits a TCP/TLS byte stream into messages by `Content-Length`;
 //! - [`auth`]: Digest (MD5, SHA-256) and Bearer challenges and credentials;
 //! - [`transaction`]: RFC 3261 client and server transactions with timers A–K;
-//! - [`registration`]: the REGISTER state machine (refresh, authentication, un-REGISTER).
+//! - [`registration`]: the REGISTER state machine (refresh, authentication, un-REGISTER);
+//! - [`dialog`] and [`call`]: the INVITE dialog as caller or callee, re-offers, session timers;
+//! - [`sdp`] and [`offer_answer`]: the SDP model with SDES keys, and one call's offer/answer.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -18,6 +20,7 @@ pub mod call;
 pub mod dialog;
 pub mod framer;
 pub mod message;
+pub mod offer_answer;
 mod random;
 pub mod registration;
 pub mod sdp;

@@ -30,6 +30,37 @@ impl Direction {
         }
     }
 
+    /// Whether this side sends media (`sendrecv` or `sendonly`).
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    /// Whether this side receives media (`sendrecv` or `recvonly`).
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+
+    /// The direction that sends and receives as asked.
+    ///
+    /// ```
+    /// use lockphone_sip::sdp::Direction;
+    /// assert_eq!(Direction::from_flags(false, true), Direction::RecvOnly);
+    /// assert_eq!(Direction::SendOnly.reversed(), Direction::RecvOnly);
+    /// ```
+    pub fn from_flags(sends: bool, receives: bool) -> Direction {
+        match (sends, receives) {
+            (true, true) => Direction::SendRecv,
+            (true, false) => Direction::SendOnly,
+            (false, true) => Direction::RecvOnly,
+            (false, false) => Direction::Inactive,
+        }
+    }
+
+    /// The same direction seen from the other end (`sendonly` becomes `recvonly`).
+    pub fn reversed(self) -> Direction {
+        Direction::from_flags(self.receives(), self.sends())
+    }
+
     fn from_name(name: &str) -> Option<Direction> {
         [
             Direction::SendRecv,
