@@ -1,0 +1,389 @@
+//! The task that runs one call's media: a thin loop around the sans-IO pipeline.
+//!
+//! After any input (a datagram, a command, a timer), it does what is due — the 20 ms frames
+//! the [`Pacer`] says are owed (capture → pipeline, pipeline → playout), the pipeline's
+//! timeout (RTCP, DTMF) — sends everything the pipeline has queued, and sleeps until the
+//! earliest of the next frame, the pipeline's timeout and the next stats publication.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lockphone_media::audio::Pacer;
+use lockphone_media::pipeline::{MediaEvent, MediaPipeline, PacketKind};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::audio_io::{Capture, Playout};
+use super::params::Checked;
+use super::stats::{self, MediaReport, MediaStats, Retired};
+use super::MediaError;
+
+/// Largest datagram read (anything longer is truncated, then refused by the pipeline).
+const DATAGRAM_MAX: usize = 4096;
+/// How often the live statistics are published.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// How often the received audio's dominant frequency is recomputed (a few ms of CPU).
+const ANALYSE_EVERY: Duration = Duration::from_secs(1);
+/// Datagrams read in one go from a socket before looking at the clock again.
+const DRAIN_MAX: usize = 64;
+
+/// What the handle asks of the task.
+pub(super) enum Command {
+    /// A re-INVITE's outcome.
+    Update(Box<Checked>),
+    /// Send a key press.
+    Dtmf(char),
+}
+
+/// Which port a datagram came in on.
+#[derive(Clone, Copy)]
+enum Port {
+    Rtp,
+    Rtcp,
+}
+
+/// Builds a pipeline for `params` at `now`.
+pub(super) fn build_pipeline(
+    params: &Checked,
+    cname: &str,
+    now: Instant,
+) -> Result<MediaPipeline, MediaError> {
+    let wallclock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let config = params.pipeline_config(cname, wallclock);
+    Ok(MediaPipeline::new(
+        config,
+        now.into_std(),
+        &mut rand::rng(),
+    )?)
+}
+
+/// The running state of one session.
+pub(super) struct Driver {
+    pub(super) rtp: UdpSocket,
+    pub(super) rtcp: UdpSocket,
+    pub(super) params: Checked,
+    pub(super) pipeline: MediaPipeline,
+    pub(super) cname: String,
+    pub(super) capture: Capture,
+    pub(super) playout: Playout,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) stats: watch::Sender<MediaStats>,
+    pub(super) events: mpsc::Sender<MediaEvent>,
+    pub(super) start: Instant,
+    pacer: Pacer,
+    retired: Retired,
+    rtp_buf: Vec<u8>,
+    rtcp_buf: Vec<u8>,
+    out: Vec<u8>,
+    datagrams_received: u64,
+    from_unexpected_source: u64,
+    send_errors: u64,
+    receive_errors: u64,
+    dtmf_received: String,
+    remote_bye: bool,
+    next_publish: Instant,
+    next_analysis: Instant,
+    last_error: Option<String>,
+}
+
+/// The parts a driver is built from.
+pub(super) struct Parts {
+    pub(super) rtp: UdpSocket,
+    pub(super) rtcp: UdpSocket,
+    pub(super) params: Checked,
+    pub(super) pipeline: MediaPipeline,
+    pub(super) cname: String,
+    pub(super) capture: Capture,
+    pub(super) playout: Playout,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) events: mpsc::Sender<MediaEvent>,
+    pub(super) start: Instant,
+}
+
+impl Driver {
+    /// A driver and the first statistics (for the watch channel the handle keeps).
+    pub(super) fn new(parts: Parts) -> (Self, watch::Receiver<MediaStats>) {
+        let Parts {
+            rtp,
+            rtcp,
+            params,
+            pipeline,
+            cname,
+            capture,
+            mut playout,
+            commands,
+            events,
+            start,
+        } = parts;
+        let context = stats::Context {
+            elapsed_ms: 0.0,
+            params: &params,
+            retired: Retired::default(),
+            datagrams_received: 0,
+            from_unexpected_source: 0,
+            send_errors: 0,
+            receive_errors: 0,
+            dtmf_received: "",
+            remote_bye: false,
+            audio: playout.stats(false),
+        };
+        let first = stats::combine(context, pipeline.stats(start.into_std()));
+        let (stats, receiver) = watch::channel(first);
+        let driver = Self {
+            rtp,
+            rtcp,
+            params,
+            pipeline,
+            cname,
+            capture,
+            playout,
+            commands,
+            stats,
+            events,
+            start,
+            pacer: Pacer::new(),
+            retired: Retired::default(),
+            rtp_buf: vec![0; DATAGRAM_MAX],
+            rtcp_buf: vec![0; DATAGRAM_MAX],
+            out: Vec::with_capacity(1500),
+            datagrams_received: 0,
+            from_unexpected_source: 0,
+            send_errors: 0,
+            receive_errors: 0,
+            dtmf_received: String::new(),
+            remote_bye: false,
+            next_publish: start + PUBLISH_EVERY,
+            next_analysis: start + ANALYSE_EVERY,
+            last_error: None,
+        };
+        (driver, receiver)
+    }
+
+    /// Runs until the handle says stop (or is dropped), then flushes and reports.
+    pub(super) async fn run(mut self) -> MediaReport {
+        self.work(Instant::now());
+        loop {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                received = self.rtp.recv_from(&mut self.rtp_buf) => {
+                    self.received(received, Port::Rtp);
+                    self.drain(Port::Rtp);
+                }
+                received = self.rtcp.recv_from(&mut self.rtcp_buf) => {
+                    self.received(received, Port::Rtcp);
+                    self.drain(Port::Rtcp);
+                }
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+            self.work(Instant::now());
+        }
+        self.finish()
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let mut deadline = self.next_publish;
+        if let Some(frame) = self.pacer.next_deadline() {
+            deadline = deadline.min(Instant::from_std(frame));
+        }
+        if let Some(timeout) = self.pipeline.poll_timeout() {
+            deadline = deadline.min(Instant::from_std(timeout));
+        }
+        deadline
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Update(next) => self.update(*next, now),
+            Command::Dtmf(digit) => {
+                if let Err(e) = self.pipeline.send_dtmf(now.into_std(), digit) {
+                    self.last_error = Some(format!("DTMF {digit:?}: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Applies a re-INVITE: same keys and codec keep the pipeline (SRTP contexts, ROC,
+    /// SSRC, sequence numbers, jitter buffer); anything else builds a new one.
+    fn update(&mut self, next: Checked, now: Instant) {
+        if self.params.needs_new_pipeline(&next) {
+            match build_pipeline(&next, &self.cname, now) {
+                Ok(pipeline) => {
+                    // What the old pipeline still had queued goes to the old addresses.
+                    self.transmit();
+                    let old = std::mem::replace(&mut self.pipeline, pipeline);
+                    self.retired.retire(&old.stats(now.into_std()));
+                }
+                Err(e) => {
+                    self.last_error = Some(format!("re-INVITE not applied: {e}"));
+                    return;
+                }
+            }
+        }
+        self.params = next;
+        self.publish(now, false);
+    }
+
+    fn socket(&self, port: Port) -> &UdpSocket {
+        match port {
+            Port::Rtp => &self.rtp,
+            Port::Rtcp => &self.rtcp,
+        }
+    }
+
+    /// Reads what else is waiting on `port`, without blocking.
+    fn drain(&mut self, port: Port) {
+        for _ in 0..DRAIN_MAX {
+            let socket = match port {
+                Port::Rtp => &self.rtp,
+                Port::Rtcp => &self.rtcp,
+            };
+            let buf = match port {
+                Port::Rtp => &mut self.rtp_buf,
+                Port::Rtcp => &mut self.rtcp_buf,
+            };
+            match socket.try_recv_from(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                result => self.received(result, port),
+            }
+        }
+    }
+
+    /// Hands one datagram to the pipeline. Anything may arrive; nothing here ends the call.
+    fn received(&mut self, result: std::io::Result<(usize, SocketAddr)>, port: Port) {
+        let (len, from) = match result {
+            Ok(r) => r,
+            Err(_) => {
+                self.receive_errors += 1;
+                return;
+            }
+        };
+        self.datagrams_received += 1;
+        // Processed whatever the source: a peer behind NAT or a media relay may send from
+        // another address. SRTP authenticates what matters; we keep sending where the SDP
+        // said (no latching), so a stranger's packets cannot redirect our stream.
+        if from != self.params.remote_rtp && from != self.params.remote_rtcp {
+            self.from_unexpected_source += 1;
+        }
+        let buf = match port {
+            Port::Rtp => &self.rtp_buf,
+            Port::Rtcp => &self.rtcp_buf,
+        };
+        let datagram = buf.get(..len).unwrap_or(&[]);
+        // The outcome is counted by the pipeline (drops by reason, SRTP counters).
+        let _ = self
+            .pipeline
+            .handle_packet(Instant::now().into_std(), datagram);
+    }
+
+    /// Everything due at `now`: frames, timeouts, events, sending, publishing.
+    fn work(&mut self, now: Instant) {
+        let at = now.into_std();
+        let due = self.pacer.due(at);
+        for _ in 0..due {
+            let sending = self.params.send;
+            let pipeline = &mut self.pipeline;
+            let mut failure = None;
+            self.capture.tick(|frame| {
+                if sending && let Err(e) = pipeline.push_capture_frame(at, frame.samples()) {
+                    failure = Some(e.to_string());
+                }
+            });
+            if failure.is_some() {
+                self.last_error = failure;
+            }
+            let frame = self.pipeline.pull_playout_frame(at);
+            self.playout.play(&frame, self.params.receive);
+        }
+        if self.pipeline.poll_timeout().is_some_and(|t| t <= at)
+            && let Err(e) = self.pipeline.handle_timeout(at)
+        {
+            self.last_error = Some(e.to_string());
+        }
+        while let Some(event) = self.pipeline.poll_event() {
+            match &event {
+                MediaEvent::Dtmf(tone) => self.dtmf_received.push(tone.digit),
+                MediaEvent::Bye { .. } => self.remote_bye = true,
+                _ => {}
+            }
+            // Nobody listening, or too far behind: the statistics still have it.
+            let _ = self.events.try_send(event);
+        }
+        self.transmit();
+        if now >= self.next_publish {
+            let analyse = now >= self.next_analysis;
+            if analyse {
+                self.next_analysis = now + ANALYSE_EVERY;
+            }
+            self.publish(now, analyse);
+        }
+    }
+
+    /// Sends what the pipeline has queued: RTP to the RTP address, RTCP to the RTCP address
+    /// from the RTCP port (both on the RTP port with rtcp-mux).
+    fn transmit(&mut self) {
+        let rtp_target = self.params.remote_rtp;
+        let rtcp_target = self.params.rtcp_target();
+        let mux = self.params.rtcp_mux;
+        while let Some(kind) = self.pipeline.poll_transmit_into(&mut self.out) {
+            let (port, target) = match kind {
+                PacketKind::Rtp => (Port::Rtp, rtp_target),
+                PacketKind::Rtcp if mux => (Port::Rtp, rtp_target),
+                PacketKind::Rtcp => (Port::Rtcp, rtcp_target),
+            };
+            if self.socket(port).try_send_to(&self.out, target).is_err() {
+                self.send_errors += 1;
+            }
+        }
+    }
+
+    fn snapshot(&mut self, now: Instant, analyse: bool) -> MediaStats {
+        let context = stats::Context {
+            elapsed_ms: now.saturating_duration_since(self.start).as_secs_f64() * 1000.0,
+            params: &self.params,
+            retired: self.retired,
+            datagrams_received: self.datagrams_received,
+            from_unexpected_source: self.from_unexpected_source,
+            send_errors: self.send_errors,
+            receive_errors: self.receive_errors,
+            dtmf_received: &self.dtmf_received,
+            remote_bye: self.remote_bye,
+            audio: self.playout.stats(analyse),
+        };
+        stats::combine(context, self.pipeline.stats(now.into_std()))
+    }
+
+    fn publish(&mut self, now: Instant, analyse: bool) {
+        self.next_publish = now + PUBLISH_EVERY;
+        let snapshot = self.snapshot(now, analyse);
+        self.stats.send_replace(snapshot);
+    }
+
+    /// Sends what is left, finishes the output file, and reports.
+    fn finish(mut self) -> MediaReport {
+        self.transmit();
+        self.playout.finish();
+        let now = Instant::now();
+        let stats = self.snapshot(now, true);
+        self.stats.send_replace(stats.clone());
+        let (input_errors, input_error) = self.capture.errors();
+        let (output_errors, output_error) = self.playout.errors();
+        MediaReport {
+            stats,
+            input_errors,
+            input_error: input_error.map(str::to_owned),
+            output_errors,
+            output_error: output_error.map(str::to_owned),
+            pipeline_error: self.last_error.take(),
+            failure: None,
+        }
+    }
+}
