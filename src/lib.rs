@@ -5,6 +5,7 @@
 //! transport drivers, registration, and the `lockphone` command.
 #![forbid(unsafe_code)]
 
+pub mod call;
 pub mod config;
 pub mod media;
 pub mod redact;
@@ -12,3 +13,4 @@ pub mod tls;
 pub mod transport;
 pub mod trust;
 pub mod ua;
+pub mod verdict;

@@ -33,7 +33,7 @@ async fn next_message(
             .expect("no event within 5 s")
             .expect("transport stopped");
         if let TransportEvent::Message(incoming) = event {
-            return incoming;
+            return *incoming;
         }
     }
 }

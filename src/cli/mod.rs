@@ -1,5 +1,7 @@
 //! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
 
+mod call;
+mod demo;
 mod output;
 mod register;
 mod trust;
@@ -38,6 +40,13 @@ enum Command {
     Register(register::RegisterArgs),
     /// Manage the trusted server certificates ("Always trust" decisions).
     Trust(trust::TrustArgs),
+    /// Call someone: `lockphone call -c lockphone.toml sip:bob@example.test`.
+    Call(call::CallArgs),
+    /// Answer incoming calls automatically (on the registration and/or calls.listen).
+    Answer(call::AnswerArgs),
+    /// A secure call on this machine with nothing to configure: throwaway PKI, a callee and
+    /// a caller on 127.0.0.1, TLS + SRTP + Opus, a test tone, the verdict and the statistics.
+    Demo(demo::DemoArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -59,6 +68,9 @@ pub(crate) async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Register(args) => register::run(args).await,
         Command::Trust(args) => trust::run(args),
+        Command::Call(args) => call::run_call(args).await,
+        Command::Answer(args) => call::run_answer(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }
 

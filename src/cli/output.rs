@@ -67,6 +67,104 @@ pub(crate) fn describe(event: &Event) -> String {
             certificate.sha256
         ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason}); re-registering"),
+        Event::CallStarted {
+            call,
+            direction,
+            peer,
+            security,
+        } => format!(
+            "call {call}: {direction} {} {peer} over {}{}",
+            if direction == "incoming" {
+                "from"
+            } else {
+                "to"
+            },
+            security
+                .tls_version
+                .as_deref()
+                .unwrap_or(&security.transport.to_string()),
+            if security.is_verified_tls() {
+                ", peer verified"
+            } else {
+                ", peer NOT verified"
+            }
+        ),
+        Event::CallRinging { call } => format!("call {call}: ringing"),
+        Event::CallAnswered {
+            call,
+            codec,
+            srtp_suite,
+        } => format!(
+            "call {call}: answered, {codec}, {}",
+            srtp_suite.as_deref().unwrap_or("plain RTP (not encrypted)")
+        ),
+        Event::CallSecurity { call, verdict } => format!("call {call}: security {verdict}"),
+        Event::CallDowngrade { call, what, action } => {
+            format!("call {call}: SECURITY DOWNGRADE: {what} (policy: {action:?})")
+        }
+        Event::CallFailed { call, reason } => format!("call {call}: failed: {reason}"),
+        Event::CallStats { call, stats } => format!(
+            "call {call}: sent {} / received {} packets, lost {}, jitter {:.1} ms, rtt {}, MOS {}",
+            stats.packets_sent,
+            stats.packets_received,
+            stats.lost,
+            stats.jitter_ms,
+            stats
+                .rtt_ms
+                .map_or("-".to_owned(), |r| format!("{r:.1} ms")),
+            stats.mos.map_or("-".to_owned(), |m| format!("{m:.2}")),
+        ),
+        Event::CallEnded { call, summary } => describe_summary(*call, summary),
         other => format!("{other:?}"),
     }
+}
+
+/// The end-of-call summary, several lines.
+fn describe_summary(
+    call: lockphone::call::CallId,
+    summary: &lockphone::call::CallSummary,
+) -> String {
+    let mut text = format!(
+        "call {call}: ended ({}) after {:.1} s with {}",
+        summary.end_reason, summary.duration_secs, summary.peer
+    );
+    match &summary.verdict {
+        Some(verdict) => text.push_str(&format!("\n  security  {verdict}")),
+        None => text.push_str("\n  security  (never answered)"),
+    }
+    if let Some(codec) = &summary.codec {
+        text.push_str(&format!(
+            "\n  media     {codec}, {}",
+            summary.srtp_suite.as_deref().unwrap_or("plain RTP")
+        ));
+    }
+    if let Some(report) = &summary.media {
+        let s = &report.stats;
+        text.push_str(&format!(
+            "\n  packets   sent {}, received {}, lost {}, late {}, SRTP failures {} (auth {}, replay {}, cleartext {})",
+            s.packets_sent,
+            s.packets_received,
+            s.lost,
+            s.late,
+            s.srtp_auth_failures + s.srtp_replays + s.srtp_cleartext,
+            s.srtp_auth_failures,
+            s.srtp_replays,
+            s.srtp_cleartext
+        ));
+        text.push_str(&format!(
+            "\n  quality   jitter {:.1} ms, rtt {}, MOS {}",
+            s.jitter_ms,
+            s.rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
+            s.mos.map_or("-".to_owned(), |m| format!("{m:.2}"))
+        ));
+        text.push_str(&format!(
+            "\n  received  {} frames of audio, level {:.3}, dominant {}",
+            s.audio.frames_audio,
+            s.audio.rms,
+            s.audio
+                .dominant_frequency_hz
+                .map_or("-".to_owned(), |f| format!("{f:.0} Hz"))
+        ));
+    }
+    text
 }

@@ -148,6 +148,9 @@ pub struct AccountConfig {
     /// TLS settings.
     #[serde(default)]
     pub tls: TlsConfig,
+    /// Calls: SRTP policy, codecs, downgrade policy, listener.
+    #[serde(default)]
+    pub calls: super::CallsConfig,
 }
 
 impl AccountConfig {
@@ -239,6 +242,8 @@ impl AccountConfig {
             &mut self.tls.ca_file,
             &mut self.tls.client_certificate,
             &mut self.tls.client_key,
+            &mut self.calls.listen_certificate,
+            &mut self.calls.listen_key,
         ]
         .into_iter()
         .flatten()

@@ -18,8 +18,10 @@
 //! ```
 
 mod account;
+mod calls;
 
 pub use account::{AccountConfig, AuthConfig, TlsConfig, TransportKind};
+pub use calls::{CallsConfig, DowngradeAction, SrtpMode};
 
 use std::path::{Path, PathBuf};
 

@@ -14,10 +14,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::MediaError;
 use super::audio_io::{Capture, Playout};
 use super::params::Checked;
 use super::stats::{self, MediaReport, MediaStats, Retired};
-use super::MediaError;
 
 /// Largest datagram read (anything longer is truncated, then refused by the pipeline).
 const DATAGRAM_MAX: usize = 4096;

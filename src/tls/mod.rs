@@ -321,6 +321,36 @@ pub fn server_config(chain: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsE
     server_config_from_der(chain, key)
 }
 
+/// A TLS server configuration for a SIP listener that asks every client for a certificate
+/// and verifies it against `anchors` when one is sent (clients without one are still
+/// accepted, as unverified). A verified client is what makes a direct incoming call's
+/// signalling leg secure.
+pub fn listener_config(
+    chain: &Path,
+    key: &Path,
+    anchors: &TrustAnchors,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let chain = load_certificate_chain(chain)?;
+    let key = load_private_key(key)?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(anchors.roots.clone()),
+        provider(),
+    )
+    .allow_unauthenticated()
+    .build()
+    .map_err(|e| TlsError::Other(format!("cannot verify client certificates: {e}")))?;
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(PROTOCOL_VERSIONS)
+        .map_err(|e| TlsError::Other(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::KeyFile {
+            path: None,
+            reason: e.to_string(),
+        })?;
+    Ok(Arc::new(config))
+}
+
 /// Builds a TLS server configuration from DER values.
 pub fn server_config_from_der(
     chain: Vec<CertificateDer<'static>>,

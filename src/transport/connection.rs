@@ -65,6 +65,7 @@ where
     let reader = Reader {
         id: setup.id,
         peer: setup.peer,
+        local: setup.local,
         security: setup.security,
         events: setup.events.clone(),
         writer: writer_tx,
@@ -93,6 +94,7 @@ where
 struct Reader {
     id: ConnectionId,
     peer: SocketAddr,
+    local: SocketAddr,
     security: Arc<ConnectionSecurity>,
     events: mpsc::UnboundedSender<TransportEvent>,
     writer: mpsc::UnboundedSender<Vec<u8>>,
@@ -138,10 +140,13 @@ impl Reader {
                 let incoming = Incoming {
                     message,
                     source: self.peer,
+                    local: self.local,
                     connection: Some(self.id),
                     security: self.security.clone(),
                 };
-                let _ = self.events.send(TransportEvent::Message(incoming));
+                let _ = self
+                    .events
+                    .send(TransportEvent::Message(Box::new(incoming)));
             }
             Err(error) => {
                 if let Some(response) = bad_request_for(bytes, &error) {

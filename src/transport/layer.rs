@@ -43,6 +43,8 @@ pub struct Incoming {
     pub message: Message,
     /// The peer's address.
     pub source: SocketAddr,
+    /// Our address it arrived at.
+    pub local: SocketAddr,
     /// The connection it came on (TCP/TLS).
     pub connection: Option<ConnectionId>,
     /// What that connection really established.
@@ -53,7 +55,7 @@ pub struct Incoming {
 #[derive(Debug, Clone)]
 pub enum TransportEvent {
     /// A parsed message.
-    Message(Incoming),
+    Message(Box<Incoming>),
     /// A connection ended.
     ConnectionClosed {
         /// Which one.
@@ -284,8 +286,17 @@ impl TransportLayer {
                         source: TlsError::from_handshake(e, ""),
                     })?;
                 let (_, conn) = tls_stream.get_ref();
-                // Our listener requests no client certificate, so the peer is not verified.
-                let security = Arc::new(ConnectionSecurity::tls(conn, None, false));
+                // A client certificate is only present if the listener's verifier accepted it
+                // (listeners without client verification never receive one).
+                let verified = conn
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|cert| crate::tls::CertificateSummary::of(cert, "").subject);
+                let mut record = ConnectionSecurity::tls(conn, verified, false);
+                if record.peer_verified {
+                    record.trusted_by = Some(crate::tls::TrustBasis::CertificateAuthority);
+                }
+                let security = Arc::new(record);
                 connection::spawn(tls_stream, self.setup(id, peer, local, security))
             }
         };
@@ -439,10 +450,14 @@ impl TransportLayer {
                     let incoming = Incoming {
                         message,
                         source: peer,
+                        local: socket.local_addr().unwrap_or(peer),
                         connection: None,
                         security: security.clone(),
                     };
-                    let _ = self.inner.events.send(TransportEvent::Message(incoming));
+                    let _ = self
+                        .inner
+                        .events
+                        .send(TransportEvent::Message(Box::new(incoming)));
                 }
                 Err(error) => {
                     self.inner.dropped.fetch_add(1, Ordering::Relaxed);

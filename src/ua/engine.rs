@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use lockphone_sip::auth::Authenticator;
 use lockphone_sip::message::{
@@ -18,32 +20,43 @@ use rand::rngs::StdRng;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::calls::Calls;
 use super::event::{Event, FailureKind};
 use super::{Command, UaError, setup};
 use crate::config::AccountConfig;
+use crate::tls::ConnectionSecurity;
 use crate::transport::{ConnectionId, Target, TransportError, TransportEvent, TransportLayer};
 
 /// Where a message goes: a target, and for responses the connection the request came on.
 #[derive(Debug, Clone)]
-struct Route {
-    target: Target,
-    connection: Option<ConnectionId>,
+pub(super) struct Route {
+    pub(super) target: Target,
+    pub(super) connection: Option<ConnectionId>,
+    /// For a received request: what its connection established, and our address on it.
+    pub(super) arrival: Option<(Arc<ConnectionSecurity>, SocketAddr)>,
 }
 
 /// What the engine owns.
 pub(super) struct Engine {
-    account: AccountConfig,
-    aor: Uri,
-    registrar_uri: Uri,
-    target: Target,
-    transport: TransportLayer,
+    pub(super) account: AccountConfig,
+    pub(super) aor: Uri,
+    pub(super) registrar_uri: Uri,
+    pub(super) target: Target,
+    pub(super) transport: TransportLayer,
     transport_events: mpsc::UnboundedReceiver<TransportEvent>,
     events: mpsc::UnboundedSender<Event>,
-    transactions: TransactionLayer<Route>,
+    pub(super) transactions: TransactionLayer<Route>,
+    pub(super) calls: Calls,
+    /// The account's credentials, for the calls' own authenticators.
+    pub(super) credentials: lockphone_sip::auth::Credentials,
+    /// Where we listen for direct incoming calls, once listening.
+    pub(super) listen_addr: Option<SocketAddr>,
+    /// When live call statistics are published next.
+    stats_at: Option<std::time::Instant>,
     registration: Option<Registration>,
     registration_transactions: HashSet<TransactionId>,
     authenticator: Option<Authenticator>,
-    rng: StdRng,
+    pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,
     shutting_down: bool,
@@ -74,7 +87,11 @@ impl Engine {
             transactions: TransactionLayer::new(TimerConfig::default()),
             registration: None,
             registration_transactions: HashSet::new(),
-            authenticator: Some(Authenticator::new(credentials)),
+            authenticator: Some(Authenticator::new(credentials.clone())),
+            credentials,
+            calls: Calls::default(),
+            listen_addr: None,
+            stats_at: None,
             rng: StdRng::from_os_rng(),
             local: None,
             shutting_down: false,
@@ -98,11 +115,11 @@ impl Engine {
         }
     }
 
-    fn now() -> std::time::Instant {
+    pub(super) fn now() -> std::time::Instant {
         Instant::now().into_std()
     }
 
-    fn emit(&self, event: Event) {
+    pub(super) fn emit(&self, event: Event) {
         let _ = self.events.send(event);
     }
 
@@ -112,10 +129,10 @@ impl Engine {
             .registration
             .as_ref()
             .and_then(Registration::poll_timeout);
-        match (t, r) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [t, r, self.next_call_timeout(), self.stats_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     async fn handle_command(&mut self, command: Command) {
@@ -134,8 +151,31 @@ impl Engine {
                     registration.unregister(Engine::now());
                 }
             }
+            Command::Dial {
+                uri,
+                options,
+                reply,
+            } => {
+                let result = self.dial(&uri, options).await;
+                if result.is_ok() && self.stats_at.is_none() {
+                    self.stats_at = Some(Engine::now() + STATS_INTERVAL);
+                }
+                let _ = reply.send(result);
+            }
+            Command::Hangup(call) => self.hangup(call),
+            Command::Hold(call, hold) => self.hold(call, hold),
+            Command::Dtmf(call, digits) => self.send_dtmf(call, &digits),
+            Command::AutoAnswer(options) => self.calls.auto_answer = options,
+            Command::Listen { reply } => {
+                let result = self.listen().await;
+                let _ = reply.send(result);
+            }
             Command::Shutdown => {
                 self.shutting_down = true;
+                let calls: Vec<_> = self.calls.active.keys().copied().collect();
+                for call in calls {
+                    self.hangup(call);
+                }
                 match &mut self.registration {
                     Some(registration) if registration.is_registered() => {
                         registration.unregister(Engine::now());
@@ -198,14 +238,18 @@ impl Engine {
 
     /// After a TLS refusal the user may override, tells the user what to decide about.
     fn announce_trust_decision(&self, error: &TransportError) {
+        self.announce_trust_decision_for(&self.target, error);
+    }
+
+    /// The same, for a connection to `target`.
+    pub(super) fn announce_trust_decision_for(&self, target: &Target, error: &TransportError) {
         if !matches!(error, TransportError::Tls { .. }) {
             return;
         }
-        let server = self
-            .target
+        let server = target
             .server_name
             .clone()
-            .unwrap_or_else(|| self.target.addr.ip().to_string());
+            .unwrap_or_else(|| target.addr.ip().to_string());
         if let Some(certificate) = self.transport.pending_trust_decision(&server) {
             self.emit(Event::TrustDecisionRequired {
                 server,
@@ -249,6 +293,7 @@ impl Engine {
                             server_name: None,
                         },
                         connection: incoming.connection,
+                        arrival: Some((incoming.security.clone(), incoming.local)),
                     };
                     self.transactions
                         .handle_request(now, request, transport, route);
@@ -275,6 +320,11 @@ impl Engine {
         if let Some(registration) = &mut self.registration {
             registration.handle_timeout(now);
         }
+        self.handle_call_timeouts(now);
+        if self.stats_at.is_some_and(|at| at <= now) {
+            self.emit_call_stats();
+            self.stats_at = (!self.calls.active.is_empty()).then(|| now + STATS_INTERVAL);
+        }
     }
 
     /// Moves everything the cores produced until none of them has anything left.
@@ -299,8 +349,14 @@ impl Engine {
             }
             while let Some(event) = self.transactions.poll_event() {
                 progressed = true;
-                self.handle_transaction_event(event);
+                self.handle_transaction_event(event).await;
             }
+            let calls: Vec<_> = self.calls.active.keys().copied().collect();
+            for call in calls {
+                progressed |= self.drain_call_events(call).await;
+                self.flush_call(call);
+            }
+            self.reap_calls();
             if let Some(registration) = &mut self.registration {
                 let events: Vec<RegistrationEvent> =
                     std::iter::from_fn(|| registration.poll_event()).collect();
@@ -354,6 +410,7 @@ impl Engine {
             let route = Route {
                 target: self.target.clone(),
                 connection: None,
+                arrival: None,
             };
             match self.transactions.send_request(
                 now,
@@ -371,7 +428,7 @@ impl Engine {
         true
     }
 
-    fn handle_transaction_event(&mut self, event: TransactionEvent<Route>) {
+    async fn handle_transaction_event(&mut self, event: TransactionEvent<Route>) {
         let now = Engine::now();
         match event {
             TransactionEvent::Response { id, response } => {
@@ -379,6 +436,22 @@ impl Engine {
                     && let Some(registration) = &mut self.registration
                 {
                     registration.handle_response(now, &response);
+                } else if let Some(call) = self
+                    .calls
+                    .transactions
+                    .get(&id)
+                    .and_then(|t| self.calls.active.get_mut(&t.call))
+                {
+                    call.sip.handle_response(now, &response);
+                }
+            }
+            TransactionEvent::StrayResponse { response } => {
+                if let Some(call) = self
+                    .calls
+                    .for_response(&response)
+                    .and_then(|id| self.calls.active.get_mut(&id))
+                {
+                    call.sip.handle_response(now, &response);
                 }
             }
             TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
@@ -387,22 +460,91 @@ impl Engine {
                 {
                     registration.transaction_failed(now);
                 }
+                self.call_transaction_failed(id);
             }
             TransactionEvent::Terminated { id } => {
                 self.registration_transactions.remove(&id);
+                self.calls.transactions.remove(&id);
+            }
+            TransactionEvent::Cancelled { invite } => {
+                if let Some(call) = self
+                    .calls
+                    .invites
+                    .remove(&invite)
+                    .and_then(|id| self.calls.active.get_mut(&id))
+                {
+                    call.sip.handle_cancelled();
+                }
             }
             TransactionEvent::Request {
-                id: Some(id),
+                id,
                 request,
-                ..
+                source,
             } => {
-                let response = answer_out_of_dialog(&request);
-                if let Err(e) = self.transactions.respond(now, id, response) {
-                    tracing::debug!(error = %e, "cannot answer request");
-                }
+                self.incoming_request(now, id, request, source).await;
             }
             other => tracing::debug!(event = ?other, "transaction event ignored"),
         }
+    }
+
+    /// A request from the far end: for a call, a new call, or answered out of dialog.
+    async fn incoming_request(
+        &mut self,
+        now: std::time::Instant,
+        id: Option<TransactionId>,
+        request: Request,
+        source: Route,
+    ) {
+        if let Some(call) = self
+            .calls
+            .for_request(&request)
+            .and_then(|call| self.calls.active.get_mut(&call))
+        {
+            call.sip.handle_request(now, id, request);
+            return;
+        }
+        let Some(id) = id else {
+            return;
+        };
+        let has_to_tag = request
+            .headers
+            .to_header()
+            .is_ok_and(|to| to.tag().is_some());
+        if request.method == Method::Invite && !has_to_tag && !self.shutting_down {
+            let Some((security, local)) = source.arrival.clone() else {
+                return;
+            };
+            if self.stats_at.is_none() {
+                self.stats_at = Some(now + STATS_INTERVAL);
+            }
+            self.incoming_invite(id, request, source, security, local)
+                .await;
+            return;
+        }
+        let response = answer_out_of_dialog(&request);
+        if let Err(e) = self.transactions.respond(now, id, response) {
+            tracing::debug!(error = %e, "cannot answer request");
+        }
+    }
+
+    /// Starts the account's listener for direct incoming calls.
+    async fn listen(&mut self) -> Result<SocketAddr, UaError> {
+        if let Some(addr) = self.listen_addr {
+            return Ok(addr);
+        }
+        let addr = self.account.calls.listen.ok_or_else(|| {
+            UaError::Config("calls.listen is not set: no address to listen on".to_owned())
+        })?;
+        let bound = match self.target.transport {
+            lockphone_sip::message::Transport::Tls => {
+                let config = setup::listener_tls(&self.account)?;
+                self.transport.listen_tls(addr, config).await?
+            }
+            lockphone_sip::message::Transport::Tcp => self.transport.listen_tcp(addr).await?,
+            _ => self.transport.bind_udp(addr).await?,
+        };
+        self.listen_addr = Some(bound);
+        Ok(bound)
     }
 
     fn handle_registration_event(&mut self, event: RegistrationEvent) {
@@ -476,6 +618,14 @@ fn answer_out_of_dialog(request: &Request) -> Response {
                 .push(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS");
             response
         }
+        // A request for a dialog we do not know (a BYE after we forgot the call, say).
+        _ if request
+            .headers
+            .to_header()
+            .is_ok_and(|to| to.tag().is_some()) =>
+        {
+            Response::for_request(request, StatusCode::NO_TRANSACTION, None)
+        }
         _ => Response::for_request(request, StatusCode(501), None),
     }
 }
@@ -487,14 +637,19 @@ fn log_outgoing(message: &Message) {
     }
 }
 
-fn sent_by(local: SocketAddr) -> String {
+/// How often live call statistics are published.
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The `Via` sent-by of a local address.
+pub(super) fn sent_by(local: SocketAddr) -> String {
     match local {
         SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
         SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
     }
 }
 
-fn user_agent() -> String {
+/// Our `User-Agent`.
+pub(super) fn user_agent() -> String {
     concat!("Lockphone/", env!("CARGO_PKG_VERSION")).to_owned()
 }
 

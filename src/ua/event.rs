@@ -2,7 +2,11 @@
 
 use serde::Serialize;
 
+use crate::call::{CallId, CallSummary};
+use crate::config::DowngradeAction;
+use crate::media::MediaStats;
 use crate::tls::{CertificateSummary, ConnectionSecurity};
+use crate::verdict::Verdict;
 
 /// Why a registration failed, in a form scripts can branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,7 +25,7 @@ pub enum FailureKind {
 }
 
 /// One event of the user agent. Serializes to JSON with an `event` tag.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Event {
@@ -72,5 +76,67 @@ pub enum Event {
     ConnectionLost {
         /// Why.
         reason: String,
+    },
+    /// A call started: we sent an INVITE, or one arrived.
+    CallStarted {
+        /// The call.
+        call: CallId,
+        /// `outgoing` or `incoming`.
+        direction: String,
+        /// The far end's URI.
+        peer: String,
+        /// What the signalling connection established.
+        security: ConnectionSecurity,
+    },
+    /// The far end is ringing.
+    CallRinging {
+        /// The call.
+        call: CallId,
+    },
+    /// The far end answered our call.
+    CallAnswered {
+        /// The call.
+        call: CallId,
+        /// The codec.
+        codec: String,
+        /// The SRTP suite, or none for plain RTP.
+        srtp_suite: Option<String>,
+    },
+    /// The call's security verdict, whenever it changes.
+    CallSecurity {
+        /// The call.
+        call: CallId,
+        /// The verdict with its reasons.
+        verdict: Verdict,
+    },
+    /// A re-offer lowered the call's security.
+    CallDowngrade {
+        /// The call.
+        call: CallId,
+        /// What went down, in words.
+        what: String,
+        /// What the account's policy does about it.
+        action: DowngradeAction,
+    },
+    /// The call cannot go on as negotiated (a non-conforming SDP answer, say); it is hung up.
+    CallFailed {
+        /// The call.
+        call: CallId,
+        /// Why.
+        reason: String,
+    },
+    /// Live media statistics of a call (every second).
+    CallStats {
+        /// The call.
+        call: CallId,
+        /// The statistics.
+        stats: Box<MediaStats>,
+    },
+    /// The call is over: its summary.
+    CallEnded {
+        /// The call.
+        call: CallId,
+        /// Verdict, codec, suite, loss, jitter, RTT, MOS, duration, why it ended.
+        summary: Box<CallSummary>,
     },
 }

@@ -20,13 +20,16 @@
 //! # }
 //! ```
 
+mod calls;
 mod engine;
 mod event;
 mod setup;
 
 pub use event::{Event, FailureKind};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::call::{CallId, CallOptions};
 
 use crate::config::{AccountConfig, ConfigError};
 use crate::tls::TlsError;
@@ -48,6 +51,9 @@ pub enum UaError {
     /// A transport failure.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The engine has stopped.
+    #[error("the user agent has stopped")]
+    Stopped,
 }
 
 impl From<ConfigError> for UaError {
@@ -61,6 +67,18 @@ impl From<ConfigError> for UaError {
 enum Command {
     Register,
     Unregister,
+    Dial {
+        uri: String,
+        options: CallOptions,
+        reply: oneshot::Sender<Result<CallId, UaError>>,
+    },
+    Hangup(CallId),
+    Hold(CallId, bool),
+    Dtmf(CallId, String),
+    AutoAnswer(Option<CallOptions>),
+    Listen {
+        reply: oneshot::Sender<Result<std::net::SocketAddr, UaError>>,
+    },
     Shutdown,
 }
 
@@ -95,6 +113,50 @@ impl Phone {
     /// Removes the registration.
     pub fn unregister(&self) {
         let _ = self.commands.send(Command::Unregister);
+    }
+
+    /// Calls `uri` (through the registrar when the account registers, else directly), playing
+    /// and recording as `options` say. Progress comes as `Call…` events for the returned id.
+    pub async fn dial(&self, uri: &str, options: CallOptions) -> Result<CallId, UaError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Dial {
+                uri: uri.to_owned(),
+                options,
+                reply,
+            })
+            .map_err(|_| UaError::Stopped)?;
+        answer.await.map_err(|_| UaError::Stopped)?
+    }
+
+    /// Hangs up a call (CANCEL, BYE or decline, whichever fits its state).
+    pub fn hangup(&self, call: CallId) {
+        let _ = self.commands.send(Command::Hangup(call));
+    }
+
+    /// Puts a call on hold (`true`) or resumes it (`false`) with a re-INVITE.
+    pub fn hold(&self, call: CallId, hold: bool) {
+        let _ = self.commands.send(Command::Hold(call, hold));
+    }
+
+    /// Sends DTMF digits (RFC 4733) on a call.
+    pub fn send_dtmf(&self, call: CallId, digits: &str) {
+        let _ = self.commands.send(Command::Dtmf(call, digits.to_owned()));
+    }
+
+    /// Answers every incoming call automatically with these options (`None`: ring only).
+    pub fn auto_answer(&self, options: Option<CallOptions>) {
+        let _ = self.commands.send(Command::AutoAnswer(options));
+    }
+
+    /// Starts listening for direct incoming calls on the account's `calls.listen` address;
+    /// returns the bound address.
+    pub async fn listen(&self) -> Result<std::net::SocketAddr, UaError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Listen { reply })
+            .map_err(|_| UaError::Stopped)?;
+        answer.await.map_err(|_| UaError::Stopped)?
     }
 
     /// The next event; `None` once the engine has stopped.

@@ -109,3 +109,55 @@ pub(crate) async fn registrar_target(
         server_name: Some(server_name),
     })
 }
+
+/// Resolves a URI we call directly to a transport target: its host and port, the transport of
+/// its `transport=` parameter (or the account's), `sips:` meaning TLS.
+pub(crate) async fn uri_target(account: &AccountConfig, uri: &Uri) -> Result<Target, UaError> {
+    let transport = match uri.transport_param() {
+        Some(transport) => transport,
+        None if uri.scheme == lockphone_sip::message::Scheme::Sips => {
+            lockphone_sip::message::Transport::Tls
+        }
+        None => account.transport.transport(),
+    };
+    let mut direct = account.clone();
+    direct.tls.server_name = None;
+    direct.transport = match transport {
+        lockphone_sip::message::Transport::Tls => TransportKind::Tls,
+        lockphone_sip::message::Transport::Tcp => TransportKind::Tcp,
+        _ => TransportKind::Udp,
+    };
+    let mut target = registrar_target(&direct, uri).await?;
+    target.transport = transport;
+    Ok(target)
+}
+
+/// The TLS configuration of the account's listener: its certificate (the listener's own, or
+/// the client certificate), asking callers for theirs and verifying it against the account's
+/// CAs.
+pub(crate) fn listener_tls(account: &AccountConfig) -> Result<Arc<rustls::ServerConfig>, UaError> {
+    let calls = &account.calls;
+    let (chain, key) = match (
+        calls
+            .listen_certificate
+            .as_ref()
+            .or(account.tls.client_certificate.as_ref()),
+        calls
+            .listen_key
+            .as_ref()
+            .or(account.tls.client_key.as_ref()),
+    ) {
+        (Some(chain), Some(key)) => (chain, key),
+        _ => {
+            return Err(UaError::Config(
+                "a TLS listener needs calls.listen_certificate and calls.listen_key (or tls.client_certificate and tls.client_key)".to_owned(),
+            ));
+        }
+    };
+    check_private(key)?;
+    let mut anchors = TrustAnchors::empty();
+    if let Some(ca) = &account.tls.ca_file {
+        anchors.add_pem_file(ca)?;
+    }
+    Ok(crate::tls::listener_config(chain, key, &anchors)?)
+}

@@ -1,0 +1,312 @@
+//! `lockphone call URI` and `lockphone answer`: one account, calls with audio from a file, a
+//! tone, silence or a sound card, live statistics and a summary at the end.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lockphone::call::{CallId, CallOptions, CallSummary};
+use lockphone::config::Config;
+use lockphone::media::{AudioIn, AudioOut};
+use lockphone::ua::{Event, Phone, UaError};
+use tokio::time::Instant;
+
+use super::output::print_event;
+use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
+
+/// Exit code: the call never reached Encrypted and `--require-secure` was given.
+pub(crate) const EXIT_NOT_SECURE: u8 = 6;
+
+/// Media options shared by `call` and `answer`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct MediaArgs {
+    /// What to send: `tone` (440 Hz), `tone:HZ`, `silence`, or a WAV file (looped).
+    #[arg(long, default_value = "tone")]
+    play: String,
+    /// Write what is received to this WAV file (48 kHz mono).
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Use this sound card (capture and playout) instead of --play/--record; `default` for
+    /// the system default. Needs a sound card: on a headless machine use --play/--record.
+    #[arg(long)]
+    device: Option<String>,
+    /// Hang up this many seconds after the call is answered (default: until the far end
+    /// hangs up or Ctrl-C).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Exit with status 6 unless the call reached the Encrypted verdict.
+    #[arg(long)]
+    require_secure: bool,
+}
+
+impl MediaArgs {
+    /// The call options these arguments describe.
+    pub(crate) fn options(&self) -> Result<CallOptions, String> {
+        let device = self
+            .device
+            .as_ref()
+            .map(|name| (name != "default").then(|| name.clone()));
+        let play = match (&device, self.play.as_str()) {
+            (Some(name), _) => AudioIn::Device(name.clone()),
+            (None, "tone") => AudioIn::Tone {
+                frequency_hz: 440.0,
+            },
+            (None, "silence") => AudioIn::Silence,
+            (None, other) => match other.strip_prefix("tone:") {
+                Some(hz) => AudioIn::Tone {
+                    frequency_hz: hz
+                        .parse()
+                        .ok()
+                        .filter(|f: &f64| (20.0..=20_000.0).contains(f))
+                        .ok_or_else(|| {
+                            format!("--play {other}: give a frequency in Hz, 20..20000")
+                        })?,
+                },
+                None => AudioIn::File(PathBuf::from(other)),
+            },
+        };
+        let record = match (&device, &self.record) {
+            (Some(name), _) => AudioOut::Device(name.clone()),
+            (None, Some(path)) => AudioOut::File(path.clone()),
+            (None, None) => AudioOut::Null,
+        };
+        Ok(CallOptions { play, record })
+    }
+}
+
+/// Arguments of `lockphone call`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CallArgs {
+    #[command(flatten)]
+    account: AccountArgs,
+    /// Who to call: `sip:bob@example.test` (through the registrar when the account
+    /// registers), or `sip:bob@192.0.2.7:5061;transport=tls` directly.
+    uri: String,
+    #[command(flatten)]
+    media: MediaArgs,
+}
+
+/// Arguments of `lockphone answer`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AnswerArgs {
+    #[command(flatten)]
+    account: AccountArgs,
+    /// Exit after this many calls have ended (default: keep answering until Ctrl-C).
+    #[arg(long)]
+    calls: Option<u32>,
+    /// Give up after this many seconds without ending (default: never).
+    #[arg(long)]
+    timeout: Option<u64>,
+    #[command(flatten)]
+    media: MediaArgs,
+}
+
+/// What a call loop has seen.
+#[derive(Default)]
+struct Outcome {
+    ended: u32,
+    not_secure: bool,
+    refused: bool,
+}
+
+/// Runs `lockphone call`.
+pub(crate) async fn run_call(args: CallArgs) -> u8 {
+    let options = match args.media.options() {
+        Ok(o) => o,
+        Err(e) => return fail(&e, EXIT_CONFIG),
+    };
+    let (mut phone, registers) = match start(&args.account).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if registers && let Err(code) = wait_registered(&mut phone, args.account.json).await {
+        phone.shutdown().await;
+        return code;
+    }
+    let call = match phone.dial(&args.uri, options).await {
+        Ok(call) => call,
+        Err(e) => {
+            phone.shutdown().await;
+            return fail(
+                &format!("cannot call {}: {e}", args.uri),
+                start_error_code(&e),
+            );
+        }
+    };
+    let outcome = event_loop(
+        &mut phone,
+        &args.media,
+        args.account.json,
+        Some(1),
+        None,
+        Some(call),
+    )
+    .await;
+    phone.shutdown().await;
+    exit_code(&outcome, args.media.require_secure)
+}
+
+/// Runs `lockphone answer`.
+pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
+    let options = match args.media.options() {
+        Ok(o) => o,
+        Err(e) => return fail(&e, EXIT_CONFIG),
+    };
+    let (mut phone, registers) = match start(&args.account).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    phone.auto_answer(Some(options));
+    match phone.listen().await {
+        Ok(addr) => eprintln!("lockphone: listening for calls on {addr}"),
+        Err(UaError::Config(reason)) if registers => {
+            tracing::debug!(%reason, "no listener: calls come over the registration");
+        }
+        Err(e) => {
+            phone.shutdown().await;
+            return fail(&format!("cannot listen: {e}"), EXIT_CONFIG);
+        }
+    }
+    if registers && let Err(code) = wait_registered(&mut phone, args.account.json).await {
+        phone.shutdown().await;
+        return code;
+    }
+    let timeout = args.timeout.map(Duration::from_secs);
+    let outcome = event_loop(
+        &mut phone,
+        &args.media,
+        args.account.json,
+        args.calls,
+        timeout,
+        None,
+    )
+    .await;
+    phone.shutdown().await;
+    exit_code(&outcome, args.media.require_secure)
+}
+
+async fn start(account: &AccountArgs) -> Result<(Phone, bool), u8> {
+    let config = Config::load(&account.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    let account_config = config
+        .account(account.account.as_deref())
+        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    let phone = Phone::start(account_config)
+        .await
+        .map_err(|e| fail(&e.to_string(), start_error_code(&e)))?;
+    Ok((phone, account_config.register))
+}
+
+async fn wait_registered(phone: &mut Phone, json: bool) -> Result<(), u8> {
+    phone.register();
+    while let Some(event) = phone.next_event().await {
+        print_event(&event, json);
+        match event {
+            Event::Registered { .. } => return Ok(()),
+            Event::RegistrationFailed { reason, .. } => {
+                return Err(fail(
+                    &format!("registration failed: {reason}"),
+                    EXIT_REFUSED,
+                ));
+            }
+            _ => {}
+        }
+    }
+    Err(fail("the user agent stopped", EXIT_UNREACHABLE))
+}
+
+/// Prints events until `calls` calls have ended (or Ctrl-C / `timeout`), hanging each call up
+/// `--duration` seconds after it was answered.
+async fn event_loop(
+    phone: &mut Phone,
+    media: &MediaArgs,
+    json: bool,
+    calls: Option<u32>,
+    timeout: Option<Duration>,
+    ours: Option<CallId>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut hangups: Vec<(CallId, Instant)> = Vec::new();
+    let give_up = timeout.map(|t| Instant::now() + t);
+    loop {
+        let next_hangup = hangups.iter().map(|(_, at)| *at).min();
+        let wake = [next_hangup, give_up].into_iter().flatten().min();
+        tokio::select! {
+            event = phone.next_event() => {
+                let Some(event) = event else { break };
+                print_event(&event, json);
+                match &event {
+                    Event::CallSecurity { call, .. } | Event::CallAnswered { call, .. } => {
+                        if let Some(secs) = media.duration
+                            && !hangups.iter().any(|(c, _)| c == call)
+                        {
+                            hangups.push((*call, Instant::now() + Duration::from_secs_f64(secs.max(0.0))));
+                        }
+                    }
+                    Event::CallEnded { call, summary } => {
+                        hangups.retain(|(c, _)| c != call);
+                        record_end(&mut outcome, summary);
+                        if calls.is_some_and(|n| outcome.ended >= n) {
+                            break;
+                        }
+                    }
+                    Event::RegistrationFailed { .. } if ours.is_none() => break,
+                    _ => {}
+                }
+            }
+            () = sleep_until(wake) => {
+                let now = Instant::now();
+                if give_up.is_some_and(|at| at <= now) {
+                    eprintln!("lockphone: --timeout reached");
+                    outcome.not_secure |= outcome.ended == 0;
+                    break;
+                }
+                for (call, _) in hangups.iter().filter(|(_, at)| *at <= now) {
+                    phone.hangup(*call);
+                }
+                hangups.retain(|(_, at)| *at > now);
+            }
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(call) = ours {
+                    phone.hangup(call);
+                }
+                break;
+            }
+        }
+    }
+    outcome
+}
+
+fn record_end(outcome: &mut Outcome, summary: &CallSummary) {
+    outcome.ended += 1;
+    outcome.not_secure |= !summary.reached_encrypted;
+    outcome.refused |= summary.verdict.is_none();
+}
+
+fn exit_code(outcome: &Outcome, require_secure: bool) -> u8 {
+    if outcome.ended == 0 || outcome.refused {
+        EXIT_REFUSED
+    } else if require_secure && outcome.not_secure {
+        EXIT_NOT_SECURE
+    } else {
+        EXIT_OK
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn fail(message: &str, code: u8) -> u8 {
+    eprintln!("lockphone: {message}");
+    code
+}
+
+fn start_error_code(error: &UaError) -> u8 {
+    match error {
+        UaError::Tls(_) => super::EXIT_TLS,
+        UaError::Unreachable(_) | UaError::Transport(_) => EXIT_UNREACHABLE,
+        _ => EXIT_CONFIG,
+    }
+}
