@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod oauth;
 pub mod redact;
 pub mod tls;
 pub mod transport;

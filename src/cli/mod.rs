@@ -1,5 +1,6 @@
 //! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
 
+mod login;
 mod output;
 mod register;
 mod trust;
@@ -38,6 +39,10 @@ enum Command {
     Register(register::RegisterArgs),
     /// Manage the trusted server certificates ("Always trust" decisions).
     Trust(trust::TrustArgs),
+    /// Log in with OAuth 2.0 (device code or browser) and store the tokens encrypted.
+    Login(login::LoginArgs),
+    /// Revoke the refresh token (when the server can) and delete the stored tokens.
+    Logout(login::LogoutArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -59,6 +64,8 @@ pub(crate) async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Register(args) => register::run(args).await,
         Command::Trust(args) => trust::run(args),
+        Command::Login(args) => login::run_login(args).await,
+        Command::Logout(args) => login::run_logout(args).await,
     }
 }
 

@@ -67,6 +67,11 @@ pub(crate) fn describe(event: &Event) -> String {
             certificate.sha256
         ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason}); re-registering"),
+        Event::TokenRefreshed { expires_in_secs } => format!(
+            "OAuth access token renewed (valid {} s); re-registering",
+            expires_in_secs.unwrap_or(0)
+        ),
+        Event::LoginRequired { reason, .. } => format!("log in again: {reason}"),
         other => format!("{other:?}"),
     }
 }

@@ -19,7 +19,10 @@
 
 mod account;
 
-pub use account::{AccountConfig, AuthConfig, TlsConfig, TransportKind};
+pub use account::{
+    AccountConfig, AuthConfig, CUCM_OAUTH_PORT, OAuthConfig, OAuthFlow, Profile, TlsConfig,
+    TransportKind,
+};
 
 use std::path::{Path, PathBuf};
 
