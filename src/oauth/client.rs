@@ -9,8 +9,7 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl,
     DeviceCodeErrorResponseType, EndpointMaybeSet, EndpointNotSet, EndpointSet, ErrorResponse,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, Scope, StandardDeviceAuthorizationResponse, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    RevocationUrl, Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
 };
 
 use super::OAuthError;
@@ -221,24 +220,41 @@ impl OAuthClient {
         Ok(self.token_set(&response, current.refresh_token.as_ref()))
     }
 
-    /// Revokes the refresh token (RFC 7009); `false` when the server has no revocation
-    /// endpoint.
+    /// Revokes the refresh token (RFC 7009 §2.1: a form POST with `token`,
+    /// `token_type_hint` and, for a public client, `client_id`); `false` when the server has no
+    /// revocation endpoint. Done here rather than by `oauth2`, which refuses a loopback
+    /// `http://` endpoint; [`HttpClient`] applies the same loopback-only rule as everywhere.
     pub async fn revoke(&self, refresh_token: &Secret) -> Result<bool, OAuthError> {
-        if self.metadata.revocation_endpoint.is_none() {
+        let Some(endpoint) = &self.metadata.revocation_endpoint else {
             return Ok(false);
+        };
+        let body = zeroize::Zeroizing::new(
+            oauth2::url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", refresh_token.expose())
+                .append_pair("token_type_hint", "refresh_token")
+                .append_pair("client_id", &self.client_id)
+                .finish(),
+        );
+        let request = oauth2::http::Request::builder()
+            .method(oauth2::http::Method::POST)
+            .uri(endpoint.as_str())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body.as_bytes().to_vec())
+            .map_err(|e| bad_url(endpoint, e))?;
+        let response = self.http.execute(request).await?;
+        // RFC 7009 §2.2: 200 also for a token that was already invalid.
+        if response.status() == oauth2::http::StatusCode::OK {
+            return Ok(true);
         }
-        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(
-            refresh_token.expose().to_owned(),
-        ));
-        self.inner
-            .revoke_token(token)
-            .map_err(|_| OAuthError::Unsupported {
-                what: "token revocation",
-            })?
-            .request_async(&self.http)
-            .await
-            .map_err(|e| token_error(e, |e| e.error().to_string()))?;
-        Ok(true)
+        let error: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
+        Err(OAuthError::Server {
+            error: error["error"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP {}", response.status().as_u16())),
+            description: error["error_description"].as_str().map(str::to_owned),
+        })
     }
 
     fn token_set(&self, response: &BasicTokenResponse, old_refresh: Option<&Secret>) -> TokenSet {
