@@ -8,6 +8,7 @@
 pub mod call;
 pub mod config;
 pub mod media;
+pub mod oauth;
 pub mod redact;
 pub mod tls;
 pub mod transport;

@@ -2,6 +2,7 @@
 
 mod call;
 mod demo;
+mod login;
 mod output;
 mod register;
 mod trust;
@@ -47,6 +48,10 @@ enum Command {
     /// A secure call on this machine with nothing to configure: throwaway PKI, a callee and
     /// a caller on 127.0.0.1, TLS + SRTP + Opus, a test tone, the verdict and the statistics.
     Demo(demo::DemoArgs),
+    /// Log in with OAuth 2.0 (device code or browser) and store the tokens encrypted.
+    Login(login::LoginArgs),
+    /// Revoke the refresh token (when the server can) and delete the stored tokens.
+    Logout(login::LogoutArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -71,6 +76,8 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Call(args) => call::run_call(args).await,
         Command::Answer(args) => call::run_answer(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Login(args) => login::run_login(args).await,
+        Command::Logout(args) => login::run_logout(args).await,
     }
 }
 

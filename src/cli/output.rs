@@ -115,6 +115,11 @@ pub(crate) fn describe(event: &Event) -> String {
             stats.mos.map_or("-".to_owned(), |m| format!("{m:.2}")),
         ),
         Event::CallEnded { call, summary } => describe_summary(*call, summary),
+        Event::TokenRefreshed { expires_in_secs } => format!(
+            "OAuth access token renewed (valid {} s); re-registering",
+            expires_in_secs.unwrap_or(0)
+        ),
+        Event::LoginRequired { reason, .. } => format!("log in again: {reason}"),
         other => format!("{other:?}"),
     }
 }

@@ -49,6 +49,10 @@ pub(crate) async fn run(args: RegisterArgs) -> u8 {
                 print_event(&event, json);
                 match &event {
                     Event::Registered { .. } => registered = true,
+                    Event::LoginRequired { reason, .. } => {
+                        eprintln!("lockphone: {reason}");
+                        break EXIT_REFUSED;
+                    }
                     Event::RegistrationFailed { kind, reason } => {
                         eprintln!("lockphone: registration failed: {reason}");
                         break exit_code_for(*kind);

@@ -56,11 +56,65 @@ pub enum AuthConfig {
         /// A file whose first line is the password (must not be readable by others).
         password_file: Option<PathBuf>,
     },
-    /// A static Bearer token (RFC 8898) read from a file. OAuth-obtained tokens come later.
+    /// A static Bearer token (RFC 8898) read from a file.
     Bearer {
         /// A file holding the access token.
         token_file: PathBuf,
     },
+    /// OAuth 2.0 bearer tokens (RFC 8898, Cisco SIP OAuth) obtained with `lockphone login`,
+    /// kept encrypted, refreshed before they expire. See [`crate::oauth`].
+    #[serde(rename = "oauth")]
+    OAuth(OAuthConfig),
+}
+
+/// The OAuth settings of an account (`method = "oauth"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// The authorization server's issuer URL (RFC 8414 discovery). When absent, the
+    /// registrar's Bearer challenge names it (`authz_server`), followed only over TLS.
+    pub issuer: Option<String>,
+    /// The client ID registered for Lockphone at the authorization server.
+    pub client_id: String,
+    /// The scopes asked for (default `["sip"]`).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The login flow `lockphone login` uses without `--device-code`/`--browser`.
+    #[serde(default)]
+    pub flow: OAuthFlow,
+    /// The encrypted token file; default `$XDG_CONFIG_HOME/lockphone/oauth/<account>.tokens`.
+    /// Its key is in the same folder (`<name>.key`, mode 0600).
+    pub token_store: Option<PathBuf>,
+    /// The port of the loopback redirect listener of the browser flow (0: any free port).
+    #[serde(default)]
+    pub redirect_port: u16,
+}
+
+/// How `lockphone login` obtains the first token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OAuthFlow {
+    /// Device authorization grant (RFC 8628): a code to enter on another device.
+    #[default]
+    DeviceCode,
+    /// Authorization code + PKCE with a loopback redirect (RFC 7636, RFC 8252).
+    Browser,
+}
+
+/// A preset of settings for a kind of server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// No preset.
+    #[default]
+    Standard,
+    /// Cisco CUCM SIP OAuth: TLS to port 5090 (unless the registrar names a port), server-only
+    /// TLS authentication (no client certificate), `method = "oauth"`, Digest refused.
+    Cucm,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["sip".to_owned()]
 }
 
 /// TLS settings of an account.
@@ -106,6 +160,9 @@ impl Default for TlsConfig {
     }
 }
 
+/// CUCM's SIP OAuth port (`sipOAuthPort`: TLS, server-only authentication).
+pub const CUCM_OAUTH_PORT: u16 = 5090;
+
 fn default_expires() -> u32 {
     3600
 }
@@ -142,6 +199,9 @@ pub struct AccountConfig {
     /// Seconds between CRLF keep-alive pings on TCP/TLS (0 disables them).
     #[serde(default = "default_keepalive")]
     pub keepalive_interval: u64,
+    /// A preset: `"standard"` (default) or `"cucm"` (see [`Profile::Cucm`]).
+    #[serde(default)]
+    pub profile: Profile,
     /// Authentication.
     #[serde(default)]
     pub auth: AuthConfig,
@@ -189,6 +249,34 @@ impl AccountConfig {
         if self.transport != TransportKind::Tls && self.tls.client_certificate.is_some() {
             return Err(self.invalid("tls", "a client certificate needs transport = \"tls\""));
         }
+        if let AuthConfig::OAuth(oauth) = &self.auth
+            && oauth.client_id.trim().is_empty()
+        {
+            return Err(self.invalid("auth", "oauth needs a client_id"));
+        }
+        if self.profile == Profile::Cucm {
+            self.validate_cucm()?;
+        }
+        Ok(())
+    }
+
+    /// The CUCM preset: TLS, server-only authentication, OAuth on, Digest off.
+    fn validate_cucm(&self) -> Result<(), ConfigError> {
+        if self.transport != TransportKind::Tls {
+            return Err(self.invalid("transport", "profile \"cucm\" needs transport = \"tls\""));
+        }
+        if self.tls.client_certificate.is_some() {
+            return Err(self.invalid(
+                "tls",
+                "profile \"cucm\" uses server-only TLS authentication: remove client_certificate",
+            ));
+        }
+        if !matches!(self.auth, AuthConfig::OAuth(_)) {
+            return Err(self.invalid(
+                "auth",
+                "profile \"cucm\" needs method = \"oauth\" (CUCM SIP OAuth refuses Digest)",
+            ));
+        }
         Ok(())
     }
 
@@ -214,6 +302,9 @@ impl AccountConfig {
         };
         uri.user = None;
         uri.password = None;
+        if self.profile == Profile::Cucm && uri.port.is_none() {
+            uri.port = Some(CUCM_OAUTH_PORT);
+        }
         if uri.scheme == Scheme::Sips && self.transport != TransportKind::Tls {
             return Err(self.invalid("registrar", "a sips: registrar needs transport = \"tls\""));
         }
@@ -256,6 +347,10 @@ impl AccountConfig {
                 ..
             } => fix(p),
             AuthConfig::Bearer { token_file } => fix(token_file),
+            AuthConfig::OAuth(OAuthConfig {
+                token_store: Some(p),
+                ..
+            }) => fix(p),
             _ => {}
         }
     }
@@ -292,6 +387,51 @@ mod tests {
         .unwrap();
         let uri = config.accounts[0].registrar_uri().unwrap();
         assert_eq!(uri.to_string(), "sip:example.test:5062;transport=tcp");
+    }
+
+    #[test]
+    fn oauth_and_the_cucm_preset() {
+        let base =
+            "[[account]]\nname = \"a\"\naor = \"sip:a@cucm.example.test\"\nprofile = \"cucm\"\n";
+        let config = Config::from_toml(&format!(
+            "{base}[account.auth]\nmethod = \"oauth\"\nclient_id = \"lockphone\"\n"
+        ))
+        .unwrap();
+        let account = &config.accounts[0];
+        assert_eq!(
+            account.registrar_uri().unwrap().to_string(),
+            "sip:cucm.example.test:5090;transport=tls"
+        );
+        let crate::config::AuthConfig::OAuth(oauth) = &account.auth else {
+            panic!("oauth")
+        };
+        assert_eq!(oauth.scopes, ["sip"]);
+        assert_eq!(oauth.flow, crate::config::OAuthFlow::DeviceCode);
+        for (extra, field) in [
+            (
+                "[account.auth]\nmethod = \"digest\"\npassword = \"x\"\n",
+                "auth",
+            ),
+            (
+                "transport = \"tcp\"\n[account.auth]\nmethod = \"oauth\"\nclient_id = \"c\"\n",
+                "transport",
+            ),
+            (
+                "[account.auth]\nmethod = \"oauth\"\nclient_id = \"c\"\n[account.tls]\nclient_certificate = \"c.pem\"\nclient_key = \"k.pem\"\n",
+                "tls",
+            ),
+        ] {
+            let err = Config::from_toml(&format!("{base}{extra}")).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { field: f, .. } if *f == field),
+                "{err}"
+            );
+        }
+        let err = Config::from_toml(&format!(
+            "{base}[account.auth]\nmethod = \"oauth\"\nclient_id = \"c\"\nscope = \"sip\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("scope"), "{err}");
     }
 
     #[test]

@@ -20,7 +20,10 @@
 mod account;
 mod calls;
 
-pub use account::{AccountConfig, AuthConfig, TlsConfig, TransportKind};
+pub use account::{
+    AccountConfig, AuthConfig, CUCM_OAUTH_PORT, OAuthConfig, OAuthFlow, Profile, TlsConfig,
+    TransportKind,
+};
 pub use calls::{CallsConfig, DowngradeAction, SrtpMode};
 
 use std::path::{Path, PathBuf};

@@ -24,6 +24,7 @@ use super::calls::Calls;
 use super::event::{Event, FailureKind};
 use super::{Command, UaError, setup};
 use crate::config::AccountConfig;
+use crate::oauth::session::{OAuthSession, TokenUpdate};
 use crate::tls::ConnectionSecurity;
 use crate::transport::{ConnectionId, Target, TransportError, TransportEvent, TransportLayer};
 
@@ -56,6 +57,8 @@ pub(super) struct Engine {
     registration: Option<Registration>,
     registration_transactions: HashSet<TransactionId>,
     authenticator: Option<Authenticator>,
+    /// The OAuth token agent of an `method = "oauth"` account.
+    oauth: Option<OAuthSession>,
     pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,
@@ -72,7 +75,11 @@ impl Engine {
         account.validate()?;
         let aor = account.aor_uri()?;
         let registrar_uri = account.registrar_uri()?;
-        let credentials = setup::credentials(account, &aor)?;
+        let (oauth, credentials) =
+            match OAuthSession::start(account).map_err(|e| UaError::Config(e.to_string()))? {
+                Some((session, credentials)) => (Some(session), credentials),
+                None => (None, setup::credentials(account, &aor)?),
+            };
         let client_tls = setup::client_tls(account)?;
         let target = setup::registrar_target(account, &registrar_uri).await?;
         let (transport, transport_events) = TransportLayer::new(client_tls, account.keepalive());
@@ -89,6 +96,7 @@ impl Engine {
             registration_transactions: HashSet::new(),
             authenticator: Some(Authenticator::new(credentials.clone())),
             credentials,
+            oauth,
             calls: Calls::default(),
             listen_addr: None,
             stats_at: None,
@@ -110,6 +118,7 @@ impl Engine {
                 },
                 Some(event) = self.transport_events.recv() => self.handle_transport(event),
                 () = sleep_until(wake) => self.handle_timeout(),
+                update = OAuthSession::next_update(&mut self.oauth) => self.apply_token(update),
             }
             self.drain().await;
         }
@@ -547,7 +556,28 @@ impl Engine {
         Ok(bound)
     }
 
+    /// A new OAuth token (or the need to log in again) from the account's token agent.
+    fn apply_token(&mut self, update: TokenUpdate) {
+        if let Some(oauth) = &mut self.oauth {
+            let event = oauth.apply(
+                update,
+                Engine::now(),
+                self.registration.as_mut(),
+                self.authenticator.as_mut(),
+            );
+            // Calls answer their next challenge with the new token too.
+            self.credentials = oauth.credentials();
+            for call in self.calls.active.values_mut() {
+                call.sip.set_credentials(self.credentials.clone());
+            }
+            self.emit(event);
+        }
+    }
+
     fn handle_registration_event(&mut self, event: RegistrationEvent) {
+        if self.oauth.as_ref().is_some_and(|o| o.take_over(&event)) {
+            return;
+        }
         match event {
             RegistrationEvent::Registered { expires, contact } => {
                 self.emit(Event::Registered {

@@ -139,4 +139,18 @@ pub enum Event {
         /// Verdict, codec, suite, loss, jitter, RTT, MOS, duration, why it ended.
         summary: Box<CallSummary>,
     },
+    /// A new OAuth access token is in use (renewed before expiry, or after the registrar
+    /// rejected the old one); a REGISTER with it follows at once.
+    TokenRefreshed {
+        /// The new token's lifetime, in seconds, if known.
+        expires_in_secs: Option<u64>,
+    },
+    /// The OAuth tokens are missing or can no longer be renewed: the user must log in again
+    /// (`lockphone login`). `reason` says why.
+    LoginRequired {
+        /// Why, and what to do.
+        reason: String,
+        /// The authorization server the registrar named (only over TLS), if any.
+        authz_server: Option<String>,
+    },
 }

@@ -71,6 +71,8 @@ pub(crate) fn credentials(account: &AccountConfig, aor: &Uri) -> Result<Credenti
         AuthConfig::Bearer { token_file } => Ok(Credentials::Bearer {
             token: Secret::new(read_secret_file(token_file)?),
         }),
+        // The token comes from the account's OAuth session (crate::oauth).
+        AuthConfig::OAuth(_) => Ok(Credentials::None),
     }
 }
 

@@ -98,7 +98,7 @@ impl Authenticator {
         }
         let (challenges, mut offered) = challenges_with_skipped(response);
         let bearer = match &self.credentials {
-            Credentials::None => return Err(AuthError::NoCredentials),
+            Credentials::None => return Err(no_credentials(challenges)),
             Credentials::Bearer { .. } => true,
             Credentials::Digest { .. } => false,
         };
@@ -288,6 +288,19 @@ impl Authenticator {
     pub fn has_challenges(&self) -> bool {
         !self.accepted.is_empty()
     }
+}
+
+/// Why a challenge cannot be answered without credentials: a Bearer challenge says where a
+/// token comes from ([`AuthError::TokenRequired`]), anything else is
+/// [`AuthError::NoCredentials`].
+fn no_credentials(challenges: Vec<(ChallengeOrigin, Challenge)>) -> AuthError {
+    challenges
+        .into_iter()
+        .find_map(|(_, challenge)| match challenge {
+            Challenge::Bearer(challenge) => Some(AuthError::TokenRequired { challenge }),
+            _ => None,
+        })
+        .unwrap_or(AuthError::NoCredentials)
 }
 
 /// The qop to answer with: `Some(Some("auth"))`, `Some(None)` for an RFC 2069 challenge with

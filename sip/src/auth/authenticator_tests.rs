@@ -351,6 +351,79 @@ fn mismatched_or_missing_credentials() {
 }
 
 #[test]
+fn several_challenges_picked_by_credentials() {
+    // RFC 8898: one 401 with a Digest and a Bearer challenge in separate headers.
+    let both = challenge(
+        StatusCode::UNAUTHORIZED,
+        &[
+            (
+                HeaderName::WwwAuthenticate,
+                r#"Digest realm="r", nonce="n", qop="auth""#,
+            ),
+            (
+                HeaderName::WwwAuthenticate,
+                r#"Bearer realm="r", scope="sip", authz_server="https://as.test""#,
+            ),
+        ],
+    );
+    let mut bearer = Authenticator::new(bearer_creds(TOKEN));
+    bearer.on_challenge(&both).unwrap();
+    let req = authorized(&mut bearer);
+    assert_eq!(
+        req.headers.get_all(&HeaderName::Authorization).count(),
+        1,
+        "one answer only"
+    );
+    assert_eq!(
+        req.headers.get(&HeaderName::Authorization),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    let mut digest = Authenticator::new(digest_creds());
+    digest.on_challenge(&both).unwrap();
+    let req = authorized(&mut digest);
+    assert!(
+        req.headers
+            .get(&HeaderName::Authorization)
+            .unwrap()
+            .starts_with("Digest ")
+    );
+    // Without credentials, the Bearer challenge says where a token comes from.
+    let mut none = Authenticator::new(Credentials::None);
+    let Err(AuthError::TokenRequired { challenge }) = none.on_challenge(&both) else {
+        panic!("token required expected")
+    };
+    assert_eq!(challenge.authz_server.as_deref(), Some("https://as.test"));
+    assert_eq!(challenge.scope.as_deref(), Some("sip"));
+    assert_eq!(
+        AuthError::TokenRequired { challenge }.to_string(),
+        "the server asks for an OAuth bearer token from https://as.test: log in to obtain one"
+    );
+}
+
+#[test]
+fn bearer_is_sent_proactively_once_asked_and_insufficient_scope_is_final() {
+    let mut auth = Authenticator::new(bearer_creds(TOKEN));
+    auth.on_challenge(&www(r#"Bearer realm="r""#)).unwrap();
+    authorized(&mut auth);
+    auth.on_success();
+    // Later requests carry the token without a new challenge.
+    for _ in 0..3 {
+        let req = authorized(&mut auth);
+        assert_eq!(
+            req.headers.get(&HeaderName::Authorization),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        auth.on_success();
+    }
+    authorized(&mut auth);
+    let scope = www(r#"Bearer realm="r", error="insufficient_scope""#);
+    assert!(matches!(
+        auth.on_challenge(&scope),
+        Err(AuthError::Rejected { .. })
+    ));
+}
+
+#[test]
 fn secrets_stay_out_of_debug_and_errors() {
     let mut auth = Authenticator::new(digest_creds());
     auth.on_challenge(&www(r#"Digest realm="r", nonce="n", qop="auth""#))

@@ -7,6 +7,16 @@ pub enum AuthError {
     /// A challenge arrived but no credentials are configured.
     #[error("challenged for credentials but none are configured")]
     NoCredentials,
+    /// No credentials are configured yet, and the server asks for an OAuth 2.0 bearer token
+    /// (RFC 8898): obtain one (from `challenge.authz_server`, if given) and retry.
+    #[error(
+        "the server asks for an OAuth bearer token{}: log in to obtain one",
+        .challenge.authz_server.as_deref().map(|s| format!(" from {s}")).unwrap_or_default()
+    )]
+    TokenRequired {
+        /// The Bearer challenge (realm, scope, authz_server).
+        challenge: super::BearerChallenge,
+    },
     /// The server refused the credentials already sent (wrong password or bad token); retrying
     /// would loop.
     #[error("credentials for realm `{realm}` rejected: {reason}")]

@@ -396,6 +396,11 @@ impl Call {
         Ok(())
     }
 
+    /// Replaces the credentials used for the next challenge (a renewed OAuth token, say).
+    pub fn set_credentials(&mut self, credentials: crate::auth::Credentials) {
+        self.authenticator.set_credentials(credentials);
+    }
+
     /// The next thing to do.
     pub fn poll_output(&mut self) -> Option<CallOutput> {
         self.outputs.pop_front()

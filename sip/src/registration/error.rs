@@ -36,6 +36,7 @@ impl RegistrationError {
                 AuthError::Rejected { .. }
                     | AuthError::InvalidToken { .. }
                     | AuthError::NoCredentials
+                    | AuthError::TokenRequired { .. }
             )
         )
     }

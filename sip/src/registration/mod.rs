@@ -213,6 +213,17 @@ impl Registration {
         }
     }
 
+    /// Replaces the credentials (a refreshed or newly obtained OAuth token, say) and, once
+    /// registering has started — registered, registering, waiting for a token or failed —
+    /// sends a REGISTER with them at once, so the registrar sees the new token. Before
+    /// [`register`](Self::register), or while un-registering, it only replaces them.
+    pub fn renew_credentials(&mut self, now: Instant, credentials: Credentials) {
+        self.authenticator.set_credentials(credentials);
+        if !matches!(self.state, State::Idle | State::Unregistering) {
+            self.register(now);
+        }
+    }
+
     /// Handles a response to one of our REGISTERs; provisional responses and answers to
     /// superseded requests (another CSeq) are ignored.
     pub fn handle_response(&mut self, now: Instant, response: &Response) {

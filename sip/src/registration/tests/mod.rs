@@ -308,6 +308,101 @@ fn invalid_token_asks_for_a_new_token_once() {
 }
 
 #[test]
+fn token_required_then_renewed_credentials_register_and_reregister() {
+    // No token yet: the Bearer challenge is reported with where to get one.
+    let mut r = registration(Credentials::None, 3600);
+    let now = base();
+    r.register(now);
+    let first = r.poll_request().unwrap();
+    let challenge = |request: &Request| {
+        let mut challenge = Response::for_request(request, StatusCode::PROXY_AUTH_REQUIRED, None);
+        challenge.headers.push(
+            HeaderName::ProxyAuthenticate,
+            r#"Bearer realm="x", scope="sip", authz_server="https://as.test""#,
+        );
+        challenge
+    };
+    r.handle_response(now, &challenge(&first));
+    let failed = events(&mut r);
+    let [
+        RegistrationEvent::Failed(RegistrationError::Auth(AuthError::TokenRequired {
+            challenge: b,
+        })),
+    ] = failed.as_slice()
+    else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(b.authz_server.as_deref(), Some("https://as.test"));
+    assert!(r.poll_request().is_none());
+
+    // A token arrives: a REGISTER goes out; the 407 learnt before makes it Proxy-Authorization.
+    let token = |t: &str| Credentials::Bearer {
+        token: Secret::new(t),
+    };
+    r.renew_credentials(now, token("t1"));
+    let second = r.poll_request().expect("REGISTER with the new token");
+    assert_eq!(second.headers.get(&HeaderName::ProxyAuthorization), None);
+    r.handle_response(now, &challenge(&second));
+    let third = r.poll_request().unwrap();
+    assert_eq!(
+        third.headers.get(&HeaderName::ProxyAuthorization),
+        Some("Bearer t1")
+    );
+    r.handle_response(now, &ok(&third, Some(3600)));
+    assert!(r.is_registered());
+
+    // A refreshed token while registered: re-REGISTER at once, proactively with the new token.
+    r.renew_credentials(now, token("t2"));
+    let fourth = r
+        .poll_request()
+        .expect("re-REGISTER with the refreshed token");
+    assert_eq!(
+        fourth.headers.get(&HeaderName::ProxyAuthorization),
+        Some("Bearer t2")
+    );
+    assert!(r.is_registered(), "the binding stays while re-registering");
+
+    // Before register(): only replaced, nothing sent.
+    let mut idle = registration(Credentials::None, 3600);
+    idle.renew_credentials(now, token("t3"));
+    assert!(idle.poll_request().is_none());
+}
+
+#[test]
+fn renewed_tokens_that_keep_being_rejected_do_not_loop() {
+    let mut r = registration(
+        Credentials::Bearer {
+            token: Secret::new("t1"),
+        },
+        3600,
+    );
+    let now = base();
+    r.register(now);
+    let first = r.poll_request().unwrap();
+    r.handle_response(now, &bearer_challenge(&first, None));
+    let mut rejected = 0;
+    for round in 0..5 {
+        let Some(request) = r.poll_request() else {
+            break;
+        };
+        r.handle_response(now, &bearer_challenge(&request, Some("invalid_token")));
+        for event in events(&mut r) {
+            if matches!(event, RegistrationEvent::TokenRejected { .. }) {
+                rejected += 1;
+                r.renew_credentials(
+                    now,
+                    Credentials::Bearer {
+                        token: Secret::new(format!("t{}", round + 2)),
+                    },
+                );
+            }
+        }
+    }
+    assert_eq!(rejected, 1, "one refresh per success, never a loop");
+    assert!(r.poll_request().is_none());
+}
+
+#[test]
 fn responses_to_old_requests_are_ignored() {
     let mut r = registration(Credentials::None, 3600);
     let now = base();

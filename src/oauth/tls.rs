@@ -1,0 +1,44 @@
+//! The HTTPS client of an account: the same verifier (anchors, pins, identity policy,
+//! "Always trust" decisions) as its SIP connections, never a client certificate.
+
+use std::sync::Arc;
+
+use super::OAuthError;
+use super::http::HttpClient;
+use crate::config::AccountConfig;
+use crate::tls::{ClientTlsBuilder, TlsError, TrustAnchors};
+use crate::trust::identity::IdentityPolicy;
+use crate::trust::store::TrustStore;
+
+/// The HTTP client for `account`'s authorization server. Without any trust anchor only a
+/// loopback `http://` server can be reached.
+pub fn http_client(account: &AccountConfig) -> Result<HttpClient, OAuthError> {
+    let mut anchors = TrustAnchors::empty();
+    if let Some(ca) = &account.tls.ca_file {
+        anchors.add_pem_file(ca)?;
+    }
+    if account.tls.system_roots {
+        anchors.add_system_roots()?;
+    }
+    let policy = if account.tls.allow_wildcards {
+        IdentityPolicy::default()
+    } else {
+        IdentityPolicy::strict_sip()
+    };
+    let mut builder = ClientTlsBuilder::new(anchors)
+        .identity_policy(policy)
+        .pinned(account.tls.pinned_sha256.clone());
+    let store_path = account
+        .tls
+        .trust_store
+        .clone()
+        .or_else(|| TrustStore::default_path().ok());
+    if let Some(store) = store_path.and_then(|p| TrustStore::open(&p).ok()) {
+        builder = builder.trust_store(Arc::new(store));
+    }
+    match builder.build() {
+        Ok(tls) => Ok(HttpClient::new(Some(tls.for_connection().0))),
+        Err(TlsError::NoTrustAnchors) => Ok(HttpClient::new(None)),
+        Err(e) => Err(e.into()),
+    }
+}
