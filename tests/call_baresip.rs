@@ -201,7 +201,7 @@ fn call_through_kamailio_with_digest_has_an_unknown_remote_side() {
     let run = PeersRun::new();
     let kamailio = run.start_kamailio(&["--auth", "digest"]);
     let registrar = format!("127.0.0.1:{kamailio}");
-    start_baresip(
+    let bob = start_baresip(
         &run,
         "bob",
         &["--answer", "--register", &registrar, "--duration", "60"],
