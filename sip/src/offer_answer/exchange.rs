@@ -183,7 +183,10 @@ impl OfferAnswer {
         &mut self,
         answer: &SessionDescription,
     ) -> Result<Negotiated, NegotiationError> {
-        let pending = self.pending.take().ok_or(NegotiationError::NoOfferPending)?;
+        let pending = self
+            .pending
+            .take()
+            .ok_or(NegotiationError::NoOfferPending)?;
         if answer.media.len() != 1 {
             return Err(NegotiationError::MediaCountMismatch {
                 offer: 1,
@@ -299,9 +302,9 @@ impl OfferAnswer {
                     None => CryptoAttribute::generate(offered.tag, offered.suite.clone(), rng)?
                         .key()
                         .cloned()
-                        .ok_or(NegotiationError::Crypto(
-                            crate::sdp::CryptoError::Missing("key parameters"),
-                        ))?,
+                        .ok_or(NegotiationError::Crypto(crate::sdp::CryptoError::Missing(
+                            "key parameters",
+                        )))?,
                 };
                 let remote_key = offered.key().cloned().ok_or(NegotiationError::Crypto(
                     crate::sdp::CryptoError::Missing("key parameters"),
@@ -387,7 +390,11 @@ impl OfferAnswer {
         }
         let mut keep: Vec<(SdesSuite, u32, SdesKey)> = Vec::new();
         if let Some(current) = self.current.as_ref().and_then(|n| n.srtp.as_ref()) {
-            keep.push((current.suite.clone(), current.tag, current.local_key.clone()));
+            keep.push((
+                current.suite.clone(),
+                current.tag,
+                current.local_key.clone(),
+            ));
         }
         for line in &self.offered {
             let taken = keep
@@ -437,9 +444,7 @@ impl OfferAnswer {
                 crypto::choose(&lines, &suites).map(Some)
             }
             Profile::Plain => match policy {
-                SrtpPolicy::Mandatory if lines.is_empty() => {
-                    Err(NegotiationError::PlainRtpOffered)
-                }
+                SrtpPolicy::Mandatory if lines.is_empty() => Err(NegotiationError::PlainRtpOffered),
                 // RFC 3264: a plain profile with keys may be answered plain.
                 SrtpPolicy::Off => Ok(None),
                 _ if lines.is_empty() => Ok(None),
