@@ -11,3 +11,4 @@ pub mod tls;
 pub mod transport;
 pub mod trust;
 pub mod ua;
+pub mod verdict;
