@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::verdict::DowngradePolicy;
+
 /// How an account treats SRTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,19 +19,6 @@ pub enum SrtpMode {
     Optional,
     /// Plain RTP only.
     Off,
-}
-
-/// What to do when a re-INVITE or UPDATE lowers the call's security verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DowngradeAction {
-    /// Raise an event and go on (default).
-    #[default]
-    Alert,
-    /// Hang up.
-    Hangup,
-    /// Answer the re-offer with 488 and keep the call as it was.
-    Refuse,
 }
 
 /// The `[account.calls]` section.
@@ -48,7 +37,7 @@ pub struct CallsConfig {
     /// whose server certificate was not verified). Anyone on the path can then read the keys.
     pub insecure_sdes_over_unverified_transport: bool,
     /// What a downgrade re-offer does: `alert`, `hangup` or `refuse`.
-    pub on_downgrade: DowngradeAction,
+    pub on_downgrade: DowngradePolicy,
     /// Advertise Cisco's `X-cisco-sis-2.0.0` option tag (CUCM secure-call semantics).
     pub cisco_sis: bool,
     /// Listen for direct incoming calls on this address (with the account's transport).
@@ -78,7 +67,7 @@ impl Default for CallsConfig {
             codecs: ["opus", "pcmu", "pcma"].map(str::to_owned).to_vec(),
             telephone_event: true,
             insecure_sdes_over_unverified_transport: false,
-            on_downgrade: DowngradeAction::Alert,
+            on_downgrade: DowngradePolicy::Alert,
             cisco_sis: false,
             listen: None,
             listen_certificate: None,

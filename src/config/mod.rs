@@ -24,7 +24,7 @@ pub use account::{
     AccountConfig, AuthConfig, CUCM_OAUTH_PORT, OAuthConfig, OAuthFlow, Profile, TlsConfig,
     TransportKind,
 };
-pub use calls::{CallsConfig, DowngradeAction, SrtpMode};
+pub use calls::{CallsConfig, SrtpMode};
 
 use std::path::{Path, PathBuf};
 

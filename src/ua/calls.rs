@@ -349,21 +349,20 @@ impl Engine {
     }
 
     /// Recomputes a call's verdict and publishes it when it changed; applies the account's
-    /// downgrade policy. Returns whether the change is a refused downgrade.
+    /// downgrade policy. Returns the downgrade, if the change is one.
     fn publish_verdict(&mut self, id: CallId) -> Option<verdict::Downgrade> {
         let call = self.calls.active.get_mut(&id)?;
         let negotiated = call.negotiated.as_ref()?;
-        let new = Verdict::assess(&verdict::VerdictInputs {
-            signalling: &call.signalling,
-            srtp_suite: negotiated
-                .srtp
-                .as_ref()
-                .map(|s| s.suite.as_str().to_owned()),
-            media_profile: negotiated.profile.clone(),
-            keys_over_verified_tls: call.signalling.is_verified_tls(),
-            remote_call_info: call.remote_call_info,
-            direct: call.direct,
-        });
+        let media =
+            verdict::MediaFacts::from_negotiated(negotiated, call.sip.role() == Role::Caller);
+        let new = Verdict::compute(
+            &call.signalling,
+            Some(&media),
+            verdict::RemoteFacts {
+                call_info: call.remote_call_info,
+                direct: call.direct,
+            },
+        );
         let downgrade = call
             .verdict
             .as_ref()
@@ -601,7 +600,7 @@ impl Engine {
         let Some(call) = self.calls.active.get_mut(&id) else {
             return;
         };
-        if downgrade.is_some() && action == crate::config::DowngradeAction::Refuse {
+        if downgrade.is_some() && action == verdict::DowngradePolicy::Refuse {
             // Keep the call as it was.
             call.negotiated = before.0;
             call.remote_call_info = before.1;
@@ -624,7 +623,7 @@ impl Engine {
         if let Some(negotiated) = negotiated {
             Self::start_media(call, negotiated);
         }
-        if downgrade.is_some() && action == crate::config::DowngradeAction::Hangup {
+        if downgrade.is_some() && action == verdict::DowngradePolicy::Hangup {
             call.sip.hangup(now);
         }
     }

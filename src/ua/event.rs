@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::call::{CallId, CallSummary};
-use crate::config::DowngradeAction;
 use crate::media::MediaStats;
 use crate::tls::{CertificateSummary, ConnectionSecurity};
 use crate::verdict::Verdict;
@@ -116,7 +115,7 @@ pub enum Event {
         /// What went down, in words.
         what: String,
         /// What the account's policy does about it.
-        action: DowngradeAction,
+        action: crate::verdict::DowngradePolicy,
     },
     /// The call cannot go on as negotiated (a non-conforming SDP answer, say); it is hung up.
     CallFailed {
