@@ -5,6 +5,7 @@
 //! transport drivers, registration, and the `lockphone` command.
 #![forbid(unsafe_code)]
 
+pub mod capf;
 pub mod config;
 pub mod redact;
 pub mod tls;
