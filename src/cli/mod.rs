@@ -1,5 +1,7 @@
 //! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
 
+mod capf_server;
+mod enroll;
 mod output;
 mod register;
 mod trust;
@@ -38,6 +40,10 @@ enum Command {
     Register(register::RegisterArgs),
     /// Manage the trusted server certificates ("Always trust" decisions).
     Trust(trust::TrustArgs),
+    /// Obtain, renew or show the account's LSC over CAPF (Cisco certificate enrollment).
+    Enroll(Box<enroll::EnrollArgs>),
+    /// Run a CAPF server (test CA, device table) for labs and tests.
+    CapfServer(capf_server::CapfServerArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -59,6 +65,8 @@ pub(crate) async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Register(args) => register::run(args).await,
         Command::Trust(args) => trust::run(args),
+        Command::Enroll(args) => enroll::run(*args).await,
+        Command::CapfServer(args) => capf_server::run(args).await,
     }
 }
 

@@ -19,7 +19,7 @@
 
 mod account;
 
-pub use account::{AccountConfig, AuthConfig, TlsConfig, TransportKind};
+pub use account::{AccountConfig, AuthConfig, CapfConfig, TlsConfig, TransportKind};
 
 use std::path::{Path, PathBuf};
 
