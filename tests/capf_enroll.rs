@@ -69,7 +69,11 @@ impl Lab {
 
     /// Options pinning the CA (issuer pin) or, with `pin_capf`, the CAPF certificate itself.
     fn options(&self, device: &str, pin_capf: bool) -> EnrollOptions {
-        let pem = if pin_capf { &self.capf_pem } else { &self.ca_pem };
+        let pem = if pin_capf {
+            &self.capf_pem
+        } else {
+            &self.ca_pem
+        };
         let mut options = EnrollOptions::new(
             self.addr.ip().to_string(),
             Lab::pem_certs(pem),
@@ -91,9 +95,9 @@ impl Lab {
         store: &LscStore,
     ) -> (Result<Outcome, EnrollError>, Vec<EnrollEvent>) {
         let mut events = Vec::new();
-        let result = self
-            .rt
-            .block_on(enroll(options, credentials, store, |e| events.push(e.clone())));
+        let result = self.rt.block_on(enroll(options, credentials, store, |e| {
+            events.push(e.clone())
+        }));
         (result, events)
     }
 
@@ -121,11 +125,18 @@ fn mode(path: &Path) -> u32 {
 fn assert_installed(lab: &Lab, store: &LscStore, device: &str, kind: KeyKind) -> Vec<u8> {
     let lsc = store.load().unwrap().expect("an LSC is installed");
     assert_eq!(lsc.key.kind(), kind);
-    assert!(lsc.info.subject.contains(&format!("CN={device}")), "{}", lsc.info.subject);
+    assert!(
+        lsc.info.subject.contains(&format!("CN={device}")),
+        "{}",
+        lsc.info.subject
+    );
     assert_eq!(mode(&store.key_path()), 0o600);
     assert_eq!(mode(&store.certificate_path()), 0o600);
     let issued = lab.server.device(device).unwrap().certificate.unwrap();
-    assert_eq!(issued, lsc.certificate, "stored certificate is the one issued");
+    assert_eq!(
+        issued, lsc.certificate,
+        "stored certificate is the one issued"
+    );
     lsc.certificate
 }
 
@@ -134,7 +145,12 @@ fn auth_string_mode_installs_rsa_2048_and_ec_p256() {
     let lab = Lab::new();
     for (device, key, kind, pin_capf) in [
         ("SEP0A0B0C0D0E01", RSA, KeyKind::Rsa { bits: 2048 }, false),
-        ("SEP0A0B0C0D0E02", EC, KeyKind::Ec { curve: Curve::P256 }, true),
+        (
+            "SEP0A0B0C0D0E02",
+            EC,
+            KeyKind::Ec { curve: Curve::P256 },
+            true,
+        ),
     ] {
         lab.server
             .set_device(Device::install(device, AuthMode::Password, key).with_password("246810"));
@@ -146,7 +162,10 @@ fn auth_string_mode_installs_rsa_2048_and_ec_p256() {
         assert_installed(&lab, &store, device, kind);
         assert_eq!(lab.last_reason(), Some(1));
         let debug = format!("{events:?}");
-        assert!(!debug.contains("246810"), "the auth string leaked into events");
+        assert!(
+            !debug.contains("246810"),
+            "the auth string leaked into events"
+        );
     }
 }
 
@@ -217,10 +236,16 @@ fn existing_certificate_mode_refuses_a_certificate_from_another_ca() {
     let (result, _) = lab.enroll(&lab.options(device, false), credentials, &store);
     let err = result.unwrap_err();
     assert!(
-        matches!(err, EnrollError::Protocol(ClientError::AuthenticationRefused { .. })),
+        matches!(
+            err,
+            EnrollError::Protocol(ClientError::AuthenticationRefused { .. })
+        ),
         "{err}"
     );
-    assert!(err.to_string().contains("certificate or its signature"), "{err}");
+    assert!(
+        err.to_string().contains("certificate or its signature"),
+        "{err}"
+    );
     assert!(!store.has_certificate());
 }
 
@@ -234,11 +259,17 @@ fn wrong_auth_string_is_refused_and_the_right_one_still_works() {
     let (result, _) = lab.enroll(&lab.options(device, false), password("97531"), &store);
     let err = result.unwrap_err();
     assert!(
-        matches!(err, EnrollError::Protocol(ClientError::AuthenticationRefused { .. })),
+        matches!(
+            err,
+            EnrollError::Protocol(ClientError::AuthenticationRefused { .. })
+        ),
         "{err}"
     );
     let text = err.to_string();
-    assert!(text.contains("wrong or already used authentication string"), "{text}");
+    assert!(
+        text.contains("wrong or already used authentication string"),
+        "{text}"
+    );
     assert!(!text.contains("97531") && !format!("{err:?}").contains("97531"));
     assert_eq!(lab.last_reason(), Some(7));
     assert!(!store.has_certificate());
@@ -264,7 +295,10 @@ fn a_used_auth_string_cannot_be_replayed() {
     let (result, _) = lab.enroll(&lab.options(device, false), password("8642"), &other);
     let err = result.unwrap_err();
     assert!(
-        matches!(err, EnrollError::Protocol(ClientError::AuthenticationRefused { .. })),
+        matches!(
+            err,
+            EnrollError::Protocol(ClientError::AuthenticationRefused { .. })
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("already used"), "{err}");
@@ -277,7 +311,9 @@ fn a_used_auth_string_cannot_be_replayed() {
     assert!(
         matches!(
             result,
-            Err(EnrollError::Protocol(ClientError::AuthenticationRefused { .. }))
+            Err(EnrollError::Protocol(
+                ClientError::AuthenticationRefused { .. }
+            ))
         ),
         "{result:?}"
     );
@@ -288,13 +324,24 @@ fn a_used_auth_string_cannot_be_replayed() {
 fn unknown_device_is_reported_by_name() {
     let lab = Lab::new();
     let store = lab.store("nobody");
-    let (result, _) = lab.enroll(&lab.options("SEPFFFFFFFFFFFF", false), Credentials::None, &store);
+    let (result, _) = lab.enroll(
+        &lab.options("SEPFFFFFFFFFFFF", false),
+        Credentials::None,
+        &store,
+    );
     let err = result.unwrap_err();
     assert!(
-        matches!(err, EnrollError::Protocol(ClientError::UnknownDevice { .. })),
+        matches!(
+            err,
+            EnrollError::Protocol(ClientError::UnknownDevice { .. })
+        ),
         "{err}"
     );
-    assert!(err.to_string().contains("does not know device `SEPFFFFFFFFFFFF`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not know device `SEPFFFFFFFFFFFF`"),
+        "{err}"
+    );
     assert_eq!(lab.last_reason(), Some(9));
 }
 
@@ -313,16 +360,25 @@ fn a_server_asking_for_rsa_1024_is_refused() {
     assert!(
         matches!(
             err,
-            EnrollError::Protocol(ClientError::KeyRefused(KeyError::TooWeak { bits: 1024, .. }))
+            EnrollError::Protocol(ClientError::KeyRefused(KeyError::TooWeak {
+                bits: 1024,
+                ..
+            }))
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("RSA 1024-bit") && err.to_string().contains("2048"), "{err}");
+    assert!(
+        err.to_string().contains("RSA 1024-bit") && err.to_string().contains("2048"),
+        "{err}"
+    );
     // We answered without a public key; the server ended with reason 7.
     let record = lab.server.records().pop().unwrap();
     assert_eq!(record.reason, Some(7));
     assert!(record.detail.contains("client refused"), "{record:?}");
-    assert!(!events.iter().any(|e| matches!(e, EnrollEvent::Driver(lockphone::capf::driver::DriverEvent::KeyGenerated { .. }))));
+    assert!(!events.iter().any(|e| matches!(
+        e,
+        EnrollEvent::Driver(lockphone::capf::driver::DriverEvent::KeyGenerated { .. })
+    )));
     assert!(!store.has_certificate());
 }
 
@@ -340,8 +396,15 @@ fn a_capf_server_not_matching_the_pin_is_refused_before_any_capf_byte() {
         let store = lab.store(device);
         let (result, _) = lab.enroll(&options, Credentials::None, &store);
         let err = result.unwrap_err();
-        assert!(matches!(err, EnrollError::Pin(PinError::Mismatch { .. })), "{err}");
-        assert!(err.to_string().contains("neither the pinned CAPF certificate nor issued by it"), "{err}");
+        assert!(
+            matches!(err, EnrollError::Pin(PinError::Mismatch { .. })),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("neither the pinned CAPF certificate nor issued by it"),
+            "{err}"
+        );
         assert!(!store.has_certificate());
     }
     std::thread::sleep(Duration::from_millis(100));
@@ -350,7 +413,10 @@ fn a_capf_server_not_matching_the_pin_is_refused_before_any_capf_byte() {
         "no CAPF session ran: {:?}",
         lab.server.records()
     );
-    assert_eq!(lab.server.device(device).unwrap().operation, Operation::Install);
+    assert_eq!(
+        lab.server.device(device).unwrap().operation,
+        Operation::Install
+    );
 }
 
 #[test]
@@ -367,14 +433,19 @@ fn fetch_sends_the_lsc_and_delete_removes_it() {
 
     let mut entry = lab.server.device(device).unwrap();
     entry.certificate = None;
-    lab.server.set_device(entry.with_operation(Operation::Fetch));
+    lab.server
+        .set_device(entry.with_operation(Operation::Fetch));
     let (result, _) = lab.enroll(&lab.options(device, false), Credentials::None, &store);
     assert_eq!(result.unwrap(), Outcome::Fetched { sent: true });
-    assert_eq!(lab.server.device(device).unwrap().certificate, Some(installed));
+    assert_eq!(
+        lab.server.device(device).unwrap().certificate,
+        Some(installed)
+    );
     assert_eq!(lab.last_reason(), Some(0));
 
     let entry = lab.server.device(device).unwrap();
-    lab.server.set_device(entry.with_operation(Operation::Delete));
+    lab.server
+        .set_device(entry.with_operation(Operation::Delete));
     let (result, _) = lab.enroll(&lab.options(device, false), Credentials::None, &store);
     assert_eq!(result.unwrap(), Outcome::Deleted { existed: true });
     assert!(!store.has_certificate() && !store.key_path().exists());
@@ -429,7 +500,10 @@ fn frame(command: u8, elements: Vec<Element>) -> Vec<u8> {
 }
 
 fn hello() -> (Vec<u8>, bool) {
-    (frame(command::AUTH_REQUEST, vec![Element::u8(tag::VERSION, 3)]), true)
+    (
+        frame(command::AUTH_REQUEST, vec![Element::u8(tag::VERSION, 3)]),
+        true,
+    )
 }
 
 fn run_script(lab: &Lab, steps: Vec<(Vec<u8>, bool)>) -> EnrollError {
@@ -443,7 +517,10 @@ fn run_script(lab: &Lab, steps: Vec<(Vec<u8>, bool)>) -> EnrollError {
     let store = lab.store("scripted");
     let started = std::time::Instant::now();
     let (result, _) = lab.enroll(&options, Credentials::None, &store);
-    assert!(started.elapsed() < Duration::from_secs(5), "no hang on a bad server");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no hang on a bad server"
+    );
     assert!(!store.has_certificate(), "nothing stored from a bad server");
     result.unwrap_err()
 }
@@ -456,25 +533,50 @@ fn malformed_and_truncated_server_messages_fail_cleanly() {
         &lab,
         vec![(vec![0x55, 1, 0, 0, 0, 7, 0, 4, 7, 0, 9, 3], false)],
     );
-    assert!(err.to_string().contains("element 7 announces 9 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("element 7 announces 9 bytes"),
+        "{err}"
+    );
     // A header cut off by the close.
     let err = run_script(&lab, vec![(vec![0x55, 1, 0, 0], false)]);
-    assert!(err.to_string().contains("closed the connection while waiting for AUTH_REQUEST"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("closed the connection while waiting for AUTH_REQUEST"),
+        "{err}"
+    );
     // A payload shorter than announced, then close.
-    let err = run_script(&lab, vec![(vec![0x55, 1, 0, 0, 0, 7, 0, 8, 7, 0, 1], false)]);
-    assert!(matches!(err, EnrollError::Protocol(ClientError::Closed { .. })), "{err}");
+    let err = run_script(
+        &lab,
+        vec![(vec![0x55, 1, 0, 0, 0, 7, 0, 8, 7, 0, 1], false)],
+    );
+    assert!(
+        matches!(err, EnrollError::Protocol(ClientError::Closed { .. })),
+        "{err}"
+    );
     // Not CAPF at all.
-    let err = run_script(&lab, vec![(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(), false)]);
+    let err = run_script(
+        &lab,
+        vec![(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(), false)],
+    );
     assert!(err.to_string().contains("protocol ID 0x48"), "{err}");
     // A one-byte KEY_SIZE.
     let err = run_script(
         &lab,
         vec![
             hello(),
-            (frame(command::KEY_GENERATE_REQUEST, vec![Element::u8(tag::KEY_SIZE, 8)]), false),
+            (
+                frame(
+                    command::KEY_GENERATE_REQUEST,
+                    vec![Element::u8(tag::KEY_SIZE, 8)],
+                ),
+                false,
+            ),
         ],
     );
-    assert!(err.to_string().contains("KEY_SIZE element is malformed"), "{err}");
+    assert!(
+        err.to_string().contains("KEY_SIZE element is malformed"),
+        "{err}"
+    );
     // A broken certificate wrapper.
     let err = run_script(
         &lab,
@@ -490,13 +592,19 @@ fn malformed_and_truncated_server_messages_fail_cleanly() {
             (
                 frame(
                     command::STORE_CERTIFICATE_REQUEST,
-                    vec![Element::new(tag::CERTIFICATE, vec![1, 0xff, 0xff, 0, 1, 0x30])],
+                    vec![Element::new(
+                        tag::CERTIFICATE,
+                        vec![1, 0xff, 0xff, 0, 1, 0x30],
+                    )],
                 ),
                 false,
             ),
         ],
     );
-    assert!(err.to_string().contains("CERTIFICATE element is malformed"), "{err}");
+    assert!(
+        err.to_string().contains("CERTIFICATE element is malformed"),
+        "{err}"
+    );
     // A well-formed certificate for somebody else's key: refused, not stored.
     let (ca, _) = IssuingCa::generate("Other").unwrap();
     let stranger = DeviceKey::generate(KeyKind::Ec(Curve::P256)).unwrap();
@@ -522,14 +630,24 @@ fn malformed_and_truncated_server_messages_fail_cleanly() {
                 ),
                 true,
             ),
-            (frame(command::END_SESSION, vec![Element::u8(tag::REASON, 1)]), false),
+            (
+                frame(command::END_SESSION, vec![Element::u8(tag::REASON, 1)]),
+                false,
+            ),
         ],
     );
     assert!(
-        matches!(err, EnrollError::Protocol(ClientError::CertificateRejected(_))),
+        matches!(
+            err,
+            EnrollError::Protocol(ClientError::CertificateRejected(_))
+        ),
         "{err}"
     );
-    assert!(err.to_string().contains("does not carry the public key we generated"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not carry the public key we generated"),
+        "{err}"
+    );
     // A session ID that changes.
     let err = run_script(
         &lab,
@@ -543,7 +661,11 @@ fn malformed_and_truncated_server_messages_fail_cleanly() {
             ),
         ],
     );
-    assert!(err.to_string().contains("changed the session ID from 7 to 8"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("changed the session ID from 7 to 8"),
+        "{err}"
+    );
 }
 
 // ---- The command line ----
@@ -568,19 +690,35 @@ fn enroll_command_installs_reports_status_and_renews_when_due() {
     let (out, events) = run_enroll(
         &lab,
         &[
-            "enroll", "--capf", &server, "--device", device,
-            "--auth-string-file", secret.to_str().unwrap(),
-            "--capf-cert", pin.to_str().unwrap(),
-            "--store", store.to_str().unwrap(), "--json",
+            "enroll",
+            "--capf",
+            &server,
+            "--device",
+            device,
+            "--auth-string-file",
+            secret.to_str().unwrap(),
+            "--capf-cert",
+            pin.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
         ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}\n{events:?}");
     let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
     for step in [
-        "connecting", "connected", "session-opened", "authenticating", "key-requested",
-        "key-generated", "public-key-sent", "certificate-received", "certificate-stored",
-        "session-ended", "finished",
+        "connecting",
+        "connected",
+        "session-opened",
+        "authenticating",
+        "key-requested",
+        "key-generated",
+        "public-key-sent",
+        "certificate-received",
+        "certificate-stored",
+        "session-ended",
+        "finished",
     ] {
         assert!(names.contains(&step), "missing {step}: {names:?}");
     }
@@ -589,34 +727,66 @@ fn enroll_command_installs_reports_status_and_renews_when_due() {
     assert_eq!(events.last().unwrap()["result"]["outcome"], "installed");
 
     // Status, as text.
-    let out = support::run_lockphone(&["enroll", "--status", "--store", store.to_str().unwrap()], 30);
+    let out = support::run_lockphone(
+        &["enroll", "--status", "--store", store.to_str().unwrap()],
+        30,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains(&format!("CN={device}")) && text.contains("expires in 36"), "{text}");
+    assert!(
+        out.status.success()
+            && text.contains(&format!("CN={device}"))
+            && text.contains("expires in 36"),
+        "{text}"
+    );
 
     // Renewal not due yet with the default share; due with a share of 0.
     let renew = |share: &str| {
         run_enroll(
             &lab,
             &[
-                "enroll", "--capf", &server, "--device", device, "--renew-if-due",
-                "--renew-after", share, "--capf-cert", pin.to_str().unwrap(),
-                "--store", store.to_str().unwrap(), "--json",
+                "enroll",
+                "--capf",
+                &server,
+                "--device",
+                device,
+                "--renew-if-due",
+                "--renew-after",
+                share,
+                "--capf-cert",
+                pin.to_str().unwrap(),
+                "--store",
+                store.to_str().unwrap(),
+                "--json",
             ],
         )
     };
     let (out, events) = renew("0.67");
     assert!(out.status.success());
-    assert_eq!(events.last().unwrap()["event"], "renewal-not-due", "{events:?}");
+    assert_eq!(
+        events.last().unwrap()["event"],
+        "renewal-not-due",
+        "{events:?}"
+    );
     let before = std::fs::read(store.join("lsc.crt")).unwrap();
     lab.server
         .set_device(Device::install(device, AuthMode::Certificate, RSA));
     let (out, events) = renew("0");
-    assert!(out.status.success(), "{}\n{events:?}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        events.iter().any(|e| e["event"] == "authenticating" && e["mode"] == "existing-certificate"),
+        out.status.success(),
+        "{}\n{events:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "authenticating" && e["mode"] == "existing-certificate"),
         "{events:?}"
     );
-    assert_ne!(std::fs::read(store.join("lsc.crt")).unwrap(), before, "renewed");
+    assert_ne!(
+        std::fs::read(store.join("lsc.crt")).unwrap(),
+        before,
+        "renewed"
+    );
 }
 
 #[test]
@@ -629,10 +799,20 @@ fn enroll_command_failures_have_distinct_messages_and_exit_codes() {
     let server = lab.addr.to_string();
     let store = lab.dir.path().join("s");
     let base = |pin: &Path, device: &str| -> Vec<String> {
-        ["enroll", "--capf", &server, "--device", device, "--capf-cert", pin.to_str().unwrap(), "--store", store.to_str().unwrap()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "enroll",
+            "--capf",
+            &server,
+            "--device",
+            device,
+            "--capf-cert",
+            pin.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let run = |args: Vec<String>| {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -648,9 +828,17 @@ fn enroll_command_failures_have_distinct_messages_and_exit_codes() {
     let open = lab.dir.path().join("open-secret");
     std::fs::write(&open, "1234\n").unwrap();
     let mut args = base(&pin, "SEP1");
-    args.extend(["--auth-string-file".to_owned(), open.to_str().unwrap().to_owned()]);
+    args.extend([
+        "--auth-string-file".to_owned(),
+        open.to_str().unwrap().to_owned(),
+    ]);
     let out = run(args);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -679,15 +867,32 @@ fn enrolled_lsc_registers_at_kamailio_as_the_client_certificate() {
     .unwrap();
     let config = config.to_str().unwrap();
     let out = support::run_lockphone(&["enroll", "--config", config, "--json"], 60);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // No client_certificate configured: the account presents the LSC by itself.
-    let out = support::run_lockphone(&["register", "--config", config, "--json", "--duration", "1"], 40);
+    let out = support::run_lockphone(
+        &["register", "--config", config, "--json", "--duration", "1"],
+        40,
+    );
     let events = support::json_lines(&out.stdout);
-    assert!(out.status.success(), "{}\n{events:?}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{events:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let connected = events.iter().find(|e| e["event"] == "connected").unwrap();
     assert_eq!(connected["security"]["client_certificate_presented"], true);
-    assert!(events.iter().any(|e| e["event"] == "registered"), "{events:?}");
+    assert!(
+        events.iter().any(|e| e["event"] == "registered"),
+        "{events:?}"
+    );
     let log = run.kamailio_log();
-    assert!(log.contains(&format!("auth ok: client certificate CN={device}")), "{log}");
+    assert!(
+        log.contains(&format!("auth ok: client certificate CN={device}")),
+        "{log}"
+    );
     let _ = SystemTime::now();
 }

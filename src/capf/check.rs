@@ -112,7 +112,10 @@ pub fn check_issued(
         ));
     }
     if now > info.not_after_unix {
-        return Err(format!("the issued certificate expired on {}", info.not_after));
+        return Err(format!(
+            "the issued certificate expired on {}",
+            info.not_after
+        ));
     }
     let names = certificate_names(&cert);
     let names_device = names.iter().any(|n| {
@@ -122,7 +125,11 @@ pub fn check_issued(
     if !names_device {
         return Err(format!(
             "the issued certificate names {} but not the device `{device}`",
-            if names.is_empty() { "nobody".to_owned() } else { names.join(", ") }
+            if names.is_empty() {
+                "nobody".to_owned()
+            } else {
+                names.join(", ")
+            }
         ));
     }
     Ok(info)

@@ -15,8 +15,7 @@ use zeroize::Zeroizing;
 use super::check::{CertificateInfo, check_issued};
 use super::keys::{self, DeviceKey, KeyError, KeyKind, RsaSignatureForm, SignatureHash};
 use super::message::{
-    self, MessageError, Reason, ServerMessage, SudiData, certificate_type, command,
-    hash_id, tag,
+    self, MessageError, Reason, ServerMessage, SudiData, certificate_type, command, hash_id, tag,
 };
 use super::wire::{Element, Frame, FrameDecoder, WireError};
 
@@ -499,26 +498,32 @@ impl Client {
                             self.send(command::REQUEST_IN_PROGRESS, Vec::new())?;
                         }
                         self.state = State::GeneratingKey;
-                        self.outputs.push_back(Output::Action(Action::GenerateKey(kind)));
+                        self.outputs
+                            .push_back(Output::Action(Action::GenerateKey(kind)));
                         Ok(())
                     }
                     Err(refusal) => self.refuse_key(refusal),
                 }
             }
-            (State::AwaitStoreRequest, ServerMessage::StoreCertificateRequest {
-                certificate_type,
-                certificate,
-            }) => self.handle_store_request(certificate_type, certificate, now),
+            (
+                State::AwaitStoreRequest,
+                ServerMessage::StoreCertificateRequest {
+                    certificate_type,
+                    certificate,
+                },
+            ) => self.handle_store_request(certificate_type, certificate, now),
             (State::AwaitOperation, ServerMessage::FetchCertificateRequest) => {
                 self.progress(Progress::FetchRequested);
                 self.state = State::Fetching;
-                self.outputs.push_back(Output::Action(Action::FetchCertificate));
+                self.outputs
+                    .push_back(Output::Action(Action::FetchCertificate));
                 Ok(())
             }
             (State::AwaitOperation, ServerMessage::DeleteCertificateRequest) => {
                 self.progress(Progress::DeleteRequested);
                 self.state = State::Deleting;
-                self.outputs.push_back(Output::Action(Action::DeleteCertificate));
+                self.outputs
+                    .push_back(Output::Action(Action::DeleteCertificate));
                 Ok(())
             }
             _ => Err(self.out_of_order(frame)),
@@ -650,9 +655,7 @@ impl Client {
                 Err(format!("certificate type {t}, not an LSC (1)"))
             }
             (_, None) => Err("no key was generated in this session".to_owned()),
-            (_, Some(spki)) => {
-                check_issued(&certificate, &spki, &self.options.device_name, now)
-            }
+            (_, Some(spki)) => check_issued(&certificate, &spki, &self.options.device_name, now),
         };
         match checked {
             Ok(info) => {
@@ -688,8 +691,10 @@ impl Client {
             }
         };
         self.state = State::AwaitEnd(pending);
-        if let Err(e) = self.send(command::STORE_CERTIFICATE_RESPONSE, vec![message::reason(reason)])
-        {
+        if let Err(e) = self.send(
+            command::STORE_CERTIFICATE_RESPONSE,
+            vec![message::reason(reason)],
+        ) {
             self.fail(e);
         }
     }
@@ -730,8 +735,10 @@ impl Client {
             }
         };
         self.state = State::AwaitEnd(Pending::Deleted(existed));
-        if let Err(e) = self.send(command::DELETE_CERTIFICATE_RESPONSE, vec![message::reason(reason)])
-        {
+        if let Err(e) = self.send(
+            command::DELETE_CERTIFICATE_RESPONSE,
+            vec![message::reason(reason)],
+        ) {
             self.fail(e);
         }
     }
@@ -765,15 +772,17 @@ impl Client {
                     .take()
                     .unwrap_or(KeyError::Crypto("key refused")),
             )),
-            (State::AwaitEnd(Pending::Fetched(sent)), Reason::NoAction | Reason::UpdateCertificate) => {
-                Ok(Outcome::Fetched { sent })
-            }
-            (State::AwaitEnd(Pending::Deleted(existed)), Reason::UpdateCertificate | Reason::NoAction) => {
-                match self.rejection.take() {
-                    Some(e) => Err(ClientError::Store(e)),
-                    None => Ok(Outcome::Deleted { existed }),
-                }
-            }
+            (
+                State::AwaitEnd(Pending::Fetched(sent)),
+                Reason::NoAction | Reason::UpdateCertificate,
+            ) => Ok(Outcome::Fetched { sent }),
+            (
+                State::AwaitEnd(Pending::Deleted(existed)),
+                Reason::UpdateCertificate | Reason::NoAction,
+            ) => match self.rejection.take() {
+                Some(e) => Err(ClientError::Store(e)),
+                None => Ok(Outcome::Deleted { existed }),
+            },
             (State::AwaitOperation, Reason::NoAction) => {
                 Err(ClientError::NothingScheduled { device })
             }
@@ -869,7 +878,10 @@ mod tests {
         client.handle_bytes(
             &frame(
                 command::KEY_GENERATE_REQUEST,
-                vec![Element::u8(tag::KEY_TYPE, 0), Element::u16(tag::KEY_SIZE, 1024)],
+                vec![
+                    Element::u8(tag::KEY_TYPE, 0),
+                    Element::u16(tag::KEY_SIZE, 1024),
+                ],
             ),
             SystemTime::now(),
         );
@@ -880,7 +892,10 @@ mod tests {
             SystemTime::now(),
         );
         let err = client.result().unwrap().clone().unwrap_err();
-        assert!(matches!(err, ClientError::KeyRefused(KeyError::TooWeak { bits: 1024, .. })));
+        assert!(matches!(
+            err,
+            ClientError::KeyRefused(KeyError::TooWeak { bits: 1024, .. })
+        ));
         assert!(err.to_string().contains("2048"), "{err}");
     }
 
@@ -917,7 +932,10 @@ mod tests {
         client.handle_bytes(&other, SystemTime::now());
         assert!(matches!(
             client.result(),
-            Some(Err(ClientError::SessionMismatch { expected: 42, got: 43 }))
+            Some(Err(ClientError::SessionMismatch {
+                expected: 42,
+                got: 43
+            }))
         ));
 
         let mut client = Client::new(ClientOptions::new("SEP1"), Credentials::None);
@@ -928,7 +946,10 @@ mod tests {
         client.handle_bytes(&[0x55, 1, 0, 0], SystemTime::now());
         assert!(client.result().is_none());
         client.handle_close();
-        assert!(matches!(client.result(), Some(Err(ClientError::Closed { .. }))));
+        assert!(matches!(
+            client.result(),
+            Some(Err(ClientError::Closed { .. }))
+        ));
     }
 
     #[test]
@@ -947,7 +968,9 @@ mod tests {
         while let Some(o) = client.poll_output() {
             outputs.push(o);
         }
-        assert!(matches!(&outputs[1], Output::Transmit(b) if b == &[0x55, 0x11, 0, 0, 0, 42, 0, 0]));
+        assert!(
+            matches!(&outputs[1], Output::Transmit(b) if b == &[0x55, 0x11, 0, 0, 0, 42, 0, 0])
+        );
         assert!(matches!(
             &outputs[2],
             Output::Action(Action::GenerateKey(KeyKind::Ec { curve: Curve::P256 }))
@@ -961,11 +984,17 @@ mod tests {
         client.handle_bytes(
             &frame(
                 command::STORE_CERTIFICATE_REQUEST,
-                vec![Element::new(tag::CERTIFICATE, message::wrap_certificate(&[0x30], 1))],
+                vec![Element::new(
+                    tag::CERTIFICATE,
+                    message::wrap_certificate(&[0x30], 1),
+                )],
             ),
             SystemTime::now(),
         );
-        assert!(matches!(client.result(), Some(Err(ClientError::OutOfOrder { .. }))));
+        assert!(matches!(
+            client.result(),
+            Some(Err(ClientError::OutOfOrder { .. }))
+        ));
         let _ = KeyRequest::Rsa(2048);
     }
 }

@@ -26,7 +26,9 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::client::{Action, Client, ClientError, ClientOptions, Credentials, Outcome, Output, Progress};
+use super::client::{
+    Action, Client, ClientError, ClientOptions, Credentials, Outcome, Output, Progress,
+};
 use super::keys::DeviceKey;
 use super::pin::{CapfServerVerifier, PinError, PinMatch};
 use super::store::{LscStore, StoreError};
@@ -48,7 +50,11 @@ pub struct EnrollOptions {
 
 impl EnrollOptions {
     /// Defaults: port 3804, 30 s timeout.
-    pub fn new(host: impl Into<String>, pins: Vec<CertificateDer<'static>>, client: ClientOptions) -> Self {
+    pub fn new(
+        host: impl Into<String>,
+        pins: Vec<CertificateDer<'static>>,
+        client: ClientOptions,
+    ) -> Self {
         EnrollOptions {
             host: host.into(),
             port: super::DEFAULT_PORT,
@@ -281,7 +287,9 @@ pub async fn enroll(
                     tls.write_all(&bytes)
                         .await
                         .map_err(|e| EnrollError::Io(e.to_string()))?;
-                    tls.flush().await.map_err(|e| EnrollError::Io(e.to_string()))?;
+                    tls.flush()
+                        .await
+                        .map_err(|e| EnrollError::Io(e.to_string()))?;
                 }
                 Output::Progress(step) => {
                     state_hint = format!("after {step:?}").chars().take(80).collect();
@@ -328,7 +336,9 @@ async fn perform(
             let started = Instant::now();
             let key = tokio::task::spawn_blocking(move || DeviceKey::generate(kind))
                 .await
-                .unwrap_or(Err(super::keys::KeyError::Crypto("key generation task failed")));
+                .unwrap_or(Err(super::keys::KeyError::Crypto(
+                    "key generation task failed",
+                )));
             if key.is_ok() {
                 on_event(&EnrollEvent::Driver(DriverEvent::KeyGenerated {
                     key: kind.to_string(),
@@ -360,7 +370,9 @@ async fn perform(
         Action::DeleteCertificate => {
             let result = store.delete().map_err(|e| e.to_string());
             if let Ok(existed) = result {
-                on_event(&EnrollEvent::Driver(DriverEvent::CertificateDeleted { existed }));
+                on_event(&EnrollEvent::Driver(DriverEvent::CertificateDeleted {
+                    existed,
+                }));
             }
             client.certificate_deleted(result);
         }

@@ -122,12 +122,12 @@ impl SignatureHash {
     fn digest_info_prefix(self) -> &'static [u8] {
         match self {
             SignatureHash::Sha1 => &[
-                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00,
-                0x04, 0x14,
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
             ],
             SignatureHash::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-                0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
             ],
         }
     }
@@ -476,12 +476,36 @@ mod tests {
     #[test]
     fn ec_signatures_are_standard_ecdsa_with_sha1_and_sha512() {
         // Cross-checked with aws-lc-rs' own ECDSA-with-SHA-x verification.
-        let cases: [(Curve, SignatureHash, &'static signature::EcdsaVerificationAlgorithm); 5] = [
-            (Curve::P256, SignatureHash::Sha1, &signature::ECDSA_P256_SHA1_ASN1),
-            (Curve::P256, SignatureHash::Sha512, &signature::ECDSA_P256_SHA512_ASN1),
-            (Curve::P384, SignatureHash::Sha512, &signature::ECDSA_P384_SHA512_ASN1),
-            (Curve::P521, SignatureHash::Sha1, &signature::ECDSA_P521_SHA1_ASN1),
-            (Curve::P521, SignatureHash::Sha512, &signature::ECDSA_P521_SHA512_ASN1),
+        let cases: [(
+            Curve,
+            SignatureHash,
+            &'static signature::EcdsaVerificationAlgorithm,
+        ); 5] = [
+            (
+                Curve::P256,
+                SignatureHash::Sha1,
+                &signature::ECDSA_P256_SHA1_ASN1,
+            ),
+            (
+                Curve::P256,
+                SignatureHash::Sha512,
+                &signature::ECDSA_P256_SHA512_ASN1,
+            ),
+            (
+                Curve::P384,
+                SignatureHash::Sha512,
+                &signature::ECDSA_P384_SHA512_ASN1,
+            ),
+            (
+                Curve::P521,
+                SignatureHash::Sha1,
+                &signature::ECDSA_P521_SHA1_ASN1,
+            ),
+            (
+                Curve::P521,
+                SignatureHash::Sha512,
+                &signature::ECDSA_P521_SHA512_ASN1,
+            ),
         ];
         for (curve, hash, alg) in cases {
             let key = DeviceKey::generate(KeyKind::Ec { curve }).unwrap();
@@ -496,8 +520,15 @@ mod tests {
         }
         // P-384 with SHA-1 (no aws-lc-rs verifier to compare with): our own check.
         let key = DeviceKey::generate(KeyKind::Ec(Curve::P384)).unwrap();
-        let sig = key.sign(&m1(), SignatureHash::Sha1, RsaSignatureForm::default()).unwrap();
-        assert!(verify_signature(key.spki(), &m1(), SignatureHash::Sha1, &sig));
+        let sig = key
+            .sign(&m1(), SignatureHash::Sha1, RsaSignatureForm::default())
+            .unwrap();
+        assert!(verify_signature(
+            key.spki(),
+            &m1(),
+            SignatureHash::Sha1,
+            &sig
+        ));
     }
 
     #[test]
@@ -513,7 +544,11 @@ mod tests {
         let public = rsa::PublicKey::from_public_key_der(key.spki()).unwrap();
         let digest = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &m1());
         public
-            .verify(rsa::pkcs1v15::Pkcs1v15Sign::new_unprefixed(), digest.as_ref(), &sig)
+            .verify(
+                rsa::pkcs1v15::Pkcs1v15Sign::new_unprefixed(),
+                digest.as_ref(),
+                &sig,
+            )
             .unwrap();
         // A DigestInfo signature is a different value, and also accepted by the capfd-style check.
         let standard = key
@@ -525,8 +560,18 @@ mod tests {
         )
         .verify(&m1(), &standard)
         .unwrap();
-        assert!(verify_signature(key.spki(), &m1(), SignatureHash::Sha512, &standard));
-        assert!(verify_signature(key.spki(), &m1(), SignatureHash::Sha1, &sig));
+        assert!(verify_signature(
+            key.spki(),
+            &m1(),
+            SignatureHash::Sha512,
+            &standard
+        ));
+        assert!(verify_signature(
+            key.spki(),
+            &m1(),
+            SignatureHash::Sha1,
+            &sig
+        ));
     }
 
     #[test]
@@ -537,6 +582,12 @@ mod tests {
         assert_eq!(again.spki(), key.spki());
         let debug = format!("{key:?}");
         assert!(debug.contains("redacted") && !debug.contains(&pem[30..60]));
-        assert_eq!(DeviceKey::generate(KeyKind::Rsa(1024)).unwrap_err(), KeyError::TooWeak { bits: 1024, min: 2048 });
+        assert_eq!(
+            DeviceKey::generate(KeyKind::Rsa(1024)).unwrap_err(),
+            KeyError::TooWeak {
+                bits: 1024,
+                min: 2048
+            }
+        );
     }
 }

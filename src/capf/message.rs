@@ -215,7 +215,11 @@ pub fn get_u16(frame: &Frame, tag: u8, name: &'static str) -> Result<Option<u16>
 
 /// Reads a string element (text + NUL). Like capfd, the last byte is dropped only when it is
 /// the NUL, so a peer that forgets it does not lose a character.
-pub fn get_string(frame: &Frame, tag: u8, name: &'static str) -> Result<Option<String>, MessageError> {
+pub fn get_string(
+    frame: &Frame,
+    tag: u8,
+    name: &'static str,
+) -> Result<Option<String>, MessageError> {
     let Some(value) = frame.get(tag) else {
         return Ok(None);
     };
@@ -242,7 +246,10 @@ pub fn unwrap_certificate(value: &[u8]) -> Result<(u8, &[u8]), MessageError> {
     let Some(&[entry_tag, hi, lo, _zero, cert_type]) = value.get(..5) else {
         return Err(malformed(
             "CERTIFICATE",
-            format!("{} bytes, shorter than the 5-byte entry header", value.len()),
+            format!(
+                "{} bytes, shorter than the 5-byte entry header",
+                value.len()
+            ),
         ));
     };
     if entry_tag != 0x01 {
@@ -274,11 +281,14 @@ pub fn encode_block(id: u8, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// One block: its ID and its bytes.
+pub type Block<'a> = (u8, &'a [u8]);
+
 /// Reads one block from the start of `value`; returns it and the rest.
 pub fn decode_block<'a>(
     value: &'a [u8],
     name: &'static str,
-) -> Result<((u8, &'a [u8]), &'a [u8]), MessageError> {
+) -> Result<(Block<'a>, &'a [u8]), MessageError> {
     let Some(&[id, hi, lo]) = value.get(..3) else {
         return Err(malformed(name, "block header cut off"));
     };
@@ -321,7 +331,10 @@ impl SudiData {
         let ((_, sha1), rest) = decode_block(rest, "SUDI_DATA")?;
         let ((id, sha512), _) = decode_block(rest, "SUDI_DATA")?;
         if id != hash_id::SHA512 {
-            return Err(malformed("SUDI_DATA", format!("third block hash ID {id}, not 3")));
+            return Err(malformed(
+                "SUDI_DATA",
+                format!("third block hash ID {id}, not 3"),
+            ));
         }
         Ok(SudiData {
             certificate: certificate.to_vec(),
@@ -444,12 +457,11 @@ impl ServerMessage {
                         },
                     )?),
                     1 => {
-                        let code = get_u8(frame, tag::CURVE, "CURVE")?.ok_or(
-                            MessageError::Missing {
+                        let code =
+                            get_u8(frame, tag::CURVE, "CURVE")?.ok_or(MessageError::Missing {
                                 command: "KEY_GENERATE_REQUEST",
                                 element: "CURVE",
-                            },
-                        )?;
+                            })?;
                         Curve::from_code(code)
                             .map_or(KeyRequest::UnknownCurve(code), KeyRequest::Ec)
                     }
@@ -502,7 +514,9 @@ mod tests {
             ServerMessage::KeyGenerateRequest(KeyRequest::Ec(Curve::P256))
         );
         assert_eq!(
-            decode(&[0x55, 3, 0, 0, 0, 0x2a, 0, 9, 0x11, 0, 1, 0, 0x0a, 0, 2, 8, 0]),
+            decode(&[
+                0x55, 3, 0, 0, 0, 0x2a, 0, 9, 0x11, 0, 1, 0, 0x0a, 0, 2, 8, 0
+            ]),
             ServerMessage::KeyGenerateRequest(KeyRequest::Rsa(2048))
         );
         // CUCM sends only KEY_SIZE: a missing KEY_TYPE is RSA.
@@ -527,7 +541,12 @@ mod tests {
             ],
         );
         let bytes = frame.encode().unwrap();
-        assert_eq!(&bytes[..16], &[0x55, 0x09, 0, 0, 0, 0x2a, 0x03, 0xf4, 3, 0, 1, 1, 4, 3, 0xed, 1]);
+        assert_eq!(
+            &bytes[..16],
+            &[
+                0x55, 0x09, 0, 0, 0, 0x2a, 0x03, 0xf4, 3, 0, 1, 1, 4, 3, 0xed, 1
+            ]
+        );
         assert_eq!(
             decode(&bytes),
             ServerMessage::StoreCertificateRequest {
@@ -542,7 +561,10 @@ mod tests {
         assert!(unwrap_certificate(&[1, 0, 1, 0, 1]).is_err());
         assert!(unwrap_certificate(&[2, 0, 3, 0, 1, 0x30]).is_err());
         assert!(unwrap_certificate(&[1, 0, 9, 0, 1, 0x30]).is_err());
-        assert_eq!(unwrap_certificate(&[1, 0, 3, 0, 1, 0x30]), Ok((1, &[0x30u8][..])));
+        assert_eq!(
+            unwrap_certificate(&[1, 0, 3, 0, 1, 0x30]),
+            Ok((1, &[0x30u8][..]))
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub enum PinError {
         sha256: String,
     },
     /// Issued by the pinned issuer but outside its validity period.
-    #[error("the CAPF server's certificate (subject {subject}) is issued by the pinned issuer but is not valid now ({not_before} .. {not_after})")]
+    #[error(
+        "the CAPF server's certificate (subject {subject}) is issued by the pinned issuer but is not valid now ({not_before} .. {not_after})"
+    )]
     NotValidNow {
         /// Subject.
         subject: String,

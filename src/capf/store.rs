@@ -45,7 +45,9 @@ pub enum StoreError {
     #[error("{0}")]
     Permissions(String),
     /// Neither XDG_CONFIG_HOME nor HOME is set.
-    #[error("cannot find a place for the certificate store: set XDG_CONFIG_HOME or HOME, or give a folder")]
+    #[error(
+        "cannot find a place for the certificate store: set XDG_CONFIG_HOME or HOME, or give a folder"
+    )]
     NoConfigDir,
 }
 
@@ -91,7 +93,11 @@ fn unix(now: SystemTime) -> i64 {
 /// The reference cites renewal after 2/3 of the lifetime (the default share).
 pub fn renewal_due(info: &CertificateInfo, share: f64, now: SystemTime) -> bool {
     let lifetime = (info.not_after_unix - info.not_before_unix).max(0) as f64;
-    let share = if share.is_finite() { share.clamp(0.0, 1.0) } else { 2.0 / 3.0 };
+    let share = if share.is_finite() {
+        share.clamp(0.0, 1.0)
+    } else {
+        2.0 / 3.0
+    };
     let due_at = info.not_before_unix as f64 + lifetime * share;
     unix(now) as f64 >= due_at
 }
@@ -114,7 +120,13 @@ impl LscStore {
             .ok_or(StoreError::NoConfigDir)?;
         let safe: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Ok(base.join("lockphone").join("certificates").join(safe))
     }

@@ -219,10 +219,10 @@ impl FrameDecoder {
     /// The next complete frame, `None` while more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, WireError> {
         let Some(head) = self.buffer.first_chunk::<HEADER_LEN>() else {
-            if let Some(&first) = self.buffer.first() {
-                if first != PROTOCOL_ID {
-                    return Err(WireError::BadProtocolId(first));
-                }
+            if let Some(&first) = self.buffer.first()
+                && first != PROTOCOL_ID
+            {
+                return Err(WireError::BadProtocolId(first));
             }
             return Ok(None);
         };
@@ -233,7 +233,11 @@ impl FrameDecoder {
         };
         let elements = decode_elements(payload)?;
         self.buffer.drain(..total);
-        Ok(Some(Frame::new(header.command, header.session_id, elements)))
+        Ok(Some(Frame::new(
+            header.command,
+            header.session_id,
+            elements,
+        )))
     }
 }
 
@@ -262,7 +266,10 @@ mod tests {
     fn string_elements_carry_their_nul() {
         let frame = Frame::new(2, 42, vec![Element::string(11, "246810")]);
         let bytes = frame.encode().unwrap();
-        assert_eq!(&bytes[8..], &[0x0b, 0, 7, b'2', b'4', b'6', b'8', b'1', b'0', 0]);
+        assert_eq!(
+            &bytes[8..],
+            &[0x0b, 0, 7, b'2', b'4', b'6', b'8', b'1', b'0', 0]
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use lockphone::capf::client::{AuthIdentity, AuthString, ClientOptions, Credentials, Outcome, VersionPolicy};
-use lockphone::capf::driver::{DriverEvent, EnrollError, EnrollEvent, EnrollOptions, enroll};
 use lockphone::capf::client::Progress;
+use lockphone::capf::client::{
+    AuthIdentity, AuthString, ClientOptions, Credentials, Outcome, VersionPolicy,
+};
+use lockphone::capf::driver::{DriverEvent, EnrollError, EnrollEvent, EnrollOptions, enroll};
 use lockphone::capf::keys::{DeviceKey, RsaSignatureForm};
 use lockphone::capf::store::{DEFAULT_RENEW_AFTER, LscStore};
 use lockphone::config::{CapfConfig, Config};
@@ -152,7 +154,11 @@ fn describe(event: &EnrollEvent) -> String {
                 version,
                 ..
             } => format!("session {session_id} opened (server version {version:?})"),
-            Progress::Authenticating { device, mode, version } => {
+            Progress::Authenticating {
+                device,
+                mode,
+                version,
+            } => {
                 format!("authenticating as {device} ({mode}, version {version})")
             }
             Progress::KeyRequested { key } => format!("the server asks for an {key} key"),
@@ -289,7 +295,9 @@ async fn execute(args: EnrollArgs) -> Result<(), Failure> {
                 renew_after * 100.0
             );
             if args.json {
-                print_json(&serde_json::json!({"event": "renewal-not-due", "not_after": info.not_after}));
+                print_json(
+                    &serde_json::json!({"event": "renewal-not-due", "not_after": info.not_after}),
+                );
             } else {
                 print_line(&message);
             }
@@ -380,8 +388,8 @@ async fn execute(args: EnrollArgs) -> Result<(), Failure> {
             .map(|c| c.rsa_signature)
             .unwrap_or_default(),
     };
-    client.request_in_progress = !args.no_request_in_progress
-        && capf_config.as_ref().is_none_or(|c| c.request_in_progress);
+    client.request_in_progress =
+        !args.no_request_in_progress && capf_config.as_ref().is_none_or(|c| c.request_in_progress);
     let mut options = EnrollOptions::new(host, pins, client);
     options.port = port;
     options.timeout = Duration::from_secs(args.timeout.max(1));
@@ -407,8 +415,12 @@ async fn execute(args: EnrollArgs) -> Result<(), Failure> {
                         info.not_after,
                         store.dir().display()
                     ),
-                    Outcome::Fetched { sent } => format!("fetch finished (certificate sent: {sent})"),
-                    Outcome::Deleted { existed } => format!("delete finished (there was one: {existed})"),
+                    Outcome::Fetched { sent } => {
+                        format!("fetch finished (certificate sent: {sent})")
+                    }
+                    Outcome::Deleted { existed } => {
+                        format!("delete finished (there was one: {existed})")
+                    }
                 });
             }
             Ok(())

@@ -217,10 +217,10 @@ impl AccountConfig {
         {
             return Err(self.invalid("auth", "digest needs `password` or `password_file`"));
         }
-        if let Some(capf) = &self.capf {
-            if !(capf.renew_after > 0.0 && capf.renew_after <= 1.0) {
-                return Err(self.invalid("capf", "renew_after must be in (0, 1], e.g. 0.67"));
-            }
+        if let Some(capf) = &self.capf
+            && !(capf.renew_after > 0.0 && capf.renew_after <= 1.0)
+        {
+            return Err(self.invalid("capf", "renew_after must be in (0, 1], e.g. 0.67"));
         }
         if self.transport != TransportKind::Tls && self.tls.client_certificate.is_some() {
             return Err(self.invalid("tls", "a client certificate needs transport = \"tls\""));

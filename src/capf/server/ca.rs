@@ -1,8 +1,8 @@
 //! The test server's issuing CA and its CAPF TLS certificate, on rcgen.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -20,7 +20,11 @@ pub struct IssuingCa {
 
 impl std::fmt::Debug for IssuingCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "IssuingCa({} byte certificate, key <redacted>)", self.der.len())
+        write!(
+            f,
+            "IssuingCa({} byte certificate, key <redacted>)",
+            self.der.len()
+        )
     }
 }
 
@@ -151,7 +155,10 @@ impl IssuingCa {
             ExtendedKeyUsagePurpose::ClientAuth,
             ExtendedKeyUsagePurpose::Other(IPSEC_END_SYSTEM.to_vec()),
         ];
-        let uri = device.to_owned().try_into().map_err(|e| format!("device name as URI: {e}"))?;
+        let uri = device
+            .to_owned()
+            .try_into()
+            .map_err(|e| format!("device name as URI: {e}"))?;
         params.subject_alt_names = vec![SanType::URI(uri)];
         let public = rcgen::SubjectPublicKeyInfo::from_der(spki).map_err(err)?;
         let cert = params.signed_by(&public, &self.issuer).map_err(err)?;

@@ -132,7 +132,10 @@ impl DeviceTable {
         let mut table = DeviceTable::default();
         for device in file.devices {
             if device.authentication == AuthMode::Password && device.password.is_none() {
-                return Err(format!("device {}: password mode needs `password`", device.name));
+                return Err(format!(
+                    "device {}: password mode needs `password`",
+                    device.name
+                ));
             }
             table.insert(device);
         }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::server::TlsStream;
 use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
 
 use super::devices::{AuthMode, Operation};
 use super::{SessionRecord, Shared};
@@ -72,6 +72,20 @@ pub(super) async fn run(tls: TlsStream<TcpStream>, shared: Arc<Shared>) {
 enum Never {}
 
 impl Session {
+    /// Changes this session's device entry.
+    fn update(&self, change: impl FnOnce(&mut super::devices::Device)) {
+        if let Some(entry) = self
+            .shared
+            .devices
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|t| t.get_mut(&self.device))
+        {
+            change(entry);
+        }
+    }
+
     async fn send(&mut self, command: u8, elements: Vec<Element>) -> Step<()> {
         let bytes = Frame::new(command, self.id, elements)
             .encode()
@@ -139,7 +153,8 @@ impl Session {
         }
         self.send(command::AUTH_REQUEST, hello).await?;
         let auth = self.expect(command::AUTH_RESPONSE).await?;
-        let version = message::get_u8(&auth, tag::VERSION, "VERSION").map_err(|e| refuse(e.to_string()))?;
+        let version =
+            message::get_u8(&auth, tag::VERSION, "VERSION").map_err(|e| refuse(e.to_string()))?;
         if !version.is_some_and(|v| self.shared.options.accepted_versions.contains(&v)) {
             return Err(refuse(format!("VERSION {version:?} not accepted")));
         }
@@ -148,7 +163,9 @@ impl Session {
             .ok_or_else(|| refuse("no DEVICE_NAME"))?;
         // capfd strips the last byte blindly (reference §2).
         let name_value = name.to_vec();
-        self.device = String::from_utf8_lossy(name.get(..name.len().saturating_sub(1)).unwrap_or_default()).into_owned();
+        self.device =
+            String::from_utf8_lossy(name.get(..name.len().saturating_sub(1)).unwrap_or_default())
+                .into_owned();
         let device = self
             .shared
             .devices
@@ -161,7 +178,8 @@ impl Session {
                 let given = message::get_string(&auth, tag::PASSWORD, "PASSWORD")
                     .ok()
                     .flatten();
-                let ok = matches!((&device.password, &given), (Some(want), Some(got)) if want == got);
+                let ok =
+                    matches!((&device.password, &given), (Some(want), Some(got)) if want == got);
                 if !ok {
                     return Err(refuse("wrong or missing authentication string"));
                 }
@@ -227,8 +245,17 @@ impl Session {
             if matches!(keys::spki_kind(sudi_spki), Some(keys::KeyKind::Rsa { .. })) {
                 let mut m2 = self.id.to_le_bytes().to_vec();
                 m2.extend_from_slice(&sudi.certificate);
-                let ok = keys::verify_signature(sudi_spki, &m2, SignatureHash::Sha1, &sudi.sha1_signature)
-                    && keys::verify_signature(sudi_spki, &m2, SignatureHash::Sha512, &sudi.sha512_signature);
+                let ok = keys::verify_signature(
+                    sudi_spki,
+                    &m2,
+                    SignatureHash::Sha1,
+                    &sudi.sha1_signature,
+                ) && keys::verify_signature(
+                    sudi_spki,
+                    &m2,
+                    SignatureHash::Sha512,
+                    &sudi.sha512_signature,
+                );
                 if !ok {
                     return Err(refuse("SUDI signature does not verify"));
                 }
@@ -247,10 +274,9 @@ impl Session {
                 Element::u8(tag::KEY_TYPE, 0),
                 Element::u16(tag::KEY_SIZE, bits),
             ],
-            KeyRequest::UnknownCurve(code) => vec![
-                Element::u8(tag::KEY_TYPE, 1),
-                Element::u8(tag::CURVE, code),
-            ],
+            KeyRequest::UnknownCurve(code) => {
+                vec![Element::u8(tag::KEY_TYPE, 1), Element::u8(tag::CURVE, code)]
+            }
             KeyRequest::UnknownType(code) => vec![Element::u8(tag::KEY_TYPE, code)],
         };
         self.send(command::KEY_GENERATE_REQUEST, elements).await?;
@@ -267,7 +293,8 @@ impl Session {
         let spki = response
             .get(tag::PUBLIC_KEY)
             .ok_or_else(|| refuse(format!("client refused to generate {request}")))?;
-        let kind = keys::spki_kind(spki).ok_or_else(|| refuse("PUBLIC_KEY is not an RSA or EC SPKI"))?;
+        let kind =
+            keys::spki_kind(spki).ok_or_else(|| refuse("PUBLIC_KEY is not an RSA or EC SPKI"))?;
         let matches = match (request, kind) {
             (KeyRequest::Rsa(bits), keys::KeyKind::Rsa { bits: got }) => bits == got,
             (KeyRequest::Ec(curve), keys::KeyKind::Ec { curve: got }) => curve == got,
@@ -283,13 +310,11 @@ impl Session {
             .map_err(|e| refuse(format!("issuing failed: {e}")))?;
         // Like capfd: record the certificate and use up the operation (and the one-time
         // string) before delivering it.
-        if let Ok(mut table) = self.shared.devices.lock() {
-            if let Some(entry) = table.get_mut(&self.device) {
-                entry.operation = Operation::None;
-                entry.password = None;
-                entry.certificate = Some(certificate.clone());
-            }
-        }
+        self.update(|entry| {
+            entry.operation = Operation::None;
+            entry.password = None;
+            entry.certificate = Some(certificate.clone());
+        });
         self.send(
             command::STORE_CERTIFICATE_REQUEST,
             vec![
@@ -302,7 +327,9 @@ impl Session {
         )
         .await?;
         let stored = self.expect(command::STORE_CERTIFICATE_RESPONSE).await?;
-        let reason = message::get_u8(&stored, tag::REASON, "REASON").ok().flatten();
+        let reason = message::get_u8(&stored, tag::REASON, "REASON")
+            .ok()
+            .flatten();
         let detail = if reason == Some(1) {
             format!("installed ({kind})")
         } else {
@@ -312,21 +339,22 @@ impl Session {
     }
 
     async fn fetch(&mut self) -> Step<Never> {
-        self.send(command::FETCH_CERTIFICATE_REQUEST, Vec::new()).await?;
+        self.send(command::FETCH_CERTIFICATE_REQUEST, Vec::new())
+            .await?;
         let response = self.expect(command::FETCH_CERTIFICATE_RESPONSE).await?;
-        let reason = message::get_u8(&response, tag::REASON, "REASON").ok().flatten();
+        let reason = message::get_u8(&response, tag::REASON, "REASON")
+            .ok()
+            .flatten();
         let certificate = response
             .get(tag::CERTIFICATE)
             .and_then(|v| message::unwrap_certificate(v).ok())
             .map(|(_, der)| der.to_vec());
         let detail = match (reason, certificate) {
             (Some(1), Some(der)) => {
-                if let Ok(mut table) = self.shared.devices.lock() {
-                    if let Some(entry) = table.get_mut(&self.device) {
-                        entry.operation = Operation::None;
-                        entry.certificate = Some(der);
-                    }
-                }
+                self.update(|entry| {
+                    entry.operation = Operation::None;
+                    entry.certificate = Some(der);
+                });
                 "fetched".to_owned()
             }
             _ => "fetch: the client has no certificate".to_owned(),
@@ -335,16 +363,17 @@ impl Session {
     }
 
     async fn delete(&mut self) -> Step<Never> {
-        self.send(command::DELETE_CERTIFICATE_REQUEST, Vec::new()).await?;
+        self.send(command::DELETE_CERTIFICATE_REQUEST, Vec::new())
+            .await?;
         let response = self.expect(command::DELETE_CERTIFICATE_RESPONSE).await?;
-        let reason = message::get_u8(&response, tag::REASON, "REASON").ok().flatten();
+        let reason = message::get_u8(&response, tag::REASON, "REASON")
+            .ok()
+            .flatten();
         let detail = if reason == Some(1) {
-            if let Ok(mut table) = self.shared.devices.lock() {
-                if let Some(entry) = table.get_mut(&self.device) {
-                    entry.operation = Operation::None;
-                    entry.certificate = None;
-                }
-            }
+            self.update(|entry| {
+                entry.operation = Operation::None;
+                entry.certificate = None;
+            });
             "deleted".to_owned()
         } else {
             "delete: the client had no certificate".to_owned()
