@@ -896,3 +896,72 @@ fn enrolled_lsc_registers_at_kamailio_as_the_client_certificate() {
     );
     let _ = SystemTime::now();
 }
+
+#[test]
+fn capf_server_command_serves_the_example_devices() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::peers::free_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let devices = support::repo_root().join("examples/capf-devices.toml");
+    let mut server = Command::new("timeout")
+        .args([
+            "30",
+            support::lockphone_bin().to_str().unwrap(),
+            "capf-server",
+        ])
+        .args([
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--devices",
+            devices.to_str().unwrap(),
+        ])
+        .args(["--listen", &listen, "--duration", "25"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "capf-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let key_mode = std::fs::metadata(dir.path().join("ca.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(key_mode & 0o777, 0o600);
+    let store = dir.path().join("store");
+    let out = support::run_lockphone(
+        &[
+            "enroll",
+            "--capf",
+            &listen,
+            "--device",
+            "CSFALICE",
+            "--capf-cert",
+            dir.path().join("capf.crt").to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+        30,
+    );
+    // SIGTERM to `timeout`, which passes it on to the server it started.
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("enrolled: LSC CN=CSFALICE"), "{stdout}");
+    assert!(
+        stdout.contains("matches the pinned certificate"),
+        "{stdout}"
+    );
+}

@@ -164,3 +164,32 @@ impl DeviceTable {
         self.devices.get_mut(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_devices_file_parses() {
+        let table =
+            DeviceTable::from_toml(include_str!("../../../examples/capf-devices.toml")).unwrap();
+        let phone = table.get("SEP0A0B0C0D0E0F").unwrap();
+        assert_eq!(phone.authentication, AuthMode::Password);
+        assert_eq!(phone.key_request(), KeyRequest::Rsa(2048));
+        assert!(!format!("{phone:?}").contains("123456"));
+        let jabber = table.get("CSFALICE").unwrap();
+        assert_eq!(jabber.key_request(), KeyRequest::Ec(Curve::P256));
+        assert_eq!(
+            table.get("SEP0A0B0C0D0E10").unwrap().authentication,
+            AuthMode::Certificate
+        );
+    }
+
+    #[test]
+    fn password_mode_without_password_is_refused() {
+        let err =
+            DeviceTable::from_toml("[[device]]\nname = \"x\"\nauthentication = \"password\"\n")
+                .unwrap_err();
+        assert!(err.contains("needs `password`"), "{err}");
+    }
+}
