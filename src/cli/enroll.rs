@@ -153,7 +153,10 @@ fn describe(event: &EnrollEvent) -> String {
                 session_id,
                 version,
                 ..
-            } => format!("session {session_id} opened (server version {version:?})"),
+            } => match version {
+                Some(v) => format!("session {session_id} opened (server version {v})"),
+                None => format!("session {session_id} opened (server sent no version)"),
+            },
             Progress::Authenticating {
                 device,
                 mode,
