@@ -364,6 +364,10 @@ pub struct Client {
     key_refusal: Option<KeyError>,
     rejection: Option<String>,
     result: Option<Result<Outcome, ClientError>>,
+    /// The server closed; reported once buffered frames are handled.
+    closed: bool,
+    /// The time of the last `handle_bytes`, for frames handled after an action completes.
+    now: SystemTime,
 }
 
 impl Client {
@@ -381,6 +385,8 @@ impl Client {
             key_refusal: None,
             rejection: None,
             result: None,
+            closed: false,
+            now: SystemTime::UNIX_EPOCH,
         }
     }
 
@@ -406,34 +412,44 @@ impl Client {
     }
 
     /// Feeds bytes read from the connection; `now` is the time the issued certificate must be
-    /// valid at.
+    /// valid at. Frames that arrive while an [`Action`] is outstanding wait for its result.
     pub fn handle_bytes(&mut self, bytes: &[u8], now: SystemTime) {
         if self.is_done() {
             return;
         }
+        self.now = now;
         self.decoder.push(bytes);
-        loop {
-            match self.decoder.next_frame() {
-                Ok(Some(frame)) => {
-                    if let Err(e) = self.handle_frame(&frame, now) {
-                        self.fail(e);
-                    }
-                    if self.is_done() {
-                        return;
-                    }
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    self.fail(e.into());
-                    return;
-                }
-            }
-        }
+        self.process();
     }
 
     /// The server closed the connection.
     pub fn handle_close(&mut self) {
-        if !self.is_done() {
+        self.closed = true;
+        self.process();
+    }
+
+    fn awaiting_action(&self) -> bool {
+        matches!(
+            self.state,
+            State::GeneratingKey | State::Storing | State::Fetching | State::Deleting
+        )
+    }
+
+    /// Handles buffered frames until one needs an action's result, then a pending close.
+    fn process(&mut self) {
+        while !self.is_done() && !self.awaiting_action() {
+            match self.decoder.next_frame() {
+                Ok(Some(frame)) => {
+                    let now = self.now;
+                    if let Err(e) = self.handle_frame(&frame, now) {
+                        self.fail(e);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => self.fail(e.into()),
+            }
+        }
+        if self.closed && !self.is_done() && !self.awaiting_action() {
             let state = self.state.describe();
             self.fail(ClientError::Closed { state });
         }
@@ -641,6 +657,7 @@ impl Client {
         if let Err(e) = result {
             self.fail(e);
         }
+        self.process();
     }
 
     fn handle_store_request(
@@ -697,6 +714,7 @@ impl Client {
         ) {
             self.fail(e);
         }
+        self.process();
     }
 
     /// The driver read the stored LSC (`None`: there is none) for [`Action::FetchCertificate`].
@@ -718,6 +736,7 @@ impl Client {
         if let Err(e) = self.send(command::FETCH_CERTIFICATE_RESPONSE, elements) {
             self.fail(e);
         }
+        self.process();
     }
 
     /// The driver deleted the LSC (`Ok(false)`: there was none) for
@@ -741,6 +760,7 @@ impl Client {
         ) {
             self.fail(e);
         }
+        self.process();
     }
 
     fn handle_end(&mut self, reason: Reason) -> Result<(), ClientError> {
@@ -975,6 +995,33 @@ mod tests {
             &outputs[2],
             Output::Action(Action::GenerateKey(KeyKind::Ec { curve: Curve::P256 }))
         ));
+    }
+
+    #[test]
+    fn frames_pipelined_behind_an_action_wait_for_its_result() {
+        // Found by the fuzzer: FETCH and END_SESSION in one read.
+        let mut client = Client::new(ClientOptions::new("SEP1"), Credentials::None);
+        let mut bytes = auth_request();
+        bytes.extend(frame(command::FETCH_CERTIFICATE_REQUEST, Vec::new()));
+        bytes.extend(frame(
+            command::END_SESSION,
+            vec![Element::u8(tag::REASON, 0)],
+        ));
+        client.handle_bytes(&bytes, SystemTime::now());
+        client.handle_close();
+        assert!(client.result().is_none(), "the end waits for the fetch");
+        client.certificate_fetched(Some(vec![0x30, 0]));
+        assert_eq!(
+            client.result().cloned(),
+            Some(Ok(Outcome::Fetched { sent: true }))
+        );
+        let sent = transmits(&mut client);
+        assert_eq!(
+            sent.len(),
+            2,
+            "AUTH_RESPONSE then FETCH_CERTIFICATE_RESPONSE"
+        );
+        assert_eq!(sent[1][1], command::FETCH_CERTIFICATE_RESPONSE);
     }
 
     #[test]
