@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod call;
+pub mod capf;
 pub mod config;
 pub mod media;
 pub mod oauth;

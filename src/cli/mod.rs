@@ -1,7 +1,9 @@
 //! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
 
 mod call;
+mod capf_server;
 mod demo;
+mod enroll;
 mod login;
 mod output;
 mod register;
@@ -52,6 +54,10 @@ enum Command {
     Login(login::LoginArgs),
     /// Revoke the refresh token (when the server can) and delete the stored tokens.
     Logout(login::LogoutArgs),
+    /// Obtain, renew or show the account's LSC over CAPF (Cisco certificate enrollment).
+    Enroll(Box<enroll::EnrollArgs>),
+    /// Run a CAPF server (test CA, device table) for labs and tests.
+    CapfServer(capf_server::CapfServerArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -78,6 +84,8 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Demo(args) => demo::run(args).await,
         Command::Login(args) => login::run_login(args).await,
         Command::Logout(args) => login::run_logout(args).await,
+        Command::Enroll(args) => enroll::run(*args).await,
+        Command::CapfServer(args) => capf_server::run(args).await,
     }
 }
 

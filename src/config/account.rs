@@ -163,6 +163,38 @@ impl Default for TlsConfig {
 /// CUCM's SIP OAuth port (`sipOAuthPort`: TLS, server-only authentication).
 pub const CUCM_OAUTH_PORT: u16 = 5090;
 
+/// CAPF enrollment settings of an account (`[account.capf]`): where `lockphone enroll` gets
+/// the account's LSC from, and where it is kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapfConfig {
+    /// The CAPF server, `host` or `host:port` (port 3804 by default).
+    pub server: Option<String>,
+    /// The device name the administrator configured (e.g. `SEP0A0B0C0D0E0F`, `CSFALICE`).
+    pub device: Option<String>,
+    /// PEM file with the CAPF server's certificate or its issuer (the pin).
+    pub server_certificate: Option<PathBuf>,
+    /// The folder holding the LSC and its key; default
+    /// `$XDG_CONFIG_HOME/lockphone/certificates/<account name>`.
+    pub certificate_store: Option<PathBuf>,
+    /// Renew (existing-certificate mode) once this share of the LSC's lifetime has passed.
+    #[serde(default = "default_renew_after")]
+    pub renew_after: f64,
+    /// The CAPF VERSION to send; default: echo the server's.
+    pub version: Option<u8>,
+    /// RSA signature padding in existing-certificate mode: "unprefixed" (default) or
+    /// "digest-info".
+    #[serde(default)]
+    pub rsa_signature: crate::capf::keys::RsaSignatureForm,
+    /// Send REQUEST_IN_PROGRESS before generating the key (default true).
+    #[serde(default = "default_true")]
+    pub request_in_progress: bool,
+}
+
+fn default_renew_after() -> f64 {
+    crate::capf::store::DEFAULT_RENEW_AFTER
+}
+
 fn default_expires() -> u32 {
     3600
 }
@@ -211,6 +243,8 @@ pub struct AccountConfig {
     /// Calls: SRTP policy, codecs, downgrade policy, listener.
     #[serde(default)]
     pub calls: super::CallsConfig,
+    /// CAPF enrollment settings.
+    pub capf: Option<CapfConfig>,
 }
 
 impl AccountConfig {
@@ -246,6 +280,11 @@ impl AccountConfig {
         {
             return Err(self.invalid("auth", "digest needs `password` or `password_file`"));
         }
+        if let Some(capf) = &self.capf
+            && !(capf.renew_after > 0.0 && capf.renew_after <= 1.0)
+        {
+            return Err(self.invalid("capf", "renew_after must be in (0, 1], e.g. 0.67"));
+        }
         if self.transport != TransportKind::Tls && self.tls.client_certificate.is_some() {
             return Err(self.invalid("tls", "a client certificate needs transport = \"tls\""));
         }
@@ -278,6 +317,15 @@ impl AccountConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The folder of the account's LSC (`capf.certificate_store`, or the default per account).
+    pub fn certificate_store(&self) -> Result<PathBuf, ConfigError> {
+        match self.capf.as_ref().and_then(|c| c.certificate_store.clone()) {
+            Some(dir) => Ok(dir),
+            None => crate::capf::store::LscStore::default_dir(&self.name)
+                .map_err(|e| self.invalid("capf", e.to_string())),
+        }
     }
 
     /// The AOR as a URI.
@@ -340,6 +388,14 @@ impl AccountConfig {
         .flatten()
         {
             fix(p);
+        }
+        if let Some(capf) = &mut self.capf {
+            for p in [&mut capf.server_certificate, &mut capf.certificate_store]
+                .into_iter()
+                .flatten()
+            {
+                fix(p);
+            }
         }
         match &mut self.auth {
             AuthConfig::Digest {

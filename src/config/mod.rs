@@ -21,8 +21,8 @@ mod account;
 mod calls;
 
 pub use account::{
-    AccountConfig, AuthConfig, CUCM_OAUTH_PORT, OAuthConfig, OAuthFlow, Profile, TlsConfig,
-    TransportKind,
+    AccountConfig, AuthConfig, CUCM_OAUTH_PORT, CapfConfig, OAuthConfig, OAuthFlow, Profile,
+    TlsConfig, TransportKind,
 };
 pub use calls::{CallsConfig, SrtpMode};
 

@@ -42,8 +42,20 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
         .pinned(account.tls.pinned_sha256.clone());
     if let (Some(cert), Some(key)) = (&account.tls.client_certificate, &account.tls.client_key) {
         builder = builder.client_identity(ClientIdentity::from_pem_files(cert, key)?);
+    } else if let Some(lsc) = enrolled_lsc(account) {
+        // The LSC `lockphone enroll` installed for this account (CAPF).
+        builder = builder.client_identity(ClientIdentity::from_pem_files(
+            &lsc.certificate_path(),
+            &lsc.key_path(),
+        )?);
     }
     Ok(Some(builder.build()?))
+}
+
+/// The account's CAPF certificate store, when it holds an LSC.
+fn enrolled_lsc(account: &AccountConfig) -> Option<crate::capf::store::LscStore> {
+    let store = crate::capf::store::LscStore::new(account.certificate_store().ok()?);
+    store.has_certificate().then_some(store)
 }
 
 /// Reads the account's SIP credentials (password or token files must be private).

@@ -9,7 +9,10 @@
 #                     [--as http://127.0.0.1:3000] [--bearer-challenge 401|407]
 #                     [--digest-algorithm MD5|SHA-256] [--qop auth|none] [--min-expires 60]
 #                     [--issuer URL] [--audience sip:registrar.example.test] [--scope sip]
+#                     [--ca FILE]
 #
+# --ca FILE     : CA list that client certificates must chain to (default $PEERS_PKI/ca.crt),
+#                 e.g. the issuing CA of a CAPF test server for LSC client certificates
 # --auth digest : REGISTER challenged with 401/WWW-Authenticate, INVITE etc. with 407 (users map)
 # --auth cert   : TLS client certificate must verify against the test CA and CN == From user
 #                 (the server asks for a client cert; requests without one get 403)
@@ -35,7 +38,7 @@ need_cmd kamailio timeout ss
 PORT=5061 AUTH=digest USERS="alice:alicepw bob:bobpw carol:carolpw" TOKENS="tok-alice:alice tok-bob:bob tok-carol:carol"
 DURATION=300 DEBUG=2
 JWT_AS=http://127.0.0.1:3000 JWT_ISS="" JWT_AUD=sip:registrar.example.test JWT_SCOPE=sip CHALLENGE=401
-DIGEST_ALG=MD5 DIGEST_FLAGS=1 MIN_EXPIRES=60
+DIGEST_ALG=MD5 DIGEST_FLAGS=1 MIN_EXPIRES=60 CLIENT_CA=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--port) PORT=$2; shift ;;
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--bearer-challenge) CHALLENGE=$2; shift ;;
 	--digest-algorithm) DIGEST_ALG=$2; shift ;;
 	--min-expires) MIN_EXPIRES=$2; shift ;;
+	--ca) CLIENT_CA=$2; shift ;;
 	--qop) case $2 in auth) DIGEST_FLAGS=1 ;; none) DIGEST_FLAGS=0 ;; *) die "--qop must be auth or none" ;; esac; shift ;;
 	*) die "unknown option $1" ;;
 	esac
@@ -103,7 +107,9 @@ users_cfg=""
 for up in $USERS; do users_cfg+="	\$sht(users=>${up%%:*}) = \"${up#*:}\";"$'\n'; done
 for tu in $TOKENS; do users_cfg+="	\$sht(tokens=>${tu%%:*}) = \"${tu#*:}\";"$'\n'; done
 
-sed -e "s#@PKI@#$PEERS_PKI#g" -e "s#@VERIFY@#$VERIFY#g" "$KIT_DIR/kamailio/tls.cfg.in" >"$D/tls.cfg"
+: "${CLIENT_CA:=$PEERS_PKI/ca.crt}"
+[ -r "$CLIENT_CA" ] || die "--ca: cannot read $CLIENT_CA"
+sed -e "s#@PKI@#$PEERS_PKI#g" -e "s#@VERIFY@#$VERIFY#g" -e "s#@CA@#$CLIENT_CA#g" "$KIT_DIR/kamailio/tls.cfg.in" >"$D/tls.cfg"
 awk -v users="$users_cfg" -v port="$PORT" -v tlscfg="$D/tls.cfg" -v debug="$DEBUG" \
 	-v jpy="$JWT_PY" -v jas="$JWT_AS" -v jiss="$JWT_ISS" -v jaud="$JWT_AUD" -v jscope="$JWT_SCOPE" -v jca="$PEERS_PKI/ca.crt" -v dalg="$DIGEST_ALG" -v dflags="$DIGEST_FLAGS" -v minexp="$MIN_EXPIRES" '
 	{ gsub(/@PORT@/, port); gsub(/@TLSCFG@/, tlscfg); gsub(/@DEBUG@/, debug) }
