@@ -6,25 +6,14 @@ use std::sync::Arc;
 use super::OAuthError;
 use super::http::HttpClient;
 use crate::config::AccountConfig;
-use crate::tls::{ClientTlsBuilder, TlsError, TrustAnchors};
-use crate::trust::identity::IdentityPolicy;
+use crate::tls::{ClientTlsBuilder, TlsError};
 use crate::trust::store::TrustStore;
 
 /// The HTTP client for `account`'s authorization server. Without any trust anchor only a
 /// loopback `http://` server can be reached.
 pub fn http_client(account: &AccountConfig) -> Result<HttpClient, OAuthError> {
-    let mut anchors = TrustAnchors::empty();
-    if let Some(ca) = &account.tls.ca_file {
-        anchors.add_pem_file(ca)?;
-    }
-    if account.tls.system_roots {
-        anchors.add_system_roots()?;
-    }
-    let policy = if account.tls.allow_wildcards {
-        IdentityPolicy::default()
-    } else {
-        IdentityPolicy::strict_sip()
-    };
+    let anchors = crate::ua::setup::account_anchors(account)?;
+    let policy = crate::ua::setup::identity_policy(account);
     let mut builder = ClientTlsBuilder::new(anchors)
         .identity_policy(policy)
         .pinned(account.tls.pinned_sha256.clone());

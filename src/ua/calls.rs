@@ -46,6 +46,41 @@ pub(super) struct ActiveCall {
     peer: String,
 }
 
+impl ActiveCall {
+    /// A call whose offer/answer has not completed yet.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        id: CallId,
+        sip: Call,
+        negotiation: OfferAnswer,
+        socket: MediaSocket,
+        route: Route,
+        signalling: Arc<ConnectionSecurity>,
+        direct: bool,
+        options: CallOptions,
+        peer: String,
+    ) -> ActiveCall {
+        ActiveCall {
+            id,
+            sip,
+            negotiation,
+            socket: Some(socket),
+            media: None,
+            negotiated: None,
+            route,
+            signalling,
+            direct,
+            remote_call_info: None,
+            verdict: None,
+            reached_encrypted: false,
+            options,
+            answered_at: None,
+            invite_transaction: None,
+            peer,
+        }
+    }
+}
+
 /// Which call and request a client transaction belongs to.
 #[derive(Debug, Clone)]
 pub(super) struct CallTransaction {
@@ -184,28 +219,21 @@ impl Engine {
             Engine::now(),
         );
         let id = self.calls.next_id();
-        let call = ActiveCall {
+        let call = ActiveCall::new(
             id,
             sip,
             negotiation,
-            socket: Some(socket),
-            media: None,
-            negotiated: None,
-            route: Route {
+            socket,
+            Route {
                 target,
                 connection: info.id,
                 arrival: None,
             },
-            signalling: info.security.clone(),
-            direct: !via_proxy,
-            remote_call_info: None,
-            verdict: None,
-            reached_encrypted: false,
+            info.security.clone(),
+            !via_proxy,
             options,
-            answered_at: None,
-            invite_transaction: None,
-            peer: target_uri.to_string(),
-        };
+            target_uri.to_string(),
+        );
         self.emit(Event::CallStarted {
             call: id,
             direction: "outgoing".to_owned(),
@@ -262,24 +290,17 @@ impl Engine {
         let mut rng = StdRng::from_rng(&mut self.rng);
         let negotiation = OfferAnswer::new(local_media, &mut rng);
         let options = self.calls.auto_answer.clone().unwrap_or_default();
-        let call = ActiveCall {
+        let call = ActiveCall::new(
             id,
             sip,
             negotiation,
-            socket: Some(socket),
-            media: None,
-            negotiated: None,
+            socket,
             route,
-            signalling: security.clone(),
-            direct: !via_registrar,
-            remote_call_info: None,
-            verdict: None,
-            reached_encrypted: false,
+            security.clone(),
+            !via_registrar,
             options,
-            answered_at: None,
-            invite_transaction: None,
             peer,
-        };
+        );
         self.emit(Event::CallStarted {
             call: id,
             direction: "incoming".to_owned(),

@@ -23,7 +23,7 @@
 mod calls;
 mod engine;
 mod event;
-mod setup;
+pub(crate) mod setup;
 
 pub use event::{Event, FailureKind};
 

@@ -14,11 +14,11 @@ use crate::transport::Target;
 use crate::trust::identity::IdentityPolicy;
 use crate::trust::store::TrustStore;
 
-/// Builds the account's TLS client configuration (None for UDP/TCP accounts).
-pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
-    if account.transport != TransportKind::Tls {
-        return Ok(None);
-    }
+/// The CAs an account trusts: its `tls.ca_file` (file or folder) and, when asked, the
+/// system's roots.
+pub(crate) fn account_anchors(
+    account: &AccountConfig,
+) -> Result<TrustAnchors, crate::tls::TlsError> {
     let mut anchors = TrustAnchors::empty();
     if let Some(ca) = &account.tls.ca_file {
         anchors.add_pem_file(ca)?;
@@ -26,11 +26,25 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
     if account.tls.system_roots {
         anchors.add_system_roots()?;
     }
-    let policy = if account.tls.allow_wildcards {
+    Ok(anchors)
+}
+
+/// The server-name rules of an account: RFC 9525 wildcards, or strict RFC 5922.
+pub(crate) fn identity_policy(account: &AccountConfig) -> IdentityPolicy {
+    if account.tls.allow_wildcards {
         IdentityPolicy::default()
     } else {
         IdentityPolicy::strict_sip()
-    };
+    }
+}
+
+/// Builds the account's TLS client configuration (None for UDP/TCP accounts).
+pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
+    if account.transport != TransportKind::Tls {
+        return Ok(None);
+    }
+    let anchors = account_anchors(account)?;
+    let policy = identity_policy(account);
     let store_path = match &account.tls.trust_store {
         Some(path) => path.clone(),
         None => TrustStore::default_path().map_err(|e| UaError::Config(e.to_string()))?,
@@ -169,9 +183,6 @@ pub(crate) fn listener_tls(account: &AccountConfig) -> Result<Arc<rustls::Server
         }
     };
     check_private(key)?;
-    let mut anchors = TrustAnchors::empty();
-    if let Some(ca) = &account.tls.ca_file {
-        anchors.add_pem_file(ca)?;
-    }
+    let anchors = account_anchors(account)?;
     Ok(crate::tls::listener_config(chain, key, &anchors)?)
 }
