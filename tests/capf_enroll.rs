@@ -9,7 +9,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use lockphone::capf::client::{
     AuthIdentity, AuthString, ClientError, ClientOptions, Credentials, Outcome,
@@ -841,8 +841,14 @@ fn enroll_command_failures_have_distinct_messages_and_exit_codes() {
     );
 }
 
+/// End to end: enroll from the test CAPF server, register at the kit's kamailio with the LSC as
+/// the only credential (client-certificate mode, kamailio trusting the CAPF issuing CA), then place
+/// a secure call through that kamailio to baresip registered there, verified from a capture.
 #[test]
-fn enrolled_lsc_registers_at_kamailio_as_the_client_certificate() {
+fn enrolled_lsc_registers_at_kamailio_and_places_a_secure_call() {
+    use support::baresip::{
+        baresip_log, event, start_baresip, start_capture, stop_capture, verify_call,
+    };
     use support::peers::PeersRun;
     let lab = Lab::new();
     // kamailio (--auth cert) wants CN == From user.
@@ -850,14 +856,17 @@ fn enrolled_lsc_registers_at_kamailio_as_the_client_certificate() {
     lab.server
         .set_device(Device::install(device, AuthMode::NoPassword, EC));
     let run = PeersRun::new();
-    let capf_ca = lab.write("capf-issuer.pem", &lab.ca_pem);
     let pin = lab.write("capf-pin.pem", &lab.capf_pem);
-    let port = run.start_kamailio(&["--auth", "cert", "--ca", capf_ca.to_str().unwrap()]);
+    // kamailio trusts the CAPF issuing CA (our LSC) and the kit CA (baresip bob's certificate,
+    // CN=bob): one CA list with both.
+    let kit_ca = std::fs::read_to_string(run.pki().join("ca.crt")).unwrap();
+    let client_cas = lab.write("client-cas.pem", &format!("{}\n{kit_ca}", lab.ca_pem));
+    let port = run.start_kamailio(&["--auth", "cert", "--ca", client_cas.to_str().unwrap()]);
     let config = run.dir().join("lsc.toml");
     std::fs::write(
         &config,
         format!(
-            "[[account]]\nname = \"phone\"\naor = \"sip:{device}@127.0.0.1\"\nregistrar = \"sip:127.0.0.1:{port}\"\n[account.auth]\nmethod = \"none\"\n[account.tls]\nca_file = \"{}\"\n[account.capf]\nserver = \"{}\"\ndevice = \"{device}\"\nserver_certificate = \"{}\"\ncertificate_store = \"{}\"\n",
+            "[[account]]\nname = \"phone\"\naor = \"sip:{device}@127.0.0.1\"\nregistrar = \"sip:127.0.0.1:{port}\"\n[account.auth]\nmethod = \"none\"\n[account.tls]\nca_file = \"{}\"\n[account.capf]\nserver = \"{}\"\ndevice = \"{device}\"\nserver_certificate = \"{}\"\ncertificate_store = \"{}\"\n[account.calls]\ncodecs = [\"pcmu\"]\n",
             run.pki().join("ca.crt").display(),
             lab.addr,
             pin.display(),
@@ -894,7 +903,92 @@ fn enrolled_lsc_registers_at_kamailio_as_the_client_certificate() {
         log.contains(&format!("auth ok: client certificate CN={device}")),
         "{log}"
     );
-    let _ = SystemTime::now();
+
+    // The callee: baresip bob, registered at the same kamailio with the kit's certificate.
+    let registrar = format!("127.0.0.1:{port}");
+    let bob = start_baresip(
+        &run,
+        "bob",
+        &["--answer", "--register", &registrar, "--duration", "60"],
+    );
+    wait_for_log(&run, "auth ok: client certificate CN=bob");
+    let pcap = start_capture(&run, &[port], &bob.rtp_ports, 60);
+    let out = support::run_lockphone(
+        &[
+            "call",
+            "sip:bob@127.0.0.1",
+            "--config",
+            config,
+            "--json",
+            "--duration",
+            "4",
+            "--play",
+            "tone:1000",
+            "--require-secure",
+        ],
+        40,
+    );
+    stop_capture(&run);
+    let events = support::json_lines(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "call failed: {stderr}\n{events:#?}");
+    let started = event(&events, "call-started").expect("call-started");
+    assert_eq!(
+        started["security"]["client_certificate_presented"], true,
+        "the call leaves on the LSC connection: {started:#}"
+    );
+    let answered = event(&events, "call-answered").expect("call-answered");
+    assert!(
+        answered["srtp_suite"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{answered:#}"
+    );
+    let summary = &event(&events, "call-ended").expect("call-ended")["summary"];
+    assert_eq!(summary["reached_encrypted"], true, "{summary:#}");
+    assert_eq!(summary["verdict"]["level"], "encrypted", "{summary:#}");
+    assert_eq!(
+        summary["verdict"]["lock"], false,
+        "no lock: the remote side is unknown through the proxy: {summary:#}"
+    );
+    let reasons = summary["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("remote side unknown"), "{reasons}");
+    let stats = &summary["media"]["stats"];
+    assert!(
+        stats["packets_received"].as_u64().unwrap() > 100,
+        "{summary:#}"
+    );
+    assert_eq!(stats["srtp_auth_failures"], 0, "{summary:#}");
+    let log = run.kamailio_log();
+    assert!(
+        log.matches(&format!("auth ok: client certificate CN={device}"))
+            .count()
+            >= 2,
+        "the INVITE was admitted on the LSC too: {log}"
+    );
+    assert!(
+        log.contains("INVITE"),
+        "the INVITE went through kamailio: {log}"
+    );
+    let verdict = verify_call(
+        &pcap,
+        &run.dir().join("bob/rec"),
+        &[&baresip_log(&run, "bob")],
+    );
+    assert!(verdict.contains("VERDICT: PASS"), "{verdict}");
+}
+
+/// Waits (up to 10 s) until kamailio's log contains `text`.
+fn wait_for_log(run: &support::peers::PeersRun, text: &str) {
+    let started = std::time::Instant::now();
+    while !run.kamailio_log().contains(text) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "kamailio never logged {text:?}: {}",
+            run.kamailio_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
