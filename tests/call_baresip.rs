@@ -326,3 +326,46 @@ fn sdes_over_tcp_is_refused_before_anything_is_sent() {
         "no INVITE may leave with SDES keys over TCP"
     );
 }
+
+#[test]
+fn plain_rtp_under_optional_policy_is_not_secure_with_the_reason() {
+    let run = PeersRun::new();
+    let bob_tls = start_baresip(
+        &run,
+        "bob",
+        &["--answer", "--duration", "60", "--menc", "none"],
+    )
+    .tls_port;
+    let alice = Account::write(
+        &run,
+        "alice",
+        "register = false",
+        "srtp = \"optional\"\ncodecs = [\"pcmu\"]",
+    );
+    let uri = format!("sip:bob@127.0.0.1:{bob_tls};transport=tls");
+    let out = alice.run(&["call", &uri, "--duration", "3", "--require-secure"], 30);
+    let events = json_lines(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "--require-secure fails a plain call: {events:#?}"
+    );
+    let answered = event(&events, "call-answered").expect("answered");
+    assert!(answered["srtp_suite"].is_null(), "{answered}");
+    let summary = &event(&events, "call-ended").expect("ended")["summary"];
+    assert_eq!(summary["verdict"]["level"], "not_secure", "{summary:#}");
+    assert_eq!(summary["verdict"]["media"], "not_secure", "{summary:#}");
+    assert_eq!(summary["verdict"]["lock"], false);
+    let reasons = summary["verdict"]["reasons"].to_string();
+    assert!(
+        reasons.contains("RTP"),
+        "the reason names plain RTP: {reasons}"
+    );
+    assert!(
+        summary["media"]["stats"]["packets_received"]
+            .as_u64()
+            .unwrap()
+            > 50,
+        "{summary:#}"
+    );
+}
