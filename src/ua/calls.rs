@@ -488,6 +488,7 @@ impl Engine {
             } => self.caller_answered(id, &response),
             CallEvent::Answered { .. } => {}
             CallEvent::Reoffer { request } => self.reoffer_received(id, &request),
+            CallEvent::Refreshed { request } => self.refresh_received(id, &request),
             CallEvent::ReofferAnswered { response } => {
                 let Some(call) = self.calls.active.get_mut(&id) else {
                     return;
@@ -626,6 +627,27 @@ impl Engine {
         }
         if downgrade.is_some() && action == crate::config::DowngradeAction::Hangup {
             call.sip.hangup(now);
+        }
+    }
+
+    /// The far end's re-INVITE or UPDATE without SDP, already answered: its `Call-Info` may
+    /// change the remote side of the verdict (CUCM's way to tell the callee). That is a fact
+    /// reported, not an offer: it cannot be refused, so `refuse` only alerts; `hangup` hangs up.
+    fn refresh_received(&mut self, id: CallId, request: &Request) {
+        let Some(call) = self.calls.active.get_mut(&id) else {
+            return;
+        };
+        let Some(level) =
+            verdict::parse_remote_call_info(request.headers.get_all(&HeaderName::CallInfo))
+        else {
+            return;
+        };
+        call.remote_call_info = Some(level);
+        let downgrade = self.publish_verdict(id);
+        if downgrade.is_some()
+            && self.account.calls.on_downgrade == crate::config::DowngradeAction::Hangup
+        {
+            self.hangup(id);
         }
     }
 

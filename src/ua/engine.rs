@@ -113,6 +113,8 @@ impl Engine {
             }
             self.drain().await;
         }
+        // A last response (e.g. the 488 that ended the last call) may still be queued.
+        self.transport.flush(Duration::from_secs(1)).await;
     }
 
     pub(super) fn now() -> std::time::Instant {

@@ -2,6 +2,7 @@
 //! temporary configs.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod calls;
 pub mod peers;
 pub mod pki;
 
