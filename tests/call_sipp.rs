@@ -134,7 +134,11 @@ fn lockphone_call_fails_clearly_when_sipp_uas_wants_a_suite_we_did_not_offer() {
     assert!(named(&events, "call-answered").is_empty(), "{events:#?}");
     let summary = summaries(&events)[0];
     let reason = summary["end_reason"].as_str().unwrap();
-    assert!(reason.contains("488"), "{reason}");
+    // The status and SIPp's own explanation (its Warning).
+    assert!(
+        reason.contains("488") && reason.contains("AES_CM_128_HMAC_SHA1_80"),
+        "{reason}"
+    );
     assert!(summary["verdict"].is_null(), "{summary:#}");
     assert_eq!(summary["reached_encrypted"], false);
 

@@ -331,7 +331,7 @@ fn callee_refuses_with_488_and_a_reason() {
         pair.alice.ended(),
         Some(&EndReason::Rejected {
             status: 488,
-            reason: "Not Acceptable Here".to_owned()
+            reason: "Not Acceptable Here (plain RTP offered, SRTP is mandatory)".to_owned()
         })
     );
 }
