@@ -387,13 +387,16 @@ impl Engine {
         downgrade
     }
 
-    /// Moves a call's outputs into the transaction layer.
-    pub(super) fn flush_call(&mut self, id: CallId) {
+    /// Moves a call's outputs into the transaction layer. Returns whether there were any (the
+    /// caller must then send what the transaction layer queued).
+    pub(super) fn flush_call(&mut self, id: CallId) -> bool {
         let now = Engine::now();
         let Some(call) = self.calls.active.get_mut(&id) else {
-            return;
+            return false;
         };
+        let mut moved = false;
         while let Some(output) = call.sip.poll_output() {
+            moved = true;
             match output {
                 CallOutput::Request(request) => {
                     let Ok(cseq) = request.headers.cseq() else {
@@ -457,6 +460,7 @@ impl Engine {
                     .send_stateless(Message::Response(response), call.route.clone()),
             }
         }
+        moved
     }
 
     /// Handles what a call reported. Returns true if anything happened.
