@@ -9,7 +9,7 @@ use std::time::Duration;
 use lockphone_sip::framer::{Frame, StreamFramer};
 use lockphone_sip::message::{Message, bad_request_for};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::layer::{ConnectionId, Incoming, TransportEvent};
@@ -26,6 +26,8 @@ pub(super) struct ConnectionHandle {
     pub(super) local: SocketAddr,
     pub(super) security: Arc<ConnectionSecurity>,
     pub(super) writer: mpsc::UnboundedSender<Vec<u8>>,
+    /// Asks the writer to write everything queued so far and then to answer.
+    pub(super) flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
     pub(super) closed: Arc<AtomicBool>,
 }
 
@@ -54,12 +56,14 @@ where
     let (writer_tx, writer_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let closed = Arc::new(AtomicBool::new(false));
     let (pong_tx, pong_rx) = mpsc::unbounded_channel::<()>();
+    let (flush_tx, flush_rx) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
     let handle = ConnectionHandle {
         id: setup.id,
         peer: setup.peer,
         local: setup.local,
         security: setup.security.clone(),
         writer: writer_tx.clone(),
+        flush: flush_tx,
         closed: closed.clone(),
     };
     let reader = Reader {
@@ -83,7 +87,7 @@ where
     let events = setup.events;
     let keepalive = setup.keepalive;
     tokio::spawn(async move {
-        let reason = write_loop(write_half, writer_rx, pong_rx, keepalive).await;
+        let reason = write_loop(write_half, writer_rx, pong_rx, flush_rx, keepalive).await;
         if !closed.swap(true, Ordering::Relaxed) {
             let _ = events.send(TransportEvent::ConnectionClosed { id, peer, reason });
         }
@@ -167,6 +171,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut write_half: W,
     mut queue: mpsc::UnboundedReceiver<Vec<u8>>,
     mut pongs: mpsc::UnboundedReceiver<()>,
+    mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     keepalive: Option<Duration>,
 ) -> String {
     let far_future = Duration::from_secs(86_400 * 365);
@@ -189,6 +194,18 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
             Some(()) = pongs.recv() => {
                 pong_deadline = None;
+            }
+            Some(done) = flushes.recv() => {
+                // Everything queued before the flush was asked for is in `queue` now.
+                while let Ok(bytes) = queue.try_recv() {
+                    if let Err(e) = write_half.write_all(&bytes).await {
+                        return format!("write failed: {e}");
+                    }
+                }
+                if let Err(e) = write_half.flush().await {
+                    return format!("write failed: {e}");
+                }
+                let _ = done.send(());
             }
             () = tokio::time::sleep_until(deadline) => {
                 let now = Instant::now();

@@ -206,6 +206,25 @@ impl TransportLayer {
         }
     }
 
+    /// Waits (at most `limit`) until every connection has written what was queued for it:
+    /// before the process exits, so that a last response or ACK is not lost.
+    pub async fn flush(&self, limit: Duration) {
+        let handles: Vec<ConnectionHandle> = lock(&self.inner.by_id).values().cloned().collect();
+        let mut waiting = Vec::new();
+        for handle in handles.iter().filter(|h| h.is_open()) {
+            let (done, written) = tokio::sync::oneshot::channel();
+            if handle.flush.send(done).is_ok() {
+                waiting.push(written);
+            }
+        }
+        let _ = tokio::time::timeout(limit, async {
+            for written in waiting {
+                let _ = written.await;
+            }
+        })
+        .await;
+    }
+
     /// Closes a connection (its writer flushes and shuts down).
     pub fn close(&self, id: ConnectionId) {
         if let Some(handle) = lock(&self.inner.by_id).remove(&id) {

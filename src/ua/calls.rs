@@ -407,13 +407,16 @@ impl Engine {
         downgrade
     }
 
-    /// Moves a call's outputs into the transaction layer.
-    pub(super) fn flush_call(&mut self, id: CallId) {
+    /// Moves a call's outputs into the transaction layer. Returns whether there were any (the
+    /// caller must then send what the transaction layer queued).
+    pub(super) fn flush_call(&mut self, id: CallId) -> bool {
         let now = Engine::now();
         let Some(call) = self.calls.active.get_mut(&id) else {
-            return;
+            return false;
         };
+        let mut moved = false;
         while let Some(output) = call.sip.poll_output() {
+            moved = true;
             match output {
                 CallOutput::Request(request) => {
                     let Ok(cseq) = request.headers.cseq() else {
@@ -477,6 +480,7 @@ impl Engine {
                     .send_stateless(Message::Response(response), call.route.clone()),
             }
         }
+        moved
     }
 
     /// Handles what a call reported. Returns true if anything happened.
@@ -508,6 +512,7 @@ impl Engine {
             } => self.caller_answered(id, &response),
             CallEvent::Answered { .. } => {}
             CallEvent::Reoffer { request } => self.reoffer_received(id, &request),
+            CallEvent::Refreshed { request } => self.refresh_received(id, &request),
             CallEvent::ReofferAnswered { response } => {
                 let Some(call) = self.calls.active.get_mut(&id) else {
                     return;
@@ -646,6 +651,27 @@ impl Engine {
         }
         if downgrade.is_some() && action == verdict::DowngradePolicy::Hangup {
             call.sip.hangup(now);
+        }
+    }
+
+    /// The far end's re-INVITE or UPDATE without SDP, already answered: its `Call-Info` may
+    /// change the remote side of the verdict (CUCM's way to tell the callee). That is a fact
+    /// reported, not an offer: it cannot be refused, so `refuse` only alerts; `hangup` hangs up.
+    fn refresh_received(&mut self, id: CallId, request: &Request) {
+        let Some(call) = self.calls.active.get_mut(&id) else {
+            return;
+        };
+        let Some(level) =
+            verdict::parse_remote_call_info(request.headers.get_all(&HeaderName::CallInfo))
+        else {
+            return;
+        };
+        call.remote_call_info = Some(level);
+        let downgrade = self.publish_verdict(id);
+        if downgrade.is_some()
+            && self.account.calls.on_downgrade == verdict::DowngradePolicy::Hangup
+        {
+            self.hangup(id);
         }
     }
 

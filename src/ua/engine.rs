@@ -122,6 +122,8 @@ impl Engine {
             }
             self.drain().await;
         }
+        // A last response (e.g. the 488 that ended the last call) may still be queued.
+        self.transport.flush(Duration::from_secs(1)).await;
     }
 
     pub(super) fn now() -> std::time::Instant {
@@ -363,7 +365,9 @@ impl Engine {
             let calls: Vec<_> = self.calls.active.keys().copied().collect();
             for call in calls {
                 progressed |= self.drain_call_events(call).await;
-                self.flush_call(call);
+                // A new call's INVITE (or any other output) must go out now, not at the
+                // next wake-up.
+                progressed |= self.flush_call(call);
             }
             self.reap_calls();
             if let Some(registration) = &mut self.registration {

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod baresip;
+pub mod calls;
 pub mod oauth;
 pub mod peers;
 pub mod pki;

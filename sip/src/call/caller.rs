@@ -103,7 +103,7 @@ impl Call {
             } else {
                 EndReason::Rejected {
                     status: status.0,
-                    reason: response.reason.clone(),
+                    reason: reason_with_warning(response),
                 }
             };
             self.end(reason);
@@ -251,4 +251,29 @@ pub(super) fn allows_update(allow: Option<&str>) -> bool {
             .split(',')
             .any(|m| m.trim().eq_ignore_ascii_case("UPDATE"))
     })
+}
+
+/// Longest far-end explanation kept from a `Warning` header.
+const WARNING_TEXT_MAX: usize = 200;
+
+/// The reason phrase, followed by the far end's explanation from its `Warning` header (the
+/// quoted text: e.g. which SRTP suite it wanted), shortened and without control characters.
+fn reason_with_warning(response: &Response) -> String {
+    let text = response
+        .headers
+        .get(&HeaderName::Warning)
+        .and_then(|value| {
+            let (_, quoted) = value.split_once('"')?;
+            let (text, _) = quoted.rsplit_once('"')?;
+            let text: String = text
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(WARNING_TEXT_MAX)
+                .collect();
+            (!text.trim().is_empty()).then_some(text)
+        });
+    match text {
+        Some(text) => format!("{} ({text})", response.reason),
+        None => response.reason.clone(),
+    }
 }

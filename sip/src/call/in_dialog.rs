@@ -88,8 +88,11 @@ impl Call {
             dialog.refresh_target(request.headers.contacts());
         }
         if request.body.is_empty() && !self.local_sdp.is_empty() {
-            // A session refresh without SDP: answer at once.
+            // A session refresh without SDP: answer at once, and tell the layer above.
             self.answer_refresh(now, transaction, &request);
+            self.events.push_back(CallEvent::Refreshed {
+                request: Box::new(request),
+            });
             return;
         }
         self.incoming_reoffer = Some((transaction, request.clone()));

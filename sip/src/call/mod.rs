@@ -207,6 +207,13 @@ pub enum CallEvent {
         /// The request (read `Call-Info`, the SDP offer).
         request: Box<Request>,
     },
+    /// The far end sent a re-INVITE or UPDATE without SDP (a session refresh), already
+    /// answered: nothing to negotiate, but its headers may say something (CUCM's `Call-Info`
+    /// with the far end's security).
+    Refreshed {
+        /// The request.
+        request: Box<Request>,
+    },
     /// The far end answered our re-INVITE or UPDATE (its body is the SDP answer).
     ReofferAnswered {
         /// The 2xx.

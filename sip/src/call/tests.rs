@@ -331,7 +331,7 @@ fn callee_refuses_with_488_and_a_reason() {
         pair.alice.ended(),
         Some(&EndReason::Rejected {
             status: 488,
-            reason: "Not Acceptable Here".to_owned()
+            reason: "Not Acceptable Here (plain RTP offered, SRTP is mandatory)".to_owned()
         })
     );
 }
@@ -461,6 +461,15 @@ fn session_timer_refreshes_keep_the_call_and_a_silent_peer_is_hung_up() {
     pair.advance(Duration::from_secs(300));
     assert!(pair.bob.ended().is_none(), "{:?}", pair.bob.events);
     assert!(sent_count(&pair.alice, "INVITE ") + sent_count(&pair.alice, "UPDATE ") >= 6);
+    // Bob answered the refreshes himself and reported them (their headers may matter).
+    assert!(
+        pair.bob
+            .events
+            .iter()
+            .any(|e| matches!(e, CallEvent::Refreshed { request } if request.body.is_empty())),
+        "{:?}",
+        pair.bob.events
+    );
     // Alice goes silent: Bob ends the call before the interval runs out.
     pair.alice.mute = true;
     pair.advance(Duration::from_secs(90));
