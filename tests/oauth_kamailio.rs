@@ -2,7 +2,8 @@
 //! OAuth 2.0 authorization server (oidc-provider) and kamailio checking its JWT access tokens,
 //! with 401 (RFC 8898) and 407 (Cisco CUCM style) challenges. The `lockphone` binary logs in
 //! (device grant approved by `approve-device.sh`, browser flow + PKCE played by
-//! `login-code.sh`), registers with the stored tokens, renews them before expiry and after a
+//! `login-code.sh`), registers with the stored tokens, calls baresip through kamailio with
+//! them (also across a renewal), renews them before expiry and after a
 //! rejection, asks for a new login when the refresh token is refused, and logs out. Every
 //! run logs at trace level, and no token may appear in those logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -523,6 +524,24 @@ fn start_callee(peers: &Peers, callee: &str) -> PeersRun {
     run
 }
 
+/// What kamailio logged about the authentication of each INVITE from `user`: the next line
+/// of the same worker after its `REQ INVITE` line.
+fn invite_auth(log: &str, user: &str) -> Vec<String> {
+    let lines: Vec<&str> = log.lines().collect();
+    let from = format!("fU={user} ");
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.contains("REQ INVITE") && line.contains(&from)) {
+            continue;
+        }
+        let worker = line.split("NOTICE").next().unwrap_or_default();
+        if let Some(next) = lines[i + 1..].iter().find(|l| l.starts_with(worker)) {
+            found.push((*next).to_owned());
+        }
+    }
+    found
+}
+
 /// The WAV files baresip recorded (received audio), with their sizes.
 fn recordings(run: &PeersRun, name: &str) -> Vec<(PathBuf, u64)> {
     std::fs::read_dir(run.dir().join(name).join("rec"))
@@ -609,12 +628,14 @@ fn call_through_the_registrar_with_the_token() {
         "the INVITE's 407 was not answered with the token"
     );
     let log = peers.c.kamailio_log();
-    let invite_ok = log
-        .lines()
-        .skip_while(|l| !(l.contains("INVITE") && l.contains("alice")))
-        .any(|l| l.contains("auth ok: jwt sub=alice"));
     assert!(
-        invite_ok,
+        log.contains("auth required for INVITE from alice"),
+        "the INVITE was not challenged:\n{log}"
+    );
+    assert!(
+        invite_auth(&log, "alice")
+            .iter()
+            .any(|l| l.contains("auth ok: jwt sub=alice")),
         "kamailio did not accept alice's INVITE by her token:\n{log}"
     );
     let recorded = recordings(&bob, "bob");
