@@ -2,7 +2,8 @@
 //! OAuth 2.0 authorization server (oidc-provider) and kamailio checking its JWT access tokens,
 //! with 401 (RFC 8898) and 407 (Cisco CUCM style) challenges. The `lockphone` binary logs in
 //! (device grant approved by `approve-device.sh`, browser flow + PKCE played by
-//! `login-code.sh`), registers with the stored tokens, renews them before expiry and after a
+//! `login-code.sh`), registers with the stored tokens, calls baresip through kamailio with
+//! them (also across a renewal), renews them before expiry and after a
 //! rejection, asks for a new login when the refresh token is refused, and logs out. Every
 //! run logs at trace level, and no token may appear in those logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use lockphone::oauth::{OAuthClient, OAuthError, TokenStore, discover};
 use lockphone_sip::auth::Secret;
+use support::baresip::start_baresip;
 use support::oauth::{
     Lockphone, approve_device, login_code, oauth_server_log, start_kamailio_jwt, start_oauth_server,
 };
@@ -24,14 +26,19 @@ use support::peers::PeersRun;
 const TTL: u64 = 12;
 
 /// The servers shared by the tests running at the same time: the authorization server and a
-/// 401 kamailio in one run folder, a 407 kamailio in another. Stopped when the last test
-/// holding them ends.
+/// 401 kamailio in one run folder, a 407 kamailio in another, and a kamailio taking a JWT or
+/// a client certificate (`--auth jwt,cert`) in a third, where baresip callees register with
+/// their certificates: baresip 1.0 cannot register where a 401 carries a Bearer challenge
+/// beside the Digest one (`--auth jwt,digest`; libre fails with "Register: Bad message").
+/// Stopped when the last test holding them ends.
 struct Peers {
     a: PeersRun,
     b: PeersRun,
+    c: PeersRun,
     issuer: String,
     port401: u16,
     port407: u16,
+    port_mixed: u16,
 }
 
 static SHARED: Mutex<Weak<Peers>> = Mutex::new(Weak::new());
@@ -48,13 +55,17 @@ fn peers() -> Arc<Peers> {
     let port401 = start_kamailio_jwt(&a, &issuer, 401);
     let b = PeersRun::new();
     let port407 = start_kamailio_jwt(&b, &issuer, 407);
+    let c = PeersRun::new();
+    let port_mixed = c.start_kamailio(&["--auth", "jwt,cert", "--as", &issuer]);
     eprintln!("peers started in {:?}", started.elapsed());
     let peers = Arc::new(Peers {
         a,
         b,
+        c,
         issuer,
         port401,
         port407,
+        port_mixed,
     });
     *slot = Arc::downgrade(&peers);
     peers
@@ -67,8 +78,9 @@ struct Home {
 }
 
 impl Home {
-    /// A config with two accounts of `user` sharing one token store: `k401` (kamailio with 401
-    /// challenges) and `k407` (407, CUCM style); `issuer` set or left to the challenge.
+    /// A config with three accounts of `user` sharing one token store: `k401` (kamailio with 401
+    /// challenges), `k407` (407, CUCM style) and `kmix` (Bearer or client certificate, where
+    /// the baresip callees register); `issuer` set or left to the challenge.
     fn new(peers: &Peers, user: &str, with_issuer: bool) -> Home {
         let dir = tempfile::Builder::new()
             .prefix("lockphone-oauth.")
@@ -89,8 +101,9 @@ impl Home {
                 run.pki().join("ca.crt").display()
             )
         };
-        let text =
-            account("k401", peers.port401, &peers.a) + &account("k407", peers.port407, &peers.b);
+        let text = account("k401", peers.port401, &peers.a)
+            + &account("k407", peers.port407, &peers.b)
+            + &account("kmix", peers.port_mixed, &peers.c);
         let config = dir.path().join("lockphone.toml");
         std::fs::write(&config, text).unwrap();
         Home { dir, config }
@@ -473,5 +486,245 @@ fn consumed_refresh_token_asks_to_log_in_again() {
     assert_no_tokens(
         &home.logs(),
         &[&tokens.access_token, tokens.refresh_token.as_ref().unwrap()],
+    );
+}
+
+/// Starts baresip `callee` (in its own run folder) auto-answering and recording, registered
+/// with its client certificate (of the kamailio's PKI) at the `jwt,cert` kamailio; waits until
+/// kamailio has it.
+fn start_callee(peers: &Peers, callee: &str) -> PeersRun {
+    let run = PeersRun::new();
+    let registrar = format!("127.0.0.1:{}", peers.port_mixed);
+    let cert = peers.c.pki().join(format!("{callee}.pem"));
+    start_baresip(
+        &run,
+        callee,
+        &[
+            "--answer",
+            "--register",
+            &registrar,
+            "--cert",
+            cert.to_str().unwrap(),
+            "--duration",
+            "60",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let ok = format!("auth ok: client certificate CN={callee}");
+    while !peers.c.kamailio_log().contains(&ok) {
+        assert!(
+            Instant::now() < deadline,
+            "baresip {callee} did not register: {}",
+            peers.c.kamailio_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The 200 OK reaches baresip just after kamailio's log line.
+    std::thread::sleep(Duration::from_millis(300));
+    run
+}
+
+/// What kamailio logged about the authentication of each INVITE from `user`: the next line
+/// of the same worker after its `REQ INVITE` line.
+fn invite_auth(log: &str, user: &str) -> Vec<String> {
+    let lines: Vec<&str> = log.lines().collect();
+    let from = format!("fU={user} ");
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.contains("REQ INVITE") && line.contains(&from)) {
+            continue;
+        }
+        let worker = line.split("NOTICE").next().unwrap_or_default();
+        if let Some(next) = lines[i + 1..].iter().find(|l| l.starts_with(worker)) {
+            found.push((*next).to_owned());
+        }
+    }
+    found
+}
+
+/// The WAV files baresip recorded (received audio), with their sizes.
+fn recordings(run: &PeersRun, name: &str) -> Vec<(PathBuf, u64)> {
+    std::fs::read_dir(run.dir().join(name).join("rec"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| (e.path(), e.metadata().map(|m| m.len()).unwrap_or(0)))
+                .filter(|(p, _)| p.to_string_lossy().ends_with("-dec.wav"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `lockphone call` of `caller` (account `kmix`) to `callee`, hanging up after `secs`.
+fn call(home: &Home, caller_log: &str, callee: &str, secs: u64) -> Lockphone {
+    let uri = format!("sip:{callee}@127.0.0.1");
+    let mut run = home.run(
+        caller_log,
+        &[
+            "call",
+            "--account",
+            "kmix",
+            &uri,
+            "--duration",
+            &secs.to_string(),
+            "--play",
+            "tone:1000",
+        ],
+        secs + 40,
+    );
+    let status = run.finish(Duration::from_secs(secs + 35));
+    assert!(
+        status.success(),
+        "call failed: {status}: {:?}\n{}",
+        run.names(),
+        run.stderr()
+    );
+    run
+}
+
+/// The one `call-ended` summary of a finished call run.
+fn summary(run: &Lockphone) -> serde_json::Value {
+    let ended = run.named("call-ended");
+    assert_eq!(ended.len(), 1, "{:?}", run.names());
+    ended[0].1["summary"].clone()
+}
+
+#[test]
+fn call_through_the_registrar_with_the_token() {
+    let peers = peers();
+    let bob = start_callee(&peers, "bob");
+    let home = Home::new(&peers, "alice", true);
+    login_device(&peers, &home, "kmix", "alice");
+    let started = Instant::now();
+    let run = call(&home, "call.log", "bob", 4);
+    eprintln!(
+        "FIGURE call of 4 s through kamailio with the token: {:?}",
+        started.elapsed()
+    );
+
+    let answered = &run.named("call-answered")[0].1;
+    assert!(
+        answered["srtp_suite"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "no SRTP: {answered}"
+    );
+    let summary = summary(&run);
+    assert_eq!(summary["reached_encrypted"], true, "{summary:#}");
+    assert!(
+        summary["media"]["stats"]["packets_received"]
+            .as_u64()
+            .unwrap()
+            > 100,
+        "{summary:#}"
+    );
+    assert_eq!(
+        summary["media"]["stats"]["srtp_auth_failures"], 0,
+        "{summary:#}"
+    );
+    // The INVITE was challenged (407, Bearer + Digest) and answered with the token.
+    let trace = run.stderr();
+    assert!(
+        trace.contains("Proxy-Authorization: Bearer <redacted>"),
+        "the INVITE's 407 was not answered with the token"
+    );
+    let log = peers.c.kamailio_log();
+    assert!(
+        log.contains("auth required for INVITE from alice"),
+        "the INVITE was not challenged:\n{log}"
+    );
+    assert!(
+        invite_auth(&log, "alice")
+            .iter()
+            .any(|l| l.contains("auth ok: jwt sub=alice")),
+        "kamailio did not accept alice's INVITE by her token:\n{log}"
+    );
+    let recorded = recordings(&bob, "bob");
+    assert!(
+        recorded.iter().any(|(_, len)| *len > 20_000),
+        "baresip recorded nothing: {recorded:?}"
+    );
+    let tokens = home.store("alice").load().unwrap().unwrap();
+    assert_no_tokens(
+        &home.logs(),
+        &[&tokens.access_token, tokens.refresh_token.as_ref().unwrap()],
+    );
+}
+
+#[test]
+fn token_renewed_and_reregistered_while_a_call_stays_up() {
+    let peers = peers();
+    let carol = start_callee(&peers, "carol");
+    let home = Home::new(&peers, "frank", true);
+    login_device(&peers, &home, "kmix", "frank");
+    let before = home.store("frank").load().unwrap().unwrap();
+    let started = Instant::now();
+    let run = call(&home, "call.log", "carol", 20);
+    eprintln!(
+        "FIGURE call of 20 s spanning a renewal: {:?}",
+        started.elapsed()
+    );
+
+    let answered_at = run.named("call-answered")[0].0;
+    let ended_at = run.named("call-ended")[0].0;
+    let refreshed: Vec<Instant> = run
+        .named("token-refreshed")
+        .iter()
+        .map(|(at, _)| *at)
+        .collect();
+    let during = |at: &Instant| *at > answered_at && *at < ended_at;
+    assert!(
+        refreshed.iter().any(during),
+        "no renewal during the call: {:?}",
+        run.names()
+    );
+    let registered: Vec<Instant> = run.named("registered").iter().map(|(at, _)| *at).collect();
+    assert!(
+        registered.iter().filter(|at| during(at)).count() >= 1,
+        "no re-REGISTER during the call: {:?}",
+        run.names()
+    );
+    for at in &refreshed {
+        eprintln!(
+            "FIGURE token renewed {:?} after the answer",
+            at.saturating_duration_since(answered_at)
+        );
+    }
+    let summary = summary(&run);
+    // Ended by our own hang-up after 20 s, not dropped by the far end or the proxy.
+    assert_eq!(summary["end_reason"], "hung up", "{summary:#}");
+    assert!(
+        summary["duration_secs"].as_f64().unwrap() >= 19.5,
+        "{summary:#}"
+    );
+    let received = summary["media"]["stats"]["packets_received"]
+        .as_u64()
+        .unwrap();
+    eprintln!("FIGURE 20 s call across the renewal: {received} packets received");
+    assert!(received > 600, "{summary:#}");
+    assert_eq!(
+        summary["media"]["stats"]["srtp_auth_failures"], 0,
+        "{summary:#}"
+    );
+    assert!(
+        !run.names()
+            .iter()
+            .any(|n| n == "login-required" || n == "registration-failed")
+    );
+
+    let after = home.store("frank").load().unwrap().unwrap();
+    assert!(after.access_token.expose() != before.access_token.expose());
+    let log = peers.c.kamailio_log();
+    assert!(log.contains("auth ok: jwt sub=frank"), "{log}");
+    assert!(
+        !recordings(&carol, "carol").is_empty(),
+        "baresip carol recorded nothing"
+    );
+    assert_no_tokens(
+        &home.logs(),
+        &[
+            &before.access_token,
+            &after.access_token,
+            after.refresh_token.as_ref().unwrap(),
+        ],
     );
 }
