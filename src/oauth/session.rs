@@ -145,7 +145,6 @@ impl OAuthSession {
     /// A request other than REGISTER (a call's INVITE, say) had its token rejected with
     /// `error="invalid_token"`: renew it; the new token comes back as a
     /// [`TokenUpdate::Fresh`] (a token renewed in the last 5 s is sent again instead).
-    #[allow(dead_code)] // for the call path, which is being built
     pub(crate) fn token_rejected(&self, description: Option<String>) {
         let _ = self.commands.send(AgentCommand::Rejected { description });
     }

@@ -538,6 +538,17 @@ impl Engine {
             CallEvent::ReofferRefused { status, reason } => {
                 tracing::info!(status, %reason, "the far end refused our re-offer");
             }
+            CallEvent::TokenRejected { description } => match &self.oauth {
+                // The renewed token reaches the call through apply_token.
+                Some(oauth) => oauth.token_rejected(description),
+                // Nothing can renew it: the retry with the same credentials fails the call.
+                None => {
+                    let credentials = self.credentials.clone();
+                    if let Some(call) = self.calls.active.get_mut(&id) {
+                        call.sip.set_credentials(credentials);
+                    }
+                }
+            },
             CallEvent::Ended { reason } => self.call_ended(id, reason).await,
             other => tracing::debug!(event = ?other, "call event"),
         }

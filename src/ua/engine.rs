@@ -58,7 +58,7 @@ pub(super) struct Engine {
     registration_transactions: HashSet<TransactionId>,
     authenticator: Option<Authenticator>,
     /// The OAuth token agent of an `method = "oauth"` account.
-    oauth: Option<OAuthSession>,
+    pub(super) oauth: Option<OAuthSession>,
     pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,

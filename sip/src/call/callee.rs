@@ -62,6 +62,8 @@ impl Call {
             dialog: Some(dialog),
             cancel_pending: false,
             cancelled: false,
+            token_retry_used: false,
+            awaiting_token: false,
             unacked_ok: None,
             reoffer: None,
             reoffer_retry_at: None,

@@ -51,6 +51,8 @@ impl Call {
             dialog: None,
             cancel_pending: false,
             cancelled: false,
+            token_retry_used: false,
+            awaiting_token: false,
             unacked_ok: None,
             reoffer: None,
             reoffer_retry_at: None,
@@ -207,20 +209,15 @@ impl Call {
             return;
         }
         match self.authenticator.on_challenge(response) {
-            Ok(ChallengeOutcome::Retry) => {
-                let seq = self.invite_seq().wrapping_add(1);
-                let mut invite = initial_invite(
-                    &self.config,
-                    &self.remote,
-                    &self.call_id,
-                    &self.local_tag,
-                    seq,
-                    self.local_sdp.clone(),
-                    &mut self.rng,
-                );
-                self.authenticator.authorize(&mut invite, &mut self.rng);
-                self.invite = invite.clone();
-                self.outputs.push_back(CallOutput::Request(invite));
+            Ok(ChallengeOutcome::Retry) => self.resend_invite(),
+            Err(AuthError::InvalidToken { description })
+                if !self.token_retry_used && self.state < CallState::Confirmed =>
+            {
+                // Wait for a renewed token (set_credentials), then try once more.
+                self.token_retry_used = true;
+                self.awaiting_token = true;
+                self.events
+                    .push_back(CallEvent::TokenRejected { description });
             }
             Err(error) => {
                 let hint = match error {
@@ -233,6 +230,23 @@ impl Call {
                 });
             }
         }
+    }
+
+    /// The INVITE again with the next CSeq and the current credentials.
+    pub(super) fn resend_invite(&mut self) {
+        let seq = self.invite_seq().wrapping_add(1);
+        let mut invite = initial_invite(
+            &self.config,
+            &self.remote,
+            &self.call_id,
+            &self.local_tag,
+            seq,
+            self.local_sdp.clone(),
+            &mut self.rng,
+        );
+        self.authenticator.authorize(&mut invite, &mut self.rng);
+        self.invite = invite.clone();
+        self.outputs.push_back(CallOutput::Request(invite));
     }
 
     pub(super) fn send_cancel(&mut self) {

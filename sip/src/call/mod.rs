@@ -226,6 +226,12 @@ pub enum CallEvent {
         /// Reason phrase.
         reason: String,
     },
+    /// The far end rejected our bearer token (`error="invalid_token"`) on the INVITE: renew
+    /// it and hand it over with [`Call::set_credentials`]; the INVITE is then sent again once.
+    TokenRejected {
+        /// The server's `error_description`.
+        description: Option<String>,
+    },
     /// The call is over.
     Ended {
         /// Why.
@@ -281,6 +287,10 @@ pub struct Call {
     /// Caller: hang-up asked before any provisional answer; CANCEL once one comes.
     cancel_pending: bool,
     cancelled: bool,
+    /// The one retry after a rejected bearer token has been used.
+    token_retry_used: bool,
+    /// The INVITE waits for a renewed token (see [`Call::set_credentials`]).
+    awaiting_token: bool,
     /// Callee: our 2xx, retransmitted until the ACK.
     unacked_ok: Option<build::Retransmission>,
     /// Our outstanding re-INVITE/UPDATE.
@@ -404,8 +414,17 @@ impl Call {
     }
 
     /// Replaces the credentials used for the next challenge (a renewed OAuth token, say).
+    /// An INVITE whose token was rejected ([`CallEvent::TokenRejected`]) is sent again with
+    /// them, once.
     pub fn set_credentials(&mut self, credentials: crate::auth::Credentials) {
         self.authenticator.set_credentials(credentials);
+        if std::mem::take(&mut self.awaiting_token) && self.state < CallState::Confirmed {
+            if self.cancel_pending || self.cancelled {
+                self.end(EndReason::Cancelled);
+            } else {
+                self.resend_invite();
+            }
+        }
     }
 
     /// The next thing to do.

@@ -514,3 +514,77 @@ fn bye_for_an_ended_call_gets_481_and_responses_of_others_do_not_match() {
         })
     );
 }
+
+/// A 407 with a Bearer challenge answering `invite` (with `error="invalid_token"` when asked).
+fn bearer_challenge(invite: &Request, invalid: bool) -> Response {
+    let mut response = Response::for_request(invite, StatusCode(407), None);
+    build::set_to_tag(&mut response, "proxy");
+    let error = if invalid {
+        ", error=\"invalid_token\", error_description=\"token expired\""
+    } else {
+        ""
+    };
+    response.headers.push(
+        crate::message::HeaderName::ProxyAuthenticate,
+        format!("Bearer realm=\"example.test\", scope=\"sip\"{error}"),
+    );
+    response
+}
+
+fn next_invite(call: &mut Call) -> Request {
+    match call.poll_output() {
+        Some(CallOutput::Request(request)) if request.method == Method::Invite => request,
+        other => panic!("expected an INVITE, got {other:?}"),
+    }
+}
+
+#[test]
+fn rejected_bearer_token_on_invite_waits_for_a_new_one_and_retries_once() {
+    use crate::auth::Secret;
+    let now = start();
+    let side = Side::new("alice", Transport::Tls, 1);
+    let mut call = Call::outgoing(
+        side.config(),
+        "sip:bob@example.test".parse().unwrap(),
+        b"v=0 offer".to_vec(),
+        Authenticator::new(Credentials::Bearer {
+            token: Secret::new("old-token".to_owned()),
+        }),
+        StdRng::seed_from_u64(3),
+        now,
+    );
+    let first = next_invite(&mut call);
+    call.handle_response(now, &bearer_challenge(&first, false));
+    let second = next_invite(&mut call);
+    let auth = second
+        .headers
+        .get(&crate::message::HeaderName::ProxyAuthorization);
+    assert_eq!(auth, Some("Bearer old-token"));
+    // The proxy says the token is no good: the call waits for a renewed one.
+    call.handle_response(now, &bearer_challenge(&second, true));
+    assert!(call.poll_output().is_none(), "no INVITE before a new token");
+    assert!(matches!(
+        call.poll_event(),
+        Some(CallEvent::TokenRejected { description: Some(d) }) if d == "token expired"
+    ));
+    call.set_credentials(Credentials::Bearer {
+        token: Secret::new("new-token".to_owned()),
+    });
+    let third = next_invite(&mut call);
+    assert_eq!(
+        third
+            .headers
+            .get(&crate::message::HeaderName::ProxyAuthorization),
+        Some("Bearer new-token")
+    );
+    assert!(third.headers.cseq().unwrap().seq > second.headers.cseq().unwrap().seq);
+    // Rejected again: no loop, the call fails.
+    call.handle_response(now, &bearer_challenge(&third, true));
+    assert!(call.poll_output().is_none());
+    assert!(matches!(
+        call.poll_event(),
+        Some(CallEvent::Ended {
+            reason: EndReason::Rejected { status: 407, .. }
+        })
+    ));
+}
