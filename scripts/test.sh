@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run calls this script):
 # installs what is missing, then format and lint checks, every unit, simulation and interop
 # test against the real peers of tests/peers, the doc tests, and the release binary's
-# hardening. Takes about 10–15 minutes on 2 cores from a clean clone.
+# hardening, and the main job (`lockphone demo`, a secure call on 127.0.0.1). Takes about
+# 15–20 minutes on 2 cores from a clean clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} CARGO_TERM_COLOR=never
@@ -19,3 +20,6 @@ cargo test --workspace --doc --locked
 echo "== release build and hardening"
 cargo build --release --locked --bin lockphone
 scripts/check-hardening.sh "${CARGO_TARGET_DIR:-target}/release/lockphone"
+
+echo "== the main job: lockphone demo"
+"${CARGO_TARGET_DIR:-target}/release/lockphone" demo --duration 3
