@@ -284,15 +284,27 @@ fn plain_rtp_offer_gets_488_under_mandatory_srtp() {
     start_baresip(
         &run,
         "alice",
-        &["--dial", &target, "--duration", "5", "--menc", "none"],
+        &["--dial", &target, "--duration", "20", "--menc", "none"],
     );
     let out = answer.wait_with_output().unwrap();
     let events = json_lines(&out.stdout);
     let summary = &event(&events, "call-ended").expect("ended")["summary"];
     let reason = summary["end_reason"].as_str().unwrap();
     assert!(reason.contains("488"), "{reason}");
-    let log = std::fs::read_to_string(baresip_log(&run, "alice")).unwrap();
-    assert!(log.contains("SIP/2.0 488"), "baresip got the 488");
+    // baresip writes its log when it gets round to it: wait for the 488 to show up.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let log = loop {
+        let log = std::fs::read_to_string(baresip_log(&run, "alice")).unwrap_or_default();
+        if log.contains("SIP/2.0 488") || Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        log.contains("SIP/2.0 488"),
+        "baresip got the 488: {log}\nLockphone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         log.contains("SRTP is mandatory"),
         "with the reason in a Warning: {log}"
