@@ -1,7 +1,7 @@
 //! The transaction layer: owns the transactions, matches messages to them, and drains what
 //! they produce through one poll interface.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use super::cancel::{answer_cancel, build_cancel};
@@ -19,12 +19,16 @@ struct Client<A> {
     transport: Transport,
     destination: A,
     transaction: ClientTransaction,
+    /// The transaction's `next_timeout()` as last entered in `client_deadlines`.
+    deadline: Option<Instant>,
 }
 
 struct Server<A> {
     key: ServerKey,
     source: A,
     transaction: ServerTransaction,
+    /// The transaction's `next_timeout()` as last entered in `server_deadlines`.
+    deadline: Option<Instant>,
 }
 
 /// Every transaction of one user agent. See the [module docs](super).
@@ -41,6 +45,11 @@ pub struct TransactionLayer<A> {
     servers: BTreeMap<TransactionId, Server<A>>,
     client_index: HashMap<ClientKey, TransactionId>,
     server_index: HashMap<ServerKey, TransactionId>,
+    // Each live transaction's next timeout, ordered by instant then id, so the earliest is
+    // found without scanning every transaction. Kept in step by `sync_client`/`sync_server`
+    // after every input to a transaction and by the reapers.
+    client_deadlines: BTreeSet<(Instant, TransactionId)>,
+    server_deadlines: BTreeSet<(Instant, TransactionId)>,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<TransactionEvent<A>>,
 }
@@ -64,6 +73,8 @@ impl<A: Clone> TransactionLayer<A> {
             servers: BTreeMap::new(),
             client_index: HashMap::new(),
             server_index: HashMap::new(),
+            client_deadlines: BTreeSet::new(),
+            server_deadlines: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -248,14 +259,14 @@ impl<A: Clone> TransactionLayer<A> {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for id in due(&self.clients, now, |c| c.transaction.next_timeout()) {
+        for id in due(&self.client_deadlines, now) {
             let mut out = Vec::new();
             if let Some(client) = self.clients.get_mut(&id) {
                 client.transaction.handle_timeout(now, &mut out);
             }
             self.apply_client_outputs(id, out);
         }
-        for id in due(&self.servers, now, |s| s.transaction.next_timeout()) {
+        for id in due(&self.server_deadlines, now) {
             let mut out = Vec::new();
             if let Some(server) = self.servers.get_mut(&id) {
                 server.transaction.handle_timeout(now, &mut out);
@@ -275,11 +286,13 @@ impl<A: Clone> TransactionLayer<A> {
                 self.events
                     .push_back(TransactionEvent::TransportError { id });
             }
+            self.sync_client(id);
             self.reap_client(id);
         } else if let Some(server) = self.servers.get_mut(&id) {
             server.transaction.handle_transport_error();
             self.events
                 .push_back(TransactionEvent::TransportError { id });
+            self.sync_server(id);
             self.reap_server(id);
         }
     }
@@ -295,7 +308,52 @@ impl<A: Clone> TransactionLayer<A> {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    ///
+    /// O(log n) in the number of live transactions: it reads the deadline index.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let client = self.client_deadlines.first().map(|&(at, _)| at);
+        let server = self.server_deadlines.first().map(|&(at, _)| at);
+        client.into_iter().chain(server).min()
+    }
+
+    /// Brings client `id`'s entry in the deadline index in step with its transaction.
+    fn sync_client(&mut self, id: TransactionId) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let next = client.transaction.next_timeout();
+        if next != client.deadline {
+            if let Some(old) = client.deadline {
+                self.client_deadlines.remove(&(old, id));
+            }
+            if let Some(new) = next {
+                self.client_deadlines.insert((new, id));
+            }
+            client.deadline = next;
+        }
+    }
+
+    /// Brings server `id`'s entry in the deadline index in step with its transaction.
+    fn sync_server(&mut self, id: TransactionId) {
+        let Some(server) = self.servers.get_mut(&id) else {
+            return;
+        };
+        let next = server.transaction.next_timeout();
+        if next != server.deadline {
+            if let Some(old) = server.deadline {
+                self.server_deadlines.remove(&(old, id));
+            }
+            if let Some(new) = next {
+                self.server_deadlines.insert((new, id));
+            }
+            server.deadline = next;
+        }
+    }
+
+    /// The earliest timeout found by asking every live transaction (what `poll_timeout` did
+    /// before the deadline index), to check the index against.
+    #[cfg(test)]
+    pub(super) fn scanned_timeout(&self) -> Option<Instant> {
         let clients = self
             .clients
             .values()
@@ -305,6 +363,23 @@ impl<A: Clone> TransactionLayer<A> {
             .values()
             .filter_map(|s| s.transaction.next_timeout());
         clients.chain(servers).min()
+    }
+
+    /// Panics unless the deadline index holds exactly each live transaction's next timeout.
+    #[cfg(test)]
+    pub(super) fn assert_deadline_index(&self) {
+        let clients: BTreeSet<(Instant, TransactionId)> = self
+            .clients
+            .iter()
+            .filter_map(|(&id, c)| c.transaction.next_timeout().map(|at| (at, id)))
+            .collect();
+        let servers: BTreeSet<(Instant, TransactionId)> = self
+            .servers
+            .iter()
+            .filter_map(|(&id, s)| s.transaction.next_timeout().map(|at| (at, id)))
+            .collect();
+        assert_eq!(self.client_deadlines, clients, "client deadline index");
+        assert_eq!(self.server_deadlines, servers, "server deadline index");
     }
 
     fn allocate_id(&mut self) -> TransactionId {
@@ -351,6 +426,7 @@ impl<A: Clone> TransactionLayer<A> {
                 transport,
                 destination,
                 transaction,
+                deadline: None,
             },
         );
         self.apply_client_outputs(id, out);
@@ -375,6 +451,7 @@ impl<A: Clone> TransactionLayer<A> {
                 key,
                 source,
                 transaction,
+                deadline: None,
             },
         );
         self.apply_server_outputs(id, out);
@@ -443,6 +520,7 @@ impl<A: Clone> TransactionLayer<A> {
                 ClientOutput::Timeout => self.events.push_back(TransactionEvent::Timeout { id }),
             }
         }
+        self.sync_client(id);
         self.reap_client(id);
     }
 
@@ -465,6 +543,7 @@ impl<A: Clone> TransactionLayer<A> {
                 }
             }
         }
+        self.sync_server(id);
         self.reap_server(id);
     }
 
@@ -474,10 +553,13 @@ impl<A: Clone> TransactionLayer<A> {
             .get(&id)
             .is_some_and(|c| c.transaction.is_terminated());
         if done {
-            if let Some(client) = self.clients.remove(&id)
-                && self.client_index.get(&client.key) == Some(&id)
-            {
-                self.client_index.remove(&client.key);
+            if let Some(client) = self.clients.remove(&id) {
+                if let Some(at) = client.deadline {
+                    self.client_deadlines.remove(&(at, id));
+                }
+                if self.client_index.get(&client.key) == Some(&id) {
+                    self.client_index.remove(&client.key);
+                }
             }
             self.events.push_back(TransactionEvent::Terminated { id });
         }
@@ -489,10 +571,13 @@ impl<A: Clone> TransactionLayer<A> {
             .get(&id)
             .is_some_and(|s| s.transaction.is_terminated());
         if done {
-            if let Some(server) = self.servers.remove(&id)
-                && self.server_index.get(&server.key) == Some(&id)
-            {
-                self.server_index.remove(&server.key);
+            if let Some(server) = self.servers.remove(&id) {
+                if let Some(at) = server.deadline {
+                    self.server_deadlines.remove(&(at, id));
+                }
+                if self.server_index.get(&server.key) == Some(&id) {
+                    self.server_index.remove(&server.key);
+                }
             }
             self.events.push_back(TransactionEvent::Terminated { id });
         }
@@ -513,15 +598,15 @@ fn replace_top_via(request: &mut Request, top: &Via) {
     request.headers.push_front(HeaderName::Via, top.to_string());
 }
 
-/// The transactions whose next timer is due at `now`, in id order.
-fn due<T>(
-    transactions: &BTreeMap<TransactionId, T>,
-    now: Instant,
-    next_timeout: impl Fn(&T) -> Option<Instant>,
-) -> Vec<TransactionId> {
-    transactions
+/// The transactions whose next timer is due at `now`, in id order (as they were handled when
+/// this was a scan over the id-ordered map, so runs stay reproducible). Touches only the due
+/// entries of the deadline index.
+fn due(deadlines: &BTreeSet<(Instant, TransactionId)>, now: Instant) -> Vec<TransactionId> {
+    let mut ids: Vec<TransactionId> = deadlines
         .iter()
-        .filter(|(_, t)| next_timeout(t).is_some_and(|at| at <= now))
-        .map(|(id, _)| *id)
-        .collect()
+        .take_while(|&&(at, _)| at <= now)
+        .map(|&(_, id)| id)
+        .collect();
+    ids.sort_unstable();
+    ids
 }

@@ -4,9 +4,11 @@
 //! - `server_timers`: 100 Trying and timers G, H, I, J and L on server transactions;
 //! - `matching`: §17.1.3 / §17.2.3 matching, ACK and CANCEL, the API's errors, and input
 //!   that must not panic;
-//! - `sim`: a client and a server layer wired through a lossy, reordering network.
+//! - `sim`: a client and a server layer wired through a lossy, reordering network;
+//! - `deadlines`: the deadline index behind `poll_timeout` against a scan of every transaction.
 
 mod client_timers;
+mod deadlines;
 mod matching;
 mod server_timers;
 mod sim;
