@@ -64,6 +64,8 @@ pub(super) struct Engine {
     local: Option<SocketAddr>,
     shutting_down: bool,
     stop: bool,
+    /// Stop at this time (a short linger after a shutdown with nothing to un-register).
+    stop_at: Option<std::time::Instant>,
 }
 
 impl Engine {
@@ -104,6 +106,7 @@ impl Engine {
             local: None,
             shutting_down: false,
             stop: false,
+            stop_at: None,
         })
     }
 
@@ -140,7 +143,7 @@ impl Engine {
             .registration
             .as_ref()
             .and_then(Registration::poll_timeout);
-        [t, r, self.next_call_timeout(), self.stats_at]
+        [t, r, self.next_call_timeout(), self.stats_at, self.stop_at]
             .into_iter()
             .flatten()
             .min()
@@ -191,7 +194,9 @@ impl Engine {
                     Some(registration) if registration.is_registered() => {
                         registration.unregister(Engine::now());
                     }
-                    _ => self.stop = true,
+                    // Linger briefly so that the last answers and ACKs (to a 488 we just
+                    // sent, to our BYE) still cross before the connections close.
+                    _ => self.stop_at = Some(Engine::now() + SHUTDOWN_LINGER),
                 }
             }
         }
@@ -332,6 +337,9 @@ impl Engine {
             registration.handle_timeout(now);
         }
         self.handle_call_timeouts(now);
+        if self.stop_at.is_some_and(|at| at <= now) {
+            self.stop = true;
+        }
         if self.stats_at.is_some_and(|at| at <= now) {
             self.emit_call_stats();
             self.stats_at = (!self.calls.active.is_empty()).then(|| now + STATS_INTERVAL);
@@ -670,6 +678,9 @@ fn log_outgoing(message: &Message) {
         tracing::debug!(message = %text, "sending");
     }
 }
+
+/// How long a shutdown lingers for the last answers and ACKs when nothing needs un-registering.
+const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
 
 /// How often live call statistics are published.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
