@@ -3,7 +3,7 @@
 //! or deletes the LSC in the [`LscStore`].
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), lockphone::capf::driver::EnrollError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use lockphone::capf::client::{AuthString, ClientOptions, Credentials};
 //! use lockphone::capf::driver::{EnrollOptions, enroll};
 //! use lockphone::capf::store::LscStore;
