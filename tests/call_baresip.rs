@@ -381,3 +381,31 @@ fn plain_rtp_under_optional_policy_is_not_secure_with_the_reason() {
         "{summary:#}"
     );
 }
+
+#[test]
+fn callee_with_an_untrusted_certificate_is_refused_before_any_invite() {
+    let run = PeersRun::new();
+    let rogue = run.pki().join("rogue.pem");
+    let rogue = rogue.to_string_lossy().into_owned();
+    let bob_tls = start_baresip(
+        &run,
+        "bob",
+        &["--answer", "--duration", "30", "--cert", &rogue],
+    )
+    .tls_port;
+    let alice = Account::write(&run, "alice", "register = false", "");
+    let uri = format!("sip:bob@127.0.0.1:{bob_tls};transport=tls");
+    let out = alice.run(&["call", &uri, "--duration", "2"], 20);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a TLS refusal exits 4: {stderr}"
+    );
+    assert!(stderr.contains("server certificate refused"), "{stderr}");
+    let log = std::fs::read_to_string(baresip_log(&run, "bob")).unwrap();
+    assert!(
+        !log.contains("INVITE sip:bob"),
+        "no INVITE may reach an unverified server"
+    );
+}

@@ -110,12 +110,8 @@ struct Outcome {
 
 /// Runs `lockphone call`.
 pub(crate) async fn run_call(args: CallArgs) -> u8 {
-    let options = match args.media.options() {
-        Ok(o) => o,
-        Err(e) => return fail(&e, EXIT_CONFIG),
-    };
-    let (mut phone, registers) = match start(&args.account).await {
-        Ok(p) => p,
+    let (mut phone, registers, options) = match start(&args.account, &args.media).await {
+        Ok(started) => started,
         Err(code) => return code,
     };
     if registers && let Err(code) = wait_registered(&mut phone, args.account.json).await {
@@ -147,12 +143,8 @@ pub(crate) async fn run_call(args: CallArgs) -> u8 {
 
 /// Runs `lockphone answer`.
 pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
-    let options = match args.media.options() {
-        Ok(o) => o,
-        Err(e) => return fail(&e, EXIT_CONFIG),
-    };
-    let (mut phone, registers) = match start(&args.account).await {
-        Ok(p) => p,
+    let (mut phone, registers, options) = match start(&args.account, &args.media).await {
+        Ok(started) => started,
         Err(code) => return code,
     };
     phone.auto_answer(Some(options));
@@ -184,7 +176,10 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
     exit_code(&outcome, args.media.require_secure)
 }
 
-async fn start(account: &AccountArgs) -> Result<(Phone, bool), u8> {
+/// Reads the media options and the account, and starts its phone; returns the phone, whether
+/// the account registers, and the options.
+async fn start(account: &AccountArgs, media: &MediaArgs) -> Result<(Phone, bool, CallOptions), u8> {
+    let options = media.options().map_err(|e| fail(&e, EXIT_CONFIG))?;
     let config = Config::load(&account.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
     let account_config = config
         .account(account.account.as_deref())
@@ -192,7 +187,7 @@ async fn start(account: &AccountArgs) -> Result<(Phone, bool), u8> {
     let phone = Phone::start(account_config)
         .await
         .map_err(|e| fail(&e.to_string(), start_error_code(&e)))?;
-    Ok((phone, account_config.register))
+    Ok((phone, account_config.register, options))
 }
 
 async fn wait_registered(phone: &mut Phone, json: bool) -> Result<(), u8> {
@@ -305,7 +300,9 @@ fn fail(message: &str, code: u8) -> u8 {
 
 fn start_error_code(error: &UaError) -> u8 {
     match error {
-        UaError::Tls(_) => super::EXIT_TLS,
+        UaError::Tls(_) | UaError::Transport(lockphone::transport::TransportError::Tls { .. }) => {
+            super::EXIT_TLS
+        }
         UaError::Unreachable(_) | UaError::Transport(_) => EXIT_UNREACHABLE,
         _ => EXIT_CONFIG,
     }

@@ -1,13 +1,11 @@
 //! The callee's side: an incoming INVITE, ringing, answering or refusing it, CANCEL, and our
 //! 2xx retransmitted until the ACK.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
 
 use super::build::{self, Retransmission};
-use super::session_timer::SessionTimer;
 use super::{Call, CallConfig, CallError, CallOutput, CallState, EndReason, Role};
 use crate::auth::{Authenticator, Credentials};
 use crate::dialog::Dialog;
@@ -47,34 +45,21 @@ impl Call {
         let remote = dialog.remote_uri.uri.clone();
         let peer_allows_update =
             super::caller::allows_update(invite.headers.get(&HeaderName::Allow));
-        let timer = SessionTimer::new(config.session_timer.clone(), now);
-        Ok(Call {
-            role: Role::Callee,
+        let call_id = dialog.id.call_id.clone();
+        let mut call = Call::with_defaults(
+            Role::Callee,
             config,
-            state: CallState::Trying,
             rng,
-            authenticator: Authenticator::new(Credentials::None),
-            call_id: dialog.id.call_id.clone(),
-            local_tag,
+            Authenticator::new(Credentials::None),
+            (call_id, local_tag),
             remote,
             invite,
-            invite_transaction: Some(transaction),
-            dialog: Some(dialog),
-            cancel_pending: false,
-            cancelled: false,
-            token_retry_used: false,
-            awaiting_token: false,
-            unacked_ok: None,
-            reoffer: None,
-            reoffer_retry_at: None,
-            incoming_reoffer: None,
-            local_sdp: Vec::new(),
-            peer_allows_update,
-            timer,
-            bye_deadline: None,
-            outputs: VecDeque::new(),
-            events: VecDeque::new(),
-        })
+            now,
+        );
+        call.invite_transaction = Some(transaction);
+        call.dialog = Some(dialog);
+        call.peer_allows_update = peer_allows_update;
+        Ok(call)
     }
 
     /// Sends 180 Ringing.

@@ -1,13 +1,11 @@
 //! The caller's side: the initial INVITE, its answers, authentication, CANCEL; and the
 //! dispatch of every response to the request of ours it answers.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
 
 use super::build::{self, initial_invite};
-use super::session_timer::SessionTimer;
 use super::{Call, CallConfig, CallEvent, CallOutput, CallState, EndReason, Role};
 use crate::auth::{AuthError, Authenticator, ChallengeOutcome};
 use crate::dialog::Dialog;
@@ -36,34 +34,17 @@ impl Call {
             sdp.clone(),
             &mut rng,
         );
-        let timer = SessionTimer::new(config.session_timer.clone(), now);
-        let mut call = Call {
-            role: Role::Caller,
+        let mut call = Call::with_defaults(
+            Role::Caller,
             config,
-            state: CallState::Trying,
             rng,
             authenticator,
-            call_id,
-            local_tag,
-            remote: target,
-            invite: invite.clone(),
-            invite_transaction: None,
-            dialog: None,
-            cancel_pending: false,
-            cancelled: false,
-            token_retry_used: false,
-            awaiting_token: false,
-            unacked_ok: None,
-            reoffer: None,
-            reoffer_retry_at: None,
-            incoming_reoffer: None,
-            local_sdp: sdp,
-            peer_allows_update: false,
-            timer,
-            bye_deadline: None,
-            outputs: VecDeque::new(),
-            events: VecDeque::new(),
-        };
+            (call_id, local_tag),
+            target,
+            invite.clone(),
+            now,
+        );
+        call.local_sdp = sdp;
         call.outputs.push_back(CallOutput::Request(invite));
         call
     }

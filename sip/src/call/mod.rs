@@ -311,6 +311,48 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call in its first state, with nothing sent or received yet.
+    #[allow(clippy::too_many_arguments)]
+    fn with_defaults(
+        role: Role,
+        config: CallConfig,
+        rng: StdRng,
+        authenticator: Authenticator,
+        (call_id, local_tag): (String, String),
+        remote: Uri,
+        invite: Request,
+        now: Instant,
+    ) -> Call {
+        let timer = session_timer::SessionTimer::new(config.session_timer.clone(), now);
+        Call {
+            role,
+            config,
+            state: CallState::Trying,
+            rng,
+            authenticator,
+            call_id,
+            local_tag,
+            remote,
+            invite,
+            invite_transaction: None,
+            dialog: None,
+            cancel_pending: false,
+            cancelled: false,
+            token_retry_used: false,
+            awaiting_token: false,
+            unacked_ok: None,
+            reoffer: None,
+            reoffer_retry_at: None,
+            incoming_reoffer: None,
+            local_sdp: Vec::new(),
+            peer_allows_update: false,
+            timer,
+            bye_deadline: None,
+            outputs: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
     /// Our role.
     pub fn role(&self) -> Role {
         self.role
