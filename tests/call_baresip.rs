@@ -262,6 +262,12 @@ fn baresip_answer_with_a_suite_we_did_not_offer_is_refused() {
     let failed = event(&events, "call-failed").expect("a call-failed event");
     let reason = failed["reason"].as_str().unwrap();
     assert!(reason.contains("AES_CM_128_HMAC_SHA1_80"), "{reason}");
+    let summary = &event(&events, "call-ended").expect("ended")["summary"];
+    let end = summary["end_reason"].as_str().unwrap();
+    assert!(
+        end.starts_with("failed:") && end.contains("AES_CM_128_HMAC_SHA1_80"),
+        "{end}"
+    );
     assert!(
         event(&events, "call-answered").is_none(),
         "no media was started"

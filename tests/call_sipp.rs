@@ -299,6 +299,8 @@ fn downgrade_reinvite_is_refused_with_488_under_refuse_and_the_call_goes_on() {
     let downgrades = named(&events, "call-downgrade");
     assert_eq!(downgrades.len(), 1, "{events:#?}");
     assert_eq!(downgrades[0]["action"], "refuse");
+    // The refused downgrade never shows: the lock is not even briefly lost.
+    assert_eq!(security_levels(&events), ["encrypted"], "{events:#?}");
     // The call stayed as it was: SRTP with the first suite, Encrypted.
     let summary = summaries(&events)[0];
     assert_eq!(summary["srtp_suite"], "AEAD_AES_256_GCM", "{summary:#}");

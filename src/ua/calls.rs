@@ -44,6 +44,8 @@ pub(super) struct ActiveCall {
     /// Our INVITE's client transaction (for CANCEL).
     invite_transaction: Option<TransactionId>,
     peer: String,
+    /// Why we hung up on our own accord (a non-conforming SDP answer, say), for the summary.
+    failure: Option<String>,
 }
 
 impl ActiveCall {
@@ -77,6 +79,7 @@ impl ActiveCall {
             answered_at: None,
             invite_transaction: None,
             peer,
+            failure: None,
         }
     }
 }
@@ -372,7 +375,15 @@ impl Engine {
     /// Recomputes a call's verdict and publishes it when it changed; applies the account's
     /// downgrade policy. Returns the downgrade, if the change is one.
     fn publish_verdict(&mut self, id: CallId) -> Option<verdict::Downgrade> {
-        let call = self.calls.active.get_mut(&id)?;
+        let (new, downgrade) = self.assess_verdict(id)?;
+        self.publish(id, new, downgrade.as_ref());
+        downgrade
+    }
+
+    /// The verdict a call has now, and the downgrade it would be from the published one;
+    /// `None` before media was negotiated or when nothing changed.
+    fn assess_verdict(&self, id: CallId) -> Option<(Verdict, Option<verdict::Downgrade>)> {
+        let call = self.calls.active.get(&id)?;
         let negotiated = call.negotiated.as_ref()?;
         let media =
             verdict::MediaFacts::from_negotiated(negotiated, call.sip.role() == Role::Caller);
@@ -384,27 +395,38 @@ impl Engine {
                 direct: call.direct,
             },
         );
+        if call.verdict.as_ref() == Some(&new) {
+            return None;
+        }
         let downgrade = call
             .verdict
             .as_ref()
             .and_then(|old| verdict::compare(old, &new));
-        if call.verdict.as_ref() == Some(&new) {
-            return None;
-        }
+        Some((new, downgrade))
+    }
+
+    /// Makes `new` the call's verdict and tells the user (with the downgrade, if it is one).
+    fn publish(&mut self, id: CallId, new: Verdict, downgrade: Option<&verdict::Downgrade>) {
+        let Some(call) = self.calls.active.get_mut(&id) else {
+            return;
+        };
         call.reached_encrypted |= new.level == verdict::SecurityLevel::Encrypted;
         call.verdict = Some(new.clone());
         self.emit(Event::CallSecurity {
             call: id,
             verdict: new,
         });
-        if let Some(downgrade) = &downgrade {
-            self.emit(Event::CallDowngrade {
-                call: id,
-                what: downgrade.to_string(),
-                action: self.account.calls.on_downgrade,
-            });
+        if let Some(downgrade) = downgrade {
+            self.emit_downgrade(id, downgrade);
         }
-        downgrade
+    }
+
+    fn emit_downgrade(&self, id: CallId, downgrade: &verdict::Downgrade) {
+        self.emit(Event::CallDowngrade {
+            call: id,
+            what: downgrade.to_string(),
+            action: self.account.calls.on_downgrade,
+        });
     }
 
     /// Moves a call's outputs into the transaction layer. Returns whether there were any (the
@@ -586,6 +608,7 @@ impl Engine {
                 let reason = format!("the far end's SDP answer is not acceptable: {reason}");
                 tracing::warn!(%reason, "hanging up");
                 call.sip.hangup(now);
+                call.failure = Some(reason.clone());
                 self.emit(Event::CallFailed { call: id, reason });
             }
         }
@@ -599,10 +622,11 @@ impl Engine {
         let Some(call) = self.calls.active.get_mut(&id) else {
             return;
         };
+        // What the call was, to go back to if the account refuses a downgrade.
         let before = (
             call.negotiated.clone(),
             call.remote_call_info,
-            call.verdict.clone(),
+            call.negotiation.clone(),
         );
         if let Some(level) =
             verdict::parse_remote_call_info(request.headers.get_all(&HeaderName::CallInfo))
@@ -633,15 +657,20 @@ impl Engine {
         if let Some(negotiated) = negotiated.clone() {
             call.negotiated = Some(negotiated);
         }
-        let downgrade = self.publish_verdict(id);
-        let Some(call) = self.calls.active.get_mut(&id) else {
-            return;
-        };
-        if downgrade.is_some() && action == verdict::DowngradePolicy::Refuse {
-            // Keep the call as it was.
+        let assessed = self.assess_verdict(id);
+        let downgrade = assessed.as_ref().and_then(|(_, d)| d.clone());
+        if let Some(refused) = downgrade
+            .as_ref()
+            .filter(|_| action == verdict::DowngradePolicy::Refuse)
+        {
+            // Keep the call as it was: the verdict never changes, the user is told.
+            self.emit_downgrade(id, refused);
+            let Some(call) = self.calls.active.get_mut(&id) else {
+                return;
+            };
             call.negotiated = before.0;
             call.remote_call_info = before.1;
-            call.verdict = before.2.clone();
+            call.negotiation = before.2;
             let _ = call.sip.answer_reoffer(
                 now,
                 Err((
@@ -649,11 +678,14 @@ impl Engine {
                     "security downgrade refused by account policy".to_owned(),
                 )),
             );
-            if let Some(verdict) = before.2 {
-                self.emit(Event::CallSecurity { call: id, verdict });
-            }
             return;
         }
+        if let Some((new, downgrade)) = assessed {
+            self.publish(id, new, downgrade.as_ref());
+        }
+        let Some(call) = self.calls.active.get_mut(&id) else {
+            return;
+        };
         let _ = call
             .sip
             .answer_reoffer(now, Ok(sdp.to_string().into_bytes()));
@@ -704,7 +736,10 @@ impl Engine {
                 Role::Caller => "outgoing",
                 Role::Callee => "incoming",
             },
-            end_reason: reason.to_string(),
+            end_reason: match &call.failure {
+                Some(failure) => format!("failed: {failure}"),
+                None => reason.to_string(),
+            },
             duration_secs,
             verdict: call.verdict.clone(),
             reached_encrypted: call.reached_encrypted,
