@@ -89,8 +89,12 @@ mod tests {
 
     #[tokio::test]
     async fn binds_an_even_port_and_the_next_one() {
-        let a = MediaSocket::bind(IpAddr::from([127, 0, 0, 1])).await.unwrap();
-        let b = MediaSocket::bind(IpAddr::from([127, 0, 0, 1])).await.unwrap();
+        let a = MediaSocket::bind(IpAddr::from([127, 0, 0, 1]))
+            .await
+            .unwrap();
+        let b = MediaSocket::bind(IpAddr::from([127, 0, 0, 1]))
+            .await
+            .unwrap();
         for s in [&a, &b] {
             assert_eq!(s.local_addr().port() % 2, 0);
             assert_eq!(s.rtcp_local_addr().port(), s.local_addr().port() + 1);
