@@ -175,13 +175,17 @@ impl Driver {
                     Some(command) => self.command(command).await,
                     None => break,
                 },
+                // Both ports are drained after either wakes, so a flood on one cannot
+                // starve the other; the clock's work runs after every wake-up anyway.
                 received = self.rtp.recv_from(&mut self.rtp_buf) => {
                     self.received(received, Port::Rtp);
                     self.drain(Port::Rtp);
+                    self.drain(Port::Rtcp);
                 }
                 received = self.rtcp.recv_from(&mut self.rtcp_buf) => {
                     self.received(received, Port::Rtcp);
                     self.drain(Port::Rtcp);
+                    self.drain(Port::Rtp);
                 }
                 () = tokio::time::sleep_until(deadline) => {}
             }
