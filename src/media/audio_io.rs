@@ -63,7 +63,7 @@ pub struct ReceivedAudio {
     /// RMS level of the last half second of decoded audio.
     pub recent_rms: f64,
     /// The strongest frequency in the last half second of decoded audio, Hz (`None` if it
-    /// was silent or nothing was decoded). Refreshed about once a second while running.
+    /// was silent or nothing was decoded). Refreshed every 2 s while running, and at the end.
     pub dominant_frequency_hz: Option<f64>,
 }
 

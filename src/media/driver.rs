@@ -23,8 +23,9 @@ use super::stats::{self, MediaReport, MediaStats, Retired};
 const DATAGRAM_MAX: usize = 4096;
 /// How often the live statistics are published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// How often the received audio's dominant frequency is recomputed (a few ms of CPU).
-const ANALYSE_EVERY: Duration = Duration::from_secs(1);
+/// How often the received audio's dominant frequency is recomputed while running (it costs
+/// about 20 ms of CPU in a debug build, far less optimised); always at the end.
+const ANALYSE_EVERY: Duration = Duration::from_secs(2);
 /// Datagrams read in one go from a socket before looking at the clock again.
 const DRAIN_MAX: usize = 64;
 
@@ -165,27 +166,33 @@ impl Driver {
     /// Runs until the handle says stop (or is dropped), then flushes and reports.
     pub(super) async fn run(mut self) -> MediaReport {
         self.work(Instant::now());
+        self.transmit().await;
         loop {
             let deadline = self.next_deadline();
             tokio::select! {
                 biased;
                 command = self.commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    Some(command) => self.command(command).await,
                     None => break,
                 },
+                // Both ports are drained after either wakes, so a flood on one cannot
+                // starve the other; the clock's work runs after every wake-up anyway.
                 received = self.rtp.recv_from(&mut self.rtp_buf) => {
                     self.received(received, Port::Rtp);
                     self.drain(Port::Rtp);
+                    self.drain(Port::Rtcp);
                 }
                 received = self.rtcp.recv_from(&mut self.rtcp_buf) => {
                     self.received(received, Port::Rtcp);
                     self.drain(Port::Rtcp);
+                    self.drain(Port::Rtp);
                 }
                 () = tokio::time::sleep_until(deadline) => {}
             }
             self.work(Instant::now());
+            self.transmit().await;
         }
-        self.finish()
+        self.finish().await
     }
 
     fn next_deadline(&self) -> Instant {
@@ -199,10 +206,10 @@ impl Driver {
         deadline
     }
 
-    fn command(&mut self, command: Command) {
+    async fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
-            Command::Update(next) => self.update(*next, now),
+            Command::Update(next) => self.update(*next, now).await,
             Command::Dtmf(digit) => {
                 if let Err(e) = self.pipeline.send_dtmf(now.into_std(), digit) {
                     self.last_error = Some(format!("DTMF {digit:?}: {e}"));
@@ -213,12 +220,12 @@ impl Driver {
 
     /// Applies a re-INVITE: same keys and codec keep the pipeline (SRTP contexts, ROC,
     /// SSRC, sequence numbers, jitter buffer); anything else builds a new one.
-    fn update(&mut self, next: Checked, now: Instant) {
+    async fn update(&mut self, next: Checked, now: Instant) {
         if self.params.needs_new_pipeline(&next) {
             match build_pipeline(&next, &self.cname, now) {
                 Ok(pipeline) => {
                     // What the old pipeline still had queued goes to the old addresses.
-                    self.transmit();
+                    self.transmit().await;
                     let old = std::mem::replace(&mut self.pipeline, pipeline);
                     self.retired.retire(&old.stats(now.into_std()));
                 }
@@ -230,13 +237,6 @@ impl Driver {
         }
         self.params = next;
         self.publish(now, false);
-    }
-
-    fn socket(&self, port: Port) -> &UdpSocket {
-        match port {
-            Port::Rtp => &self.rtp,
-            Port::Rtcp => &self.rtcp,
-        }
     }
 
     /// Reads what else is waiting on `port`, without blocking.
@@ -284,7 +284,7 @@ impl Driver {
             .handle_packet(Instant::now().into_std(), datagram);
     }
 
-    /// Everything due at `now`: frames, timeouts, events, sending, publishing.
+    /// Everything due at `now`: frames, timeouts, events, publishing (sending follows).
     fn work(&mut self, now: Instant) {
         let at = now.into_std();
         let due = self.pacer.due(at);
@@ -317,7 +317,6 @@ impl Driver {
             // Nobody listening, or too far behind: the statistics still have it.
             let _ = self.events.try_send(event);
         }
-        self.transmit();
         if now >= self.next_publish {
             let analyse = now >= self.next_analysis;
             if analyse {
@@ -328,8 +327,9 @@ impl Driver {
     }
 
     /// Sends what the pipeline has queued: RTP to the RTP address, RTCP to the RTCP address
-    /// from the RTCP port (both on the RTP port with rtcp-mux).
-    fn transmit(&mut self) {
+    /// from the RTCP port (both on the RTP port with rtcp-mux). A UDP send only waits for
+    /// the socket's readiness, which is immediate unless the send buffer is full.
+    async fn transmit(&mut self) {
         let rtp_target = self.params.remote_rtp;
         let rtcp_target = self.params.rtcp_target();
         let mux = self.params.rtcp_mux;
@@ -339,7 +339,11 @@ impl Driver {
                 PacketKind::Rtcp if mux => (Port::Rtp, rtp_target),
                 PacketKind::Rtcp => (Port::Rtcp, rtcp_target),
             };
-            if self.socket(port).try_send_to(&self.out, target).is_err() {
+            let socket = match port {
+                Port::Rtp => &self.rtp,
+                Port::Rtcp => &self.rtcp,
+            };
+            if socket.send_to(&self.out, target).await.is_err() {
                 self.send_errors += 1;
             }
         }
@@ -368,8 +372,8 @@ impl Driver {
     }
 
     /// Sends what is left, finishes the output file, and reports.
-    fn finish(mut self) -> MediaReport {
-        self.transmit();
+    async fn finish(mut self) -> MediaReport {
+        self.transmit().await;
         self.playout.finish();
         let now = Instant::now();
         let stats = self.snapshot(now, true);

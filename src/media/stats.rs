@@ -31,7 +31,7 @@ pub struct MediaStats {
     pub remote_rtcp: SocketAddr,
     /// Pipelines built so far: 1, plus one per re-INVITE that changed the keys or codec.
     pub pipelines: u32,
-    /// RTP packets sent (audio and telephone-event).
+    /// Audio RTP packets sent (telephone-event packets are not counted here).
     pub packets_sent: u64,
     /// Bytes sent (RTP and RTCP, as protected).
     pub bytes_sent: u64,
@@ -42,7 +42,7 @@ pub struct MediaStats {
     /// Of those, datagrams from an address other than the negotiated RTP/RTCP ones (still
     /// processed: see the module documentation).
     pub from_unexpected_source: u64,
-    /// RTP packets accepted (after SRTP).
+    /// RTP packets accepted (after SRTP), audio and telephone-event.
     pub packets_received: u64,
     /// Bytes received (RTP and RTCP, as they arrived).
     pub bytes_received: u64,
