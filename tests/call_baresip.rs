@@ -415,3 +415,75 @@ fn callee_with_an_untrusted_certificate_is_refused_before_any_invite() {
         "no INVITE may reach an unverified server"
     );
 }
+
+#[test]
+fn incoming_call_arrives_on_the_registration_connection() {
+    let run = PeersRun::new();
+    let kamailio = run.start_kamailio(&["--auth", "digest"]);
+    let bob = Account::write(
+        &run,
+        "bob",
+        &format!(
+            "registrar = \"sip:127.0.0.1:{kamailio}\"\n[account.auth]\nmethod = \"digest\"\npassword = \"bobpw\""
+        ),
+        "codecs = [\"pcmu\"]",
+    );
+    let answer = bob.spawn(
+        &[
+            "answer",
+            "--calls",
+            "1",
+            "--timeout",
+            "40",
+            "--play",
+            "tone:700",
+        ],
+        50,
+    );
+    // Wait until bob is registered before alice dials him by name.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !run.kamailio_log().contains("REGISTER") || !run.kamailio_log().contains("auth ok") {
+        assert!(
+            Instant::now() < deadline,
+            "bob never registered: {}",
+            run.kamailio_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let registrar = format!("127.0.0.1:{kamailio}");
+    start_baresip(
+        &run,
+        "alice",
+        &["--register", &registrar, "--dial", "bob", "--duration", "8"],
+    );
+    let out = answer.wait_with_output().unwrap();
+    let events = json_lines(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "answer failed: {stderr}\n{events:#?}");
+    let started = event(&events, "call-started").expect("an incoming call");
+    assert_eq!(started["direction"], "incoming");
+    let summary = &event(&events, "call-ended").expect("ended")["summary"];
+    assert_eq!(
+        summary["srtp_suite"], "AES_CM_128_HMAC_SHA1_80",
+        "{summary:#}"
+    );
+    assert_eq!(summary["reached_encrypted"], true, "{summary:#}");
+    assert_eq!(
+        summary["verdict"]["lock"], false,
+        "the remote side is unknown through the proxy"
+    );
+    assert!(
+        summary["media"]["stats"]["packets_received"]
+            .as_u64()
+            .unwrap()
+            > 100,
+        "{summary:#}"
+    );
+    assert!(
+        !stderr.contains("bobpw"),
+        "the password leaked into the log"
+    );
+    // The ACK and baresip's BYE came back through kamailio on the Record-Route we echoed.
+    assert_eq!(summary["end_reason"], "the far end hung up", "{summary:#}");
+}

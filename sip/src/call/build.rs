@@ -125,6 +125,13 @@ impl Call {
         if status > 100 {
             set_to_tag(&mut response, &self.local_tag);
         }
+        if request.method == Method::Invite && (101..300).contains(&status) {
+            // RFC 3261 §12.1.1: the dialog's route set is the request's Record-Route, which the
+            // caller learns from our provisional and 2xx answers.
+            for route in request.headers.get_all(&HeaderName::RecordRoute) {
+                response.headers.push(HeaderName::RecordRoute, route);
+            }
+        }
         if let Some(agent) = &self.config.user_agent {
             response.headers.push(HeaderName::Server, agent.as_str());
         }

@@ -588,3 +588,57 @@ fn rejected_bearer_token_on_invite_waits_for_a_new_one_and_retries_once() {
         })
     ));
 }
+
+#[test]
+fn callee_answers_carry_the_record_route_of_the_invite() {
+    let now = start();
+    let side = Side::new("bob", Transport::Tls, 2);
+    let mut invite = build::initial_invite(
+        &Side::new("alice", Transport::Tls, 1).config(),
+        &"sip:bob@example.test".parse().unwrap(),
+        "c1",
+        "a1",
+        1,
+        b"v=0 offer".to_vec(),
+        &mut StdRng::seed_from_u64(9),
+    );
+    invite.headers.push(
+        crate::message::HeaderName::RecordRoute,
+        "<sip:p2.example.test;lr>",
+    );
+    invite.headers.push(
+        crate::message::HeaderName::RecordRoute,
+        "<sip:p1.example.test;lr>",
+    );
+    let mut layer: TransactionLayer<()> = TransactionLayer::new(TimerConfig::default());
+    layer.handle_request(now, invite, Transport::Tls, ());
+    let Some(TransactionEvent::Request {
+        id: Some(id),
+        request,
+        ..
+    }) = layer.poll_event()
+    else {
+        panic!("no INVITE")
+    };
+    let mut call =
+        Call::incoming(side.config(), id, request, StdRng::seed_from_u64(7), now).unwrap();
+    call.ring().unwrap();
+    call.accept(now, b"v=0 answer".to_vec()).unwrap();
+    let mut answers = 0;
+    while let Some(output) = call.poll_output() {
+        if let CallOutput::Response { response, .. } = output {
+            let routes: Vec<&str> = response
+                .headers
+                .get_all(&crate::message::HeaderName::RecordRoute)
+                .collect();
+            assert_eq!(
+                routes,
+                ["<sip:p2.example.test;lr>", "<sip:p1.example.test;lr>"],
+                "{}",
+                response.status.0
+            );
+            answers += 1;
+        }
+    }
+    assert_eq!(answers, 2, "180 and 200");
+}
