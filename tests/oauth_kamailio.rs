@@ -248,8 +248,9 @@ fn device_login_from_the_challenge_register_401_and_407_then_logout() {
         peers.issuer.as_str()
     );
     let raw = std::fs::read_to_string(home.store("alice").path()).unwrap();
+    let stored = home.store("alice").load().unwrap().unwrap();
     assert!(
-        raw.contains("AES-256-GCM") && !raw.contains("eyJ"),
+        raw.contains("AES-256-GCM") && !raw.contains(stored.access_token.expose()),
         "tokens stored in clear"
     );
 

@@ -33,7 +33,7 @@
 //!     lifetime_secs: None,
 //!     scope: Some("sip".into()),
 //! }).unwrap();
-//! assert!(!std::fs::read_to_string(store.path()).unwrap().contains("eyJ"));
+//! assert!(!std::fs::read_to_string(store.path()).unwrap().contains("eyJ.secret.sig"));
 //! assert_eq!(store.load().unwrap().unwrap().access_token.expose(), "eyJ.secret.sig");
 //! ```
 
