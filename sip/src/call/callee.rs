@@ -193,22 +193,24 @@ impl Call {
     }
 }
 
-/// The usual reason phrase of the statuses a callee sends.
+/// The usual reason phrase of a status a callee sends ("Refused" for a code without one).
 pub(super) fn phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        480 => "Temporarily Unavailable",
-        481 => "Call/Transaction Does Not Exist",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        488 => "Not Acceptable Here",
-        491 => "Request Pending",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        603 => "Decline",
-        606 => "Not Acceptable",
-        _ => "Refused",
+    match crate::message::StatusCode(status).default_reason() {
+        "" => "Refused",
+        reason => reason,
+    }
+}
+
+#[cfg(test)]
+mod phrase_tests {
+    use super::phrase;
+
+    #[test]
+    fn phrases_come_from_the_status_table_with_a_fallback() {
+        assert_eq!(phrase(486), "Busy Here");
+        assert_eq!(phrase(488), "Not Acceptable Here");
+        assert_eq!(phrase(606), "Not Acceptable");
+        assert_eq!(phrase(603), "Decline");
+        assert_eq!(phrase(499), "Refused");
     }
 }

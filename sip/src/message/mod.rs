@@ -173,6 +173,7 @@ impl StatusCode {
             503 => "Service Unavailable",
             504 => "Server Time-out",
             603 => "Decline",
+            606 => "Not Acceptable",
             _ => "",
         }
     }
