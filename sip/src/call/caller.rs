@@ -118,24 +118,22 @@ impl Call {
     }
 
     fn on_invite_success(&mut self, now: Instant, response: &Response) {
-        let to_tag = response
-            .headers
-            .to_header()
-            .ok()
-            .and_then(|t| t.tag().map(str::to_owned));
-        let known = self
-            .dialog
-            .as_ref()
-            .is_some_and(|d| Some(&d.id.remote_tag) == to_tag.as_ref());
+        let dialog = Dialog::for_uac(&self.invite, response);
         if self.state == CallState::Confirmed || self.state >= CallState::Terminating {
             // A retransmitted 2xx, or one from another fork: ACK it; BYE a second dialog.
-            self.ack_success(response);
-            if !known && let Ok(other) = Dialog::for_uac(&self.invite, response) {
-                self.bye_other_fork(other);
+            if let Ok(other) = dialog {
+                self.ack_success(&other);
+                let known = self
+                    .dialog
+                    .as_ref()
+                    .is_some_and(|d| d.id.remote_tag == other.id.remote_tag);
+                if !known {
+                    self.bye_other_fork(other);
+                }
             }
             return;
         }
-        let dialog = match Dialog::for_uac(&self.invite, response) {
+        let dialog = match dialog {
             Ok(d) => d,
             Err(e) => {
                 self.end(EndReason::Failed {
@@ -144,10 +142,10 @@ impl Call {
                 return;
             }
         };
+        self.ack_success(&dialog);
         self.dialog = Some(dialog);
         self.authenticator.on_success();
         self.peer_allows_update = allows_update(response.headers.get(&HeaderName::Allow));
-        self.ack_success(response);
         self.state = CallState::Confirmed;
         self.timer.on_answer(now, response);
         self.events.push_back(CallEvent::Answered {
@@ -160,12 +158,9 @@ impl Call {
         }
     }
 
-    /// ACK for a 2xx to the INVITE (RFC 3261 §13.2.2.4): CSeq number of the INVITE, its
-    /// credentials, the dialog's route.
-    fn ack_success(&mut self, response: &Response) {
-        let Ok(dialog) = Dialog::for_uac(&self.invite, response) else {
-            return;
-        };
+    /// ACK for a 2xx to the INVITE (RFC 3261 §13.2.2.4), in the `dialog` that 2xx forms:
+    /// CSeq number of the INVITE, its credentials, the dialog's route.
+    fn ack_success(&mut self, dialog: &Dialog) {
         let seq = self.invite_seq();
         let mut ack = dialog.request(Method::Ack, seq);
         build::push_via(&self.config, &mut ack, &mut self.rng);

@@ -411,13 +411,12 @@ impl Call {
 
     /// Whether `response` answers one of our requests in this call.
     pub fn matches_response(&self, response: &Response) -> bool {
-        let from_tag = response
-            .headers
-            .from_header()
-            .ok()
-            .and_then(|f| f.tag().map(str::to_owned));
+        // The Call-ID first: it is a plain lookup, and only the matching call parses From.
         response.headers.call_id().ok() == Some(self.call_id.as_str())
-            && from_tag.as_deref() == Some(self.local_tag.as_str())
+            && response
+                .headers
+                .from_header()
+                .is_ok_and(|from| from.tag() == Some(self.local_tag.as_str()))
     }
 
     /// Hangs up: CANCEL while the caller waits for an answer (deferred until a provisional

@@ -642,3 +642,72 @@ fn callee_answers_carry_the_record_route_of_the_invite() {
     }
     assert_eq!(answers, 2, "180 and 200");
 }
+
+/// The caller's INVITE answered 200 by a fork with To-tag `tag`.
+fn ok_from_fork(invite: &Request, tag: &str) -> Response {
+    let mut ok = Response::for_request(invite, StatusCode::OK, None);
+    let to = invite.headers.get(&crate::message::HeaderName::To).unwrap();
+    ok.headers
+        .set(crate::message::HeaderName::To, format!("{to};tag={tag}"));
+    ok.headers.push(
+        crate::message::HeaderName::Contact,
+        format!("<sip:bob@192.0.2.{}:5061;transport=tls>", tag.len()),
+    );
+    ok
+}
+
+#[test]
+fn caller_acks_every_2xx_and_byes_a_second_fork() {
+    let now = start();
+    let mut call = Call::outgoing(
+        Side::new("alice", Transport::Tls, 1).config(),
+        "sip:bob@example.test".parse().unwrap(),
+        b"v=0 offer".to_vec(),
+        Authenticator::new(Credentials::None),
+        StdRng::seed_from_u64(3),
+        now,
+    );
+    let Some(CallOutput::Request(invite)) = call.poll_output() else {
+        panic!("the INVITE first")
+    };
+    let kinds = |call: &mut Call| {
+        std::iter::from_fn(|| call.poll_output())
+            .map(|output| match output {
+                CallOutput::Ack(ack) => format!(
+                    "ACK {} to {}",
+                    ack.headers.cseq().unwrap().seq,
+                    ack.headers.to_header().unwrap().tag().unwrap()
+                ),
+                CallOutput::Request(request) => format!(
+                    "{} to {}",
+                    request.method,
+                    request.headers.to_header().unwrap().tag().unwrap()
+                ),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<String>>()
+    };
+
+    let first = ok_from_fork(&invite, "b1");
+    assert!(call.matches_response(&first));
+    call.handle_response(now, &first);
+    assert_eq!(call.state(), CallState::Confirmed);
+    assert_eq!(kinds(&mut call), ["ACK 1 to b1"]);
+
+    // The same 2xx again (retransmitted): ACKed again, nothing else.
+    call.handle_response(now, &first);
+    assert_eq!(kinds(&mut call), ["ACK 1 to b1"]);
+
+    // A 2xx from another fork: ACKed, and that second dialog is ended with a BYE.
+    call.handle_response(now, &ok_from_fork(&invite, "b22"));
+    assert_eq!(kinds(&mut call), ["ACK 1 to b22", "BYE to b22"]);
+    assert_eq!(call.dialog_id().unwrap().remote_tag, "b1");
+
+    // A response of another call (other From tag) does not match.
+    let mut stranger = first.clone();
+    stranger.headers.set(
+        crate::message::HeaderName::From,
+        "<sip:alice@example.test>;tag=other",
+    );
+    assert!(!call.matches_response(&stranger));
+}
