@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::{Call, CallConfig};
 use crate::message::{HeaderName, Method, NameAddr, Param, Request, Response, Uri};
-use crate::random::random_token;
+use crate::transaction::placeholder_via;
 
 /// The methods we accept in a dialog.
 pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
@@ -14,19 +14,13 @@ pub(super) const SDP: &str = "application/sdp";
 
 /// Adds a placeholder `Via` (the transaction layer sets the branch) at the top.
 pub(super) fn push_via(config: &CallConfig, request: &mut Request, rng: &mut impl rand::Rng) {
-    let sent_by = config.via_sent_by.clone().unwrap_or_else(|| {
-        let contact = &config.contact;
-        match contact.port {
-            Some(port) => format!("{}:{port}", contact.host),
-            None => contact.host.to_string(),
-        }
-    });
-    let placeholder = random_token(rng, 8);
     request.headers.push_front(
         HeaderName::Via,
-        format!(
-            "SIP/2.0/{} {sent_by};branch=z9hG4bK{placeholder}",
-            config.transport
+        placeholder_via(
+            config.transport,
+            config.via_sent_by.as_deref(),
+            &config.contact,
+            rng,
         ),
     );
 }

@@ -28,6 +28,14 @@ impl fmt::Display for Param {
     }
 }
 
+/// `host[:port]`, as in a URI or a `Via` sent-by.
+pub(crate) fn hostport(host: &Host, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
 /// Writes `host[:port]`.
 fn write_hostport(f: &mut fmt::Formatter<'_>, host: &Host, port: Option<u16>) -> fmt::Result {
     write!(f, "{host}")?;

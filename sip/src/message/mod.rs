@@ -34,6 +34,7 @@ mod uri;
 mod uri_parse;
 
 pub use bad_request::bad_request_for;
+pub(crate) use display::hostport;
 pub use error::ParseError;
 pub(crate) use error::snippet;
 pub use headers::{Header, HeaderName, Headers};

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 
 use super::RegistrationConfig;
 use crate::message::{HeaderName, Host, Method, NameAddr, Param, Request, Response, Uri};
-use crate::random::random_token;
+use crate::transaction::placeholder_via;
 
 /// A REGISTER with every header RFC 3261 §10.2 asks for. The transaction layer sets the
 /// `branch` on the Via.
@@ -19,17 +19,13 @@ pub(super) fn build_register(
     rng: &mut StdRng,
 ) -> Request {
     let mut request = Request::new(Method::Register, config.registrar.clone());
-    let sent_by = config
-        .via_sent_by
-        .clone()
-        .unwrap_or_else(|| sent_by_of(&config.contact));
-    // A placeholder branch keeps the Via well-formed until the transaction layer sets the real one.
-    let placeholder = random_token(rng, 8);
     request.headers.push(
         HeaderName::Via,
-        format!(
-            "SIP/2.0/{} {sent_by};branch=z9hG4bK{placeholder}",
-            config.transport
+        placeholder_via(
+            config.transport,
+            config.via_sent_by.as_deref(),
+            &config.contact,
+            rng,
         ),
     );
     request.headers.push(HeaderName::MaxForwards, "70");
@@ -74,13 +70,6 @@ pub(super) fn build_register(
         "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY, INFO",
     );
     request
-}
-
-fn sent_by_of(uri: &Uri) -> String {
-    match uri.port {
-        Some(port) => format!("{}:{port}", uri.host),
-        None => uri.host.to_string(),
-    }
 }
 
 /// The `Min-Expires` of a 423 Interval Too Brief.

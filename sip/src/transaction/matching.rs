@@ -1,6 +1,6 @@
 //! The keys that match messages to transactions (RFC 3261 §17.1.3 and §17.2.3).
 
-use crate::message::{Method, Request, Response, Via};
+use crate::message::{Method, Request, Response};
 
 use super::BRANCH_MAGIC_COOKIE;
 
@@ -51,7 +51,7 @@ impl ServerKey {
         };
         Some(ServerKey {
             branch,
-            sent_by: sent_by(&via),
+            sent_by: crate::message::hostport(&via.host, via.port),
             method,
         })
     }
@@ -76,11 +76,4 @@ fn rfc2543_branch(request: &Request) -> String {
         .and_then(|f| f.tag().map(str::to_owned))
         .unwrap_or_default();
     format!("2543:{call_id}:{seq}:{tag}")
-}
-
-fn sent_by(via: &Via) -> String {
-    match via.port {
-        Some(port) => format!("{}:{port}", via.host),
-        None => via.host.to_string(),
-    }
 }

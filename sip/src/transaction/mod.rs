@@ -75,3 +75,20 @@ pub fn new_branch(rng: &mut impl rand::RngCore) -> String {
     }
     branch
 }
+
+/// The `Via` a user agent puts on a request it builds: `transport`, `via_sent_by` (else the
+/// host and port of `contact`), and a random placeholder branch that keeps the header
+/// well-formed until [`TransactionLayer::send_request`] sets the real one.
+pub(crate) fn placeholder_via(
+    transport: crate::message::Transport,
+    via_sent_by: Option<&str>,
+    contact: &crate::message::Uri,
+    rng: &mut impl rand::Rng,
+) -> String {
+    let sent_by = match via_sent_by {
+        Some(sent_by) => sent_by.to_owned(),
+        None => crate::message::hostport(&contact.host, contact.port),
+    };
+    let placeholder = crate::random::random_token(rng, 8);
+    format!("SIP/2.0/{transport} {sent_by};branch={BRANCH_MAGIC_COOKIE}{placeholder}")
+}
