@@ -102,13 +102,27 @@ impl Call {
     }
 
     fn answer_refresh(&mut self, now: Instant, transaction: TransactionId, request: &Request) {
+        // A re-INVITE without SDP wants an offer: repeat our current SDP.
+        let sdp = (request.method == Method::Invite).then(|| self.local_sdp.clone());
+        self.send_reoffer_ok(now, transaction, request, sdp);
+    }
+
+    /// Our 200 to the far end's re-INVITE or UPDATE `request`: capabilities, the session
+    /// timer's answer and `sdp` as body; a re-INVITE's is retransmitted until its ACK.
+    fn send_reoffer_ok(
+        &mut self,
+        now: Instant,
+        transaction: TransactionId,
+        request: &Request,
+        sdp: Option<Vec<u8>>,
+    ) {
         let mut ok = self.response_to(request, 200, "OK");
         build::push_capabilities(&self.config, &mut ok.headers);
         self.timer.on_request(now, request, &mut ok);
-        if request.method == Method::Invite {
-            // A re-INVITE without SDP wants an offer: repeat our current SDP.
-            let sdp = self.local_sdp.clone();
+        if let Some(sdp) = sdp {
             set_sdp(&mut ok.headers, &mut ok.body, sdp);
+        }
+        if request.method == Method::Invite {
             self.arm_ok_retransmission(now, &ok);
         }
         self.outputs.push_back(CallOutput::Response {
@@ -133,18 +147,8 @@ impl Call {
         };
         match answer {
             Ok(sdp) => {
-                let mut ok = self.response_to(&request, 200, "OK");
-                build::push_capabilities(&self.config, &mut ok.headers);
-                self.timer.on_request(now, &request, &mut ok);
-                set_sdp(&mut ok.headers, &mut ok.body, sdp.clone());
-                self.local_sdp = sdp;
-                if request.method == Method::Invite {
-                    self.arm_ok_retransmission(now, &ok);
-                }
-                self.outputs.push_back(CallOutput::Response {
-                    transaction,
-                    response: ok,
-                });
+                self.local_sdp = sdp.clone();
+                self.send_reoffer_ok(now, transaction, &request, Some(sdp));
             }
             Err((status, reason)) => {
                 let mut response =

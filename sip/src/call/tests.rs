@@ -711,3 +711,33 @@ fn caller_acks_every_2xx_and_byes_a_second_fork() {
     );
     assert!(!call.matches_response(&stranger));
 }
+
+#[test]
+fn reinvite_without_sdp_is_answered_with_our_current_sdp_until_acked() {
+    let mut pair = confirmed(Transport::Udp);
+    let now = pair.now;
+    let oks_before = sent_count(&pair.bob, "SIP/2.0 200");
+    pair.alice.call().reoffer(now, Vec::new(), false).unwrap();
+    pair.settle();
+    let ok = pair
+        .bob
+        .sent
+        .iter()
+        .filter(|m| m.starts_with("SIP/2.0 200"))
+        .nth(oks_before)
+        .expect("bob answered the re-INVITE");
+    assert!(ok.contains("CSeq: 2 INVITE"), "{ok}");
+    assert!(ok.ends_with("\r\n\r\nv=0 answer"), "{ok}");
+    assert!(ok.contains("Session-Expires: "), "{ok}");
+    assert!(
+        pair.bob
+            .events
+            .iter()
+            .any(|e| matches!(e, CallEvent::Refreshed { request } if request.body.is_empty()))
+    );
+    // Alice ACKed it, so bob's 2xx is not sent again.
+    assert_eq!(sent_count(&pair.alice, "ACK "), 2);
+    let oks = sent_count(&pair.bob, "SIP/2.0 200");
+    pair.advance(Duration::from_secs(2));
+    assert_eq!(sent_count(&pair.bob, "SIP/2.0 200"), oks);
+}
