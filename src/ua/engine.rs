@@ -657,7 +657,7 @@ fn answer_out_of_dialog(request: &Request) -> Response {
             let mut response = Response::for_request(request, StatusCode::OK, None);
             response
                 .headers
-                .push(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS");
+                .push(HeaderName::Allow, lockphone_sip::call::ALLOW);
             response
         }
         // A request for a dialog we do not know (a BYE after we forgot the call, say).

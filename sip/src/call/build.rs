@@ -6,8 +6,7 @@ use super::{Call, CallConfig};
 use crate::message::{HeaderName, Method, NameAddr, Param, Request, Response, Uri};
 use crate::transaction::placeholder_via;
 
-/// The methods we accept in a dialog.
-pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
+pub(super) use super::ALLOW;
 
 /// The SDP content type.
 pub(super) const SDP: &str = "application/sdp";

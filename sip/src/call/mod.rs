@@ -59,6 +59,10 @@ use crate::transaction::{TimerConfig, TransactionId};
 
 pub use session_timer::SessionTimerConfig;
 
+/// The methods a Lockphone user agent accepts (its `Allow` header, in REGISTER, dialogs and
+/// OPTIONS answers alike).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
+
 /// What a call is configured with. Start from [`CallConfig::new`].
 #[derive(Debug, Clone)]
 pub struct CallConfig {

@@ -65,10 +65,7 @@ pub(super) fn build_register(
     if let Some(agent) = &config.user_agent {
         request.headers.push(HeaderName::UserAgent, agent.as_str());
     }
-    request.headers.push(
-        HeaderName::Allow,
-        "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY, INFO",
-    );
+    request.headers.push(HeaderName::Allow, crate::call::ALLOW);
     request
 }
 
