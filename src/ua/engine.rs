@@ -353,7 +353,7 @@ impl Engine {
             while let Some(transmit) = self.transactions.poll_transmit() {
                 progressed = true;
                 let bytes = transmit.message.to_bytes();
-                log_outgoing(&transmit.message);
+                log_outgoing(&bytes);
                 let route = &transmit.destination;
                 let sent = match route.connection {
                     Some(connection) => self.transport.send_on(connection, bytes),
@@ -672,9 +672,11 @@ fn answer_out_of_dialog(request: &Request) -> Response {
     }
 }
 
-fn log_outgoing(message: &Message) {
+/// Logs (redacted) what is about to be sent, from the bytes already serialized for the wire;
+/// nothing is formatted unless debug logging is on.
+fn log_outgoing(bytes: &[u8]) {
     if tracing::enabled!(tracing::Level::DEBUG) {
-        let text = crate::redact::redact_message(message);
+        let text = crate::redact::redact_wire(bytes);
         tracing::debug!(message = %text, "sending");
     }
 }
