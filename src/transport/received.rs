@@ -2,14 +2,40 @@
 //! RFC 3581), so responses find their way back through NATs.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use lockphone_sip::message::{Host, Param, Request};
+use lockphone_sip::message::{Host, Message, Param, ParseError, Request};
+
+use super::layer::{ConnectionId, Incoming};
+use crate::tls::ConnectionSecurity;
+
+/// Parses bytes that arrived from `source` on `local` (and `connection`, for TCP/TLS) into
+/// what the transport reports, a request stamped with where it really came from.
+pub(super) fn parse_incoming(
+    bytes: &[u8],
+    source: SocketAddr,
+    local: SocketAddr,
+    connection: Option<ConnectionId>,
+    security: &Arc<ConnectionSecurity>,
+) -> Result<Incoming, ParseError> {
+    let mut message = Message::parse(bytes)?;
+    if let Message::Request(request) = &mut message {
+        stamp_received(request, source);
+    }
+    Ok(Incoming {
+        message,
+        source,
+        local,
+        connection,
+        security: security.clone(),
+    })
+}
 
 /// Adds `received=<source ip>` when the sent-by host differs from where the request came from
 /// (always, when the client asked for `rport`), and fills a bare `rport` with the source port.
 /// Only the top `Via` is parsed and rewritten; the others stay as received. A request whose
 /// top Via cannot be parsed is left alone (the transaction layer rejects it).
-pub(super) fn stamp_received(request: &mut Request, source: SocketAddr) {
+fn stamp_received(request: &mut Request, source: SocketAddr) {
     let Ok(mut top) = request.headers.top_via() else {
         return;
     };
