@@ -393,41 +393,37 @@ impl Engine {
     }
 
     /// Starts a client transaction for every REGISTER the registration produced; reconnects
-    /// first when the connection to the registrar was lost.
+    /// first when the connection to the registrar was lost (a REGISTER is built when polled,
+    /// so it then carries the new connection's contact and Via).
     async fn send_registration_requests(&mut self) -> bool {
-        let pending: Vec<Request> = match &mut self.registration {
-            Some(registration) => std::iter::from_fn(|| registration.poll_request()).collect(),
-            None => return false,
-        };
-        if pending.is_empty() {
+        if !self
+            .registration
+            .as_ref()
+            .is_some_and(Registration::has_request)
+        {
             return false;
         }
         let now = Engine::now();
-        for mut request in pending {
-            if self.local.is_none() {
-                match self.connect_registrar().await {
-                    Ok(()) => {
-                        // The contact changed with the connection: rebuild from the new state.
-                        if let Some(registration) = &mut self.registration {
-                            registration.register(now);
-                            if let Some(rebuilt) = registration.poll_request() {
-                                request = rebuilt;
-                            }
-                        }
-                    }
-                    Err(Event::RegistrationFailed { reason, .. }) => {
-                        tracing::info!(%reason, "registrar still unreachable");
-                        if let Some(registration) = &mut self.registration {
-                            registration.transaction_failed(now);
-                        }
-                        continue;
-                    }
-                    Err(other) => {
-                        self.emit(other);
-                        continue;
-                    }
+        if self.local.is_none()
+            && let Err(failure) = self.connect_registrar().await
+        {
+            match failure {
+                Event::RegistrationFailed { reason, .. } => {
+                    tracing::info!(%reason, "registrar still unreachable");
                 }
+                other => self.emit(other),
             }
+            if let Some(registration) = &mut self.registration {
+                while registration.poll_request().is_some() {}
+                registration.transaction_failed(now);
+            }
+            return true;
+        }
+        while let Some(request) = self
+            .registration
+            .as_mut()
+            .and_then(Registration::poll_request)
+        {
             let route = Route {
                 target: self.target.clone(),
                 connection: None,
