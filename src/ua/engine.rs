@@ -598,6 +598,7 @@ impl Engine {
                     in_secs: after.as_secs(),
                 });
             }
+            RegistrationEvent::Expired => self.emit(Event::RegistrationExpired),
             RegistrationEvent::Unregistered => {
                 self.emit(Event::Unregistered);
                 if self.shutting_down {
