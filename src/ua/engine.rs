@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lockphone_sip::auth::Authenticator;
 use lockphone_sip::message::{
-    HeaderName, Host, Message, Method, Request, Response, StatusCode, Uri,
+    HeaderName, Host, Message, Method, Param, Request, Response, StatusCode, Uri,
 };
 use lockphone_sip::registration::{Registration, RegistrationConfig, RegistrationEvent};
 use lockphone_sip::transaction::{TimerConfig, TransactionEvent, TransactionId, TransactionLayer};
@@ -274,17 +274,9 @@ impl Engine {
         }
     }
 
-    /// Our contact on a connection with this local address.
+    /// Our registration contact on a connection with this local address.
     fn contact_for(&self, local: SocketAddr) -> Uri {
-        let mut contact = self.aor.clone();
-        contact.host = match local.ip() {
-            std::net::IpAddr::V4(ip) => Host::Ipv4(ip),
-            std::net::IpAddr::V6(ip) => Host::Ipv6(ip),
-        };
-        contact.port = Some(local.port());
-        contact.params = self.registrar_uri.params.clone();
-        contact.headers.clear();
-        contact
+        contact_uri(&self.aor, local, self.registrar_uri.params.clone())
     }
 
     fn handle_transport(&mut self, event: TransportEvent) {
@@ -683,6 +675,19 @@ const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
 
 /// How often live call statistics are published.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A contact of ours: the AOR's user at this local address, with these URI parameters.
+pub(super) fn contact_uri(aor: &Uri, local: SocketAddr, params: Vec<Param>) -> Uri {
+    let mut contact = aor.clone();
+    contact.host = match local.ip() {
+        std::net::IpAddr::V4(ip) => Host::Ipv4(ip),
+        std::net::IpAddr::V6(ip) => Host::Ipv6(ip),
+    };
+    contact.port = Some(local.port());
+    contact.params = params;
+    contact.headers.clear();
+    contact
+}
 
 /// The `Via` sent-by of a local address.
 pub(super) fn sent_by(local: SocketAddr) -> String {
