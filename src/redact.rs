@@ -13,9 +13,15 @@ use lockphone_sip::message::Message;
 
 const REDACTED: &str = "<redacted>";
 
-/// The message as text with secrets removed (binary bodies are summarized).
+/// The message as text with secrets removed (bytes that are not UTF-8 show as U+FFFD).
 pub fn redact_message(message: &Message) -> String {
-    redact_text(&String::from_utf8_lossy(&message.to_bytes()))
+    redact_wire(&message.to_bytes())
+}
+
+/// A serialized message (as it goes on the wire) as text with secrets removed: what the
+/// transport sends can be logged without serializing the message a second time.
+pub fn redact_wire(bytes: &[u8]) -> String {
+    redact_text(&String::from_utf8_lossy(bytes))
 }
 
 /// Removes secrets from SIP or SDP text: the token of Bearer credentials, the `response` of

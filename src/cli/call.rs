@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lockphone::call::{CallId, CallOptions, CallSummary};
-use lockphone::config::Config;
 use lockphone::media::{AudioIn, AudioOut};
 use lockphone::ua::{Event, Phone, UaError};
 use tokio::time::Instant;
 
 use super::output::print_event;
+use super::start::{exit_code_for_error, fail, registration_outcome, start_phone};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
 /// Exit code: the call never reached Encrypted and `--require-secure` was given.
@@ -124,7 +124,7 @@ pub(crate) async fn run_call(args: CallArgs) -> u8 {
             phone.shutdown().await;
             return fail(
                 &format!("cannot call {}: {e}", args.uri),
-                start_error_code(&e),
+                exit_code_for_error(&e),
             );
         }
     };
@@ -180,29 +180,16 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
 /// the account registers, and the options.
 async fn start(account: &AccountArgs, media: &MediaArgs) -> Result<(Phone, bool, CallOptions), u8> {
     let options = media.options().map_err(|e| fail(&e, EXIT_CONFIG))?;
-    let config = Config::load(&account.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
-    let account_config = config
-        .account(account.account.as_deref())
-        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
-    let phone = Phone::start(account_config)
-        .await
-        .map_err(|e| fail(&e.to_string(), start_error_code(&e)))?;
-    Ok((phone, account_config.register, options))
+    let (phone, account) = start_phone(account).await?;
+    Ok((phone, account.register, options))
 }
 
 async fn wait_registered(phone: &mut Phone, json: bool) -> Result<(), u8> {
     phone.register();
     while let Some(event) = phone.next_event().await {
         print_event(&event, json);
-        match event {
-            Event::Registered { .. } => return Ok(()),
-            Event::RegistrationFailed { reason, .. } => {
-                return Err(fail(
-                    &format!("registration failed: {reason}"),
-                    EXIT_REFUSED,
-                ));
-            }
-            _ => {}
+        if let Some(outcome) = registration_outcome(&event) {
+            return outcome;
         }
     }
     Err(fail("the user agent stopped", EXIT_UNREACHABLE))
@@ -290,20 +277,5 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-fn fail(message: &str, code: u8) -> u8 {
-    eprintln!("lockphone: {message}");
-    code
-}
-
-fn start_error_code(error: &UaError) -> u8 {
-    match error {
-        UaError::Tls(_) | UaError::Transport(lockphone::transport::TransportError::Tls { .. }) => {
-            super::EXIT_TLS
-        }
-        UaError::Unreachable(_) | UaError::Transport(_) => EXIT_UNREACHABLE,
-        _ => EXIT_CONFIG,
     }
 }

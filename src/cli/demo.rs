@@ -60,10 +60,10 @@ pub(crate) async fn run(args: DemoArgs) -> u8 {
 async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     make_pki(dir).map_err(|e| format!("cannot make the demo PKI: {e}"))?;
-    let suites = match &args.suite {
-        Some(suite) => format!("[\"{suite}\"]"),
-        None => "[\"AEAD_AES_256_GCM\", \"AEAD_AES_128_GCM\", \"AES_256_CM_HMAC_SHA1_80\", \"AES_CM_128_HMAC_SHA1_80\", \"AES_256_CM_HMAC_SHA1_32\", \"AES_CM_128_HMAC_SHA1_32\"]".to_owned(),
-    };
+    // Without --suite the account's default list applies (all six, strongest first).
+    let suites = args.suite.as_ref().map_or(String::new(), |suite| {
+        format!("srtp_suites = [\"{suite}\"]\n")
+    });
     let callee_config = account_toml(dir, "bob", &args.codec, &suites, Some("127.0.0.1:0"));
     let caller_config = account_toml(dir, "alice", &args.codec, &suites, None);
     let load = |text: &str| -> Result<Config, u8> {
@@ -227,7 +227,7 @@ fn account_toml(dir: &Path, user: &str, codec: &str, suites: &str, listen: Optio
          transport = \"tls\"\n\
          [account.tls]\nca_file = {ca}\nclient_certificate = {cert}\nclient_key = {key}\n\
          trust_store = {store}\n\
-         [account.calls]\ncodecs = [\"{codec}\"]\nsrtp_suites = {suites}\n{listen}",
+         [account.calls]\ncodecs = [\"{codec}\"]\n{suites}{listen}",
         ca = path("ca.crt"),
         cert = path(&format!("{user}.crt")),
         key = path(&format!("{user}.key")),

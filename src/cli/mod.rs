@@ -7,6 +7,7 @@ mod enroll;
 mod login;
 mod output;
 mod register;
+mod start;
 mod trust;
 
 use std::path::PathBuf;

@@ -51,6 +51,9 @@ pub(crate) fn describe(event: &Event) -> String {
             format!("registered for {expires_secs} s as {contact}")
         }
         Event::RefreshScheduled { in_secs } => format!("refresh in {in_secs} s"),
+        Event::RegistrationExpired => {
+            "registration expired: not reachable until re-registered (retrying)".to_owned()
+        }
         Event::Unregistered => "unregistered".to_owned(),
         Event::RegistrationFailed { reason, .. } => format!("registration failed: {reason}"),
         Event::TrustDecisionRequired {

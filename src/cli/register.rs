@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use lockphone::config::Config;
-use lockphone::ua::{Event, FailureKind, Phone, UaError};
+use lockphone::ua::Event;
 
 use super::output::print_event;
-use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
+use super::start::{registration_outcome, start_phone};
+use super::{AccountArgs, EXIT_OK};
 
 /// Arguments of `lockphone register`.
 #[derive(Debug, clap::Args)]
@@ -21,17 +21,9 @@ pub(crate) struct RegisterArgs {
 /// Runs the command; returns the exit code.
 pub(crate) async fn run(args: RegisterArgs) -> u8 {
     let json = args.account.json;
-    let config = match Config::load(&args.account.config) {
-        Ok(c) => c,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let account = match config.account(args.account.account.as_deref()) {
-        Ok(a) => a,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let mut phone = match Phone::start(account).await {
-        Ok(p) => p,
-        Err(e) => return fail(&e.to_string(), exit_code_for_start(&e)),
+    let mut phone = match start_phone(&args.account).await {
+        Ok((phone, _)) => phone,
+        Err(code) => return code,
     };
     phone.register();
     let deadline = async {
@@ -47,17 +39,10 @@ pub(crate) async fn run(args: RegisterArgs) -> u8 {
             event = phone.next_event() => {
                 let Some(event) = event else { break EXIT_OK };
                 print_event(&event, json);
-                match &event {
-                    Event::Registered { .. } => registered = true,
-                    Event::LoginRequired { reason, .. } => {
-                        eprintln!("lockphone: {reason}");
-                        break EXIT_REFUSED;
-                    }
-                    Event::RegistrationFailed { kind, reason } => {
-                        eprintln!("lockphone: registration failed: {reason}");
-                        break exit_code_for(*kind);
-                    }
-                    _ => {}
+                match registration_outcome(&event) {
+                    Some(Ok(())) => registered = true,
+                    Some(Err(code)) => break code,
+                    None => {}
                 }
             }
             () = &mut deadline => break EXIT_OK,
@@ -88,27 +73,4 @@ pub(crate) async fn run(args: RegisterArgs) -> u8 {
     }
     phone.shutdown().await;
     code
-}
-
-fn fail(message: &str, code: u8) -> u8 {
-    eprintln!("lockphone: {message}");
-    code
-}
-
-fn exit_code_for(kind: FailureKind) -> u8 {
-    match kind {
-        FailureKind::Credentials | FailureKind::Refused => EXIT_REFUSED,
-        FailureKind::Tls => EXIT_TLS,
-        FailureKind::Unreachable => EXIT_UNREACHABLE,
-        FailureKind::Config => EXIT_CONFIG,
-    }
-}
-
-/// Errors before anything is sent are about local files and settings (CA file, key
-/// permissions, credentials) except a name that does not resolve.
-fn exit_code_for_start(error: &UaError) -> u8 {
-    match error {
-        UaError::Unreachable(_) | UaError::Transport(_) => EXIT_UNREACHABLE,
-        _ => EXIT_CONFIG,
-    }
 }

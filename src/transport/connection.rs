@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lockphone_sip::framer::{Frame, StreamFramer};
-use lockphone_sip::message::{Message, bad_request_for};
+use lockphone_sip::message::bad_request_for;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::layer::{ConnectionId, Incoming, TransportEvent};
+use super::layer::{ConnectionId, TransportEvent};
 use crate::tls::ConnectionSecurity;
 
 /// How long a keep-alive ping may wait for its pong before the connection is declared dead.
@@ -136,18 +136,14 @@ impl Reader {
     }
 
     fn deliver(&self, bytes: &[u8]) {
-        match Message::parse(bytes) {
-            Ok(mut message) => {
-                if let Message::Request(request) = &mut message {
-                    super::received::stamp_received(request, self.peer);
-                }
-                let incoming = Incoming {
-                    message,
-                    source: self.peer,
-                    local: self.local,
-                    connection: Some(self.id),
-                    security: self.security.clone(),
-                };
+        match super::received::parse_incoming(
+            bytes,
+            self.peer,
+            self.local,
+            Some(self.id),
+            &self.security,
+        ) {
+            Ok(incoming) => {
                 let _ = self
                     .events
                     .send(TransportEvent::Message(Box::new(incoming)));

@@ -239,7 +239,7 @@ impl TransportLayer {
         let local = socket.local_addr()?;
         *self.inner.udp.lock().await = Some(socket.clone());
         let this = self.clone();
-        tokio::spawn(async move { this.udp_receive_loop(socket).await });
+        tokio::spawn(async move { this.udp_receive_loop(socket, local).await });
         Ok(local)
     }
 
@@ -446,7 +446,8 @@ impl TransportLayer {
             )))
     }
 
-    async fn udp_receive_loop(self, socket: Arc<UdpSocket>) {
+    /// Receives on `socket`, bound to `local` (passed in: not a system call per datagram).
+    async fn udp_receive_loop(self, socket: Arc<UdpSocket>, local: SocketAddr) {
         let security = Arc::new(ConnectionSecurity::plain(Transport::Udp));
         let mut buf = vec![0u8; 65_536];
         loop {
@@ -461,18 +462,8 @@ impl TransportLayer {
             if datagram.iter().all(|b| *b == b'\r' || *b == b'\n') {
                 continue; // keep-alive
             }
-            match Message::parse(datagram) {
-                Ok(mut message) => {
-                    if let Message::Request(request) = &mut message {
-                        super::received::stamp_received(request, peer);
-                    }
-                    let incoming = Incoming {
-                        message,
-                        source: peer,
-                        local: socket.local_addr().unwrap_or(peer),
-                        connection: None,
-                        security: security.clone(),
-                    };
+            match super::received::parse_incoming(datagram, peer, local, None, &security) {
+                Ok(incoming) => {
                     let _ = self
                         .inner
                         .events

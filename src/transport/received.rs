@@ -2,17 +2,43 @@
 //! RFC 3581), so responses find their way back through NATs.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use lockphone_sip::message::{HeaderName, Host, Param, Request};
+use lockphone_sip::message::{Host, Message, Param, ParseError, Request};
+
+use super::layer::{ConnectionId, Incoming};
+use crate::tls::ConnectionSecurity;
+
+/// Parses bytes that arrived from `source` on `local` (and `connection`, for TCP/TLS) into
+/// what the transport reports, a request stamped with where it really came from.
+pub(super) fn parse_incoming(
+    bytes: &[u8],
+    source: SocketAddr,
+    local: SocketAddr,
+    connection: Option<ConnectionId>,
+    security: &Arc<ConnectionSecurity>,
+) -> Result<Incoming, ParseError> {
+    let mut message = Message::parse(bytes)?;
+    if let Message::Request(request) = &mut message {
+        stamp_received(request, source);
+    }
+    Ok(Incoming {
+        message,
+        source,
+        local,
+        connection,
+        security: security.clone(),
+    })
+}
 
 /// Adds `received=<source ip>` when the sent-by host differs from where the request came from
 /// (always, when the client asked for `rport`), and fills a bare `rport` with the source port.
-/// A request whose Vias cannot be parsed is left alone (the transaction layer rejects it).
-pub(super) fn stamp_received(request: &mut Request, source: SocketAddr) {
-    let Ok(mut vias) = request.headers.vias() else {
+/// Only the top `Via` is parsed and rewritten; the others stay as received. A request whose
+/// top Via cannot be parsed is left alone (the transaction layer rejects it).
+fn stamp_received(request: &mut Request, source: SocketAddr) {
+    let Ok(mut top) = request.headers.top_via() else {
         return;
     };
-    let Some(top) = vias.first_mut() else { return };
     let wants_rport = matches!(top.rport(), Some(None));
     let same_host = match &top.host {
         Host::Ipv4(ip) => std::net::IpAddr::V4(*ip) == source.ip(),
@@ -31,15 +57,12 @@ pub(super) fn stamp_received(request: &mut Request, source: SocketAddr) {
     }
     top.params
         .push(Param::new("received", source.ip().to_string()));
-    request.headers.remove(&HeaderName::Via);
-    for via in vias.iter().rev() {
-        request.headers.push_front(HeaderName::Via, via.to_string());
-    }
+    request.headers.set_top_via(&top);
 }
 
 #[cfg(test)]
 mod tests {
-    use lockphone_sip::message::Message;
+    use lockphone_sip::message::{HeaderName, Message};
 
     use super::stamp_received;
 
@@ -63,6 +86,20 @@ mod tests {
         assert_eq!(vias[0].branch(), Some("z9hG4bKa"));
         assert_eq!(vias.len(), 2, "the other Via is kept");
         assert_eq!(vias[1].branch(), Some("z9hG4bKp"));
+    }
+
+    #[test]
+    fn only_the_top_via_is_rewritten() {
+        let mut req = request("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa;rport");
+        stamp_received(&mut req, "192.0.2.7:40000".parse().unwrap());
+        let values: Vec<&str> = req.headers.get_all(&HeaderName::Via).collect();
+        assert_eq!(
+            values,
+            [
+                "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa;rport=40000;received=192.0.2.7",
+                "SIP/2.0/UDP proxy.test;branch=z9hG4bKp"
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! security verdict of each call, moved by the same thin loop as the registration.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -127,19 +127,6 @@ impl Calls {
     }
 }
 
-/// The address (and port) a contact of ours names.
-fn uri_for(aor: &Uri, local: SocketAddr, transport_param: &[Param]) -> Uri {
-    let mut contact = aor.clone();
-    contact.host = match local.ip() {
-        IpAddr::V4(ip) => lockphone_sip::message::Host::Ipv4(ip),
-        IpAddr::V6(ip) => lockphone_sip::message::Host::Ipv6(ip),
-    };
-    contact.port = Some(local.port());
-    contact.params = transport_param.to_vec();
-    contact.headers.clear();
-    contact
-}
-
 impl Engine {
     fn call_config(&self, local: SocketAddr, via_proxy: bool) -> CallConfig {
         let transport = self.target.transport;
@@ -150,7 +137,7 @@ impl Engine {
         let contact_addr = self.listen_addr.unwrap_or(local);
         let mut config = CallConfig::new(
             self.aor.clone(),
-            uri_for(&self.aor, contact_addr, &params),
+            super::engine::contact_uri(&self.aor, contact_addr, params),
             transport,
         );
         config.via_sent_by = Some(super::engine::sent_by(local));
@@ -326,12 +313,7 @@ impl Engine {
             return;
         };
         let mut rng = StdRng::from_rng(&mut self.rng);
-        let result = parse_sdp(&invite.body).and_then(|offer| {
-            call.negotiation
-                .receive_offer(&offer, &mut rng)
-                .map_err(|e| (e.status_code(), e.to_string()))
-        });
-        match result {
+        match receive_offer(&mut call.negotiation, &invite.body, &mut rng) {
             Ok((answer, negotiated)) => {
                 let _ = call.sip.accept(now, answer.to_string().into_bytes());
                 call.remote_call_info =
@@ -544,11 +526,7 @@ impl Engine {
                 {
                     call.remote_call_info = Some(level);
                 }
-                match parse_sdp(&response.body).and_then(|answer| {
-                    call.negotiation
-                        .receive_answer(&answer)
-                        .map_err(|e| (e.status_code(), e.to_string()))
-                }) {
+                match receive_answer(&mut call.negotiation, &response.body) {
                     Ok(negotiated) => Self::start_media(call, negotiated),
                     Err((_, reason)) => {
                         tracing::warn!(%reason, "unacceptable answer to our re-offer: hanging up");
@@ -585,11 +563,7 @@ impl Engine {
         call.answered_at = Some(now);
         call.remote_call_info =
             verdict::parse_remote_call_info(response.headers.get_all(&HeaderName::CallInfo));
-        match parse_sdp(&response.body).and_then(|answer| {
-            call.negotiation
-                .receive_answer(&answer)
-                .map_err(|e| (e.status_code(), e.to_string()))
-        }) {
+        match receive_answer(&mut call.negotiation, &response.body) {
             Ok(negotiated) => {
                 let codec = codec_name(negotiated.codec).to_owned();
                 let suite = negotiated
@@ -640,12 +614,8 @@ impl Engine {
                 .map(|offer| (offer, None))
                 .map_err(|e| (e.status_code(), e.to_string()))
         } else {
-            parse_sdp(&request.body).and_then(|offer| {
-                call.negotiation
-                    .receive_offer(&offer, &mut rng)
-                    .map(|(answer, negotiated)| (answer, Some(negotiated)))
-                    .map_err(|e| (e.status_code(), e.to_string()))
-            })
+            receive_offer(&mut call.negotiation, &request.body, &mut rng)
+                .map(|(answer, negotiated)| (answer, Some(negotiated)))
         };
         let (sdp, negotiated) = match outcome {
             Ok(ok) => ok,
@@ -853,6 +823,28 @@ impl Engine {
             call.sip.transaction_failed(Engine::now(), &t.method, t.seq);
         }
     }
+}
+
+/// Answers the far end's SDP offer in `body`; a failure is the status and reason to refuse
+/// it with.
+fn receive_offer(
+    negotiation: &mut OfferAnswer,
+    body: &[u8],
+    rng: &mut StdRng,
+) -> Result<(SessionDescription, Negotiated), (u16, String)> {
+    let offer = parse_sdp(body)?;
+    negotiation
+        .receive_offer(&offer, rng)
+        .map_err(|e| (e.status_code(), e.to_string()))
+}
+
+/// Checks the far end's SDP answer in `body` against our offer; a failure is the status and
+/// reason it is unacceptable for.
+fn receive_answer(negotiation: &mut OfferAnswer, body: &[u8]) -> Result<Negotiated, (u16, String)> {
+    let answer = parse_sdp(body)?;
+    negotiation
+        .receive_answer(&answer)
+        .map_err(|e| (e.status_code(), e.to_string()))
 }
 
 /// Parses an SDP body; a missing or malformed one is a 400/488 with the reason.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lockphone_sip::auth::Authenticator;
 use lockphone_sip::message::{
-    HeaderName, Host, Message, Method, Request, Response, StatusCode, Uri,
+    HeaderName, Host, Message, Method, Param, Request, Response, StatusCode, Uri,
 };
 use lockphone_sip::registration::{Registration, RegistrationConfig, RegistrationEvent};
 use lockphone_sip::transaction::{TimerConfig, TransactionEvent, TransactionId, TransactionLayer};
@@ -274,17 +274,9 @@ impl Engine {
         }
     }
 
-    /// Our contact on a connection with this local address.
+    /// Our registration contact on a connection with this local address.
     fn contact_for(&self, local: SocketAddr) -> Uri {
-        let mut contact = self.aor.clone();
-        contact.host = match local.ip() {
-            std::net::IpAddr::V4(ip) => Host::Ipv4(ip),
-            std::net::IpAddr::V6(ip) => Host::Ipv6(ip),
-        };
-        contact.port = Some(local.port());
-        contact.params = self.registrar_uri.params.clone();
-        contact.headers.clear();
-        contact
+        contact_uri(&self.aor, local, self.registrar_uri.params.clone())
     }
 
     fn handle_transport(&mut self, event: TransportEvent) {
@@ -353,7 +345,7 @@ impl Engine {
             while let Some(transmit) = self.transactions.poll_transmit() {
                 progressed = true;
                 let bytes = transmit.message.to_bytes();
-                log_outgoing(&transmit.message);
+                log_outgoing(&bytes);
                 let route = &transmit.destination;
                 let sent = match route.connection {
                     Some(connection) => self.transport.send_on(connection, bytes),
@@ -393,41 +385,37 @@ impl Engine {
     }
 
     /// Starts a client transaction for every REGISTER the registration produced; reconnects
-    /// first when the connection to the registrar was lost.
+    /// first when the connection to the registrar was lost (a REGISTER is built when polled,
+    /// so it then carries the new connection's contact and Via).
     async fn send_registration_requests(&mut self) -> bool {
-        let pending: Vec<Request> = match &mut self.registration {
-            Some(registration) => std::iter::from_fn(|| registration.poll_request()).collect(),
-            None => return false,
-        };
-        if pending.is_empty() {
+        if !self
+            .registration
+            .as_ref()
+            .is_some_and(Registration::has_request)
+        {
             return false;
         }
         let now = Engine::now();
-        for mut request in pending {
-            if self.local.is_none() {
-                match self.connect_registrar().await {
-                    Ok(()) => {
-                        // The contact changed with the connection: rebuild from the new state.
-                        if let Some(registration) = &mut self.registration {
-                            registration.register(now);
-                            if let Some(rebuilt) = registration.poll_request() {
-                                request = rebuilt;
-                            }
-                        }
-                    }
-                    Err(Event::RegistrationFailed { reason, .. }) => {
-                        tracing::info!(%reason, "registrar still unreachable");
-                        if let Some(registration) = &mut self.registration {
-                            registration.transaction_failed(now);
-                        }
-                        continue;
-                    }
-                    Err(other) => {
-                        self.emit(other);
-                        continue;
-                    }
+        if self.local.is_none()
+            && let Err(failure) = self.connect_registrar().await
+        {
+            match failure {
+                Event::RegistrationFailed { reason, .. } => {
+                    tracing::info!(%reason, "registrar still unreachable");
                 }
+                other => self.emit(other),
             }
+            if let Some(registration) = &mut self.registration {
+                while registration.poll_request().is_some() {}
+                registration.transaction_failed(now);
+            }
+            return true;
+        }
+        while let Some(request) = self
+            .registration
+            .as_mut()
+            .and_then(Registration::poll_request)
+        {
             let route = Route {
                 target: self.target.clone(),
                 connection: None,
@@ -602,6 +590,7 @@ impl Engine {
                     in_secs: after.as_secs(),
                 });
             }
+            RegistrationEvent::Expired => self.emit(Event::RegistrationExpired),
             RegistrationEvent::Unregistered => {
                 self.emit(Event::Unregistered);
                 if self.shutting_down {
@@ -672,9 +661,11 @@ fn answer_out_of_dialog(request: &Request) -> Response {
     }
 }
 
-fn log_outgoing(message: &Message) {
+/// Logs (redacted) what is about to be sent, from the bytes already serialized for the wire;
+/// nothing is formatted unless debug logging is on.
+fn log_outgoing(bytes: &[u8]) {
     if tracing::enabled!(tracing::Level::DEBUG) {
-        let text = crate::redact::redact_message(message);
+        let text = crate::redact::redact_wire(bytes);
         tracing::debug!(message = %text, "sending");
     }
 }
@@ -684,6 +675,19 @@ const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
 
 /// How often live call statistics are published.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A contact of ours: the AOR's user at this local address, with these URI parameters.
+pub(super) fn contact_uri(aor: &Uri, local: SocketAddr, params: Vec<Param>) -> Uri {
+    let mut contact = aor.clone();
+    contact.host = match local.ip() {
+        std::net::IpAddr::V4(ip) => Host::Ipv4(ip),
+        std::net::IpAddr::V6(ip) => Host::Ipv6(ip),
+    };
+    contact.port = Some(local.port());
+    contact.params = params;
+    contact.headers.clear();
+    contact
+}
 
 /// The `Via` sent-by of a local address.
 pub(super) fn sent_by(local: SocketAddr) -> String {

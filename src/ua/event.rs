@@ -54,6 +54,9 @@ pub enum Event {
         /// Seconds until the refresh.
         in_secs: u64,
     },
+    /// The binding ran out before a refresh succeeded (the registrar was unreachable or kept
+    /// failing): we are not reachable until `Registered` follows; retrying goes on.
+    RegistrationExpired,
     /// The registration was removed (un-REGISTER answered).
     Unregistered,
     /// The registration failed; `reason` says what and what to do.

@@ -50,6 +50,28 @@ impl Headers {
         value.parse()
     }
 
+    /// Replaces the topmost `Via` value (the first of a comma-separated list) with `top`,
+    /// leaving every other `Via` as received; adds `top` as the first field when there is no
+    /// `Via`.
+    pub fn set_top_via(&mut self, top: &Via) {
+        for header in self.iter_mut().filter(|h| h.name == HeaderName::Via) {
+            let mut values = split_top_level(&header.value, b',')
+                .map(|value| value.trim_matches(is_lws))
+                .filter(|value| !value.is_empty());
+            if values.next().is_none() {
+                continue;
+            }
+            let below: Vec<&str> = values.collect();
+            header.value = if below.is_empty() {
+                top.to_string()
+            } else {
+                format!("{top}, {}", below.join(", "))
+            };
+            return;
+        }
+        self.push_front(HeaderName::Via, top.to_string());
+    }
+
     /// Every `Via` value, top first, across all `Via` headers and comma-separated lists.
     pub fn vias(&self) -> Result<Vec<Via>, ParseError> {
         let vias = list_values(self, &HeaderName::Via)
@@ -348,6 +370,33 @@ mod tests {
         h.push(HeaderName::ContentType, "application/sdp");
         h.push(HeaderName::Timestamp, "54");
         req
+    }
+
+    #[test]
+    fn set_top_via_replaces_only_the_top_value() {
+        let mut req = invite();
+        let mut top = req.top_via().unwrap();
+        top.params
+            .push(crate::message::Param::new("received", "192.0.2.1"));
+        req.headers.set_top_via(&top);
+        let values: Vec<&str> = req.headers.get_all(&HeaderName::Via).collect();
+        assert_eq!(
+            values,
+            [
+                "SIP/2.0/TLS [2001:db8::9]:5061;branch=z9hG4bKa;received=192.0.2.1, SIP/2.0/UDP p.test;branch=z9hG4bKb",
+                "SIP/2.0/TCP q.test;branch=z9hG4bKc",
+            ]
+        );
+        assert_eq!(req.headers.iter().next().unwrap().name, HeaderName::Via);
+
+        let mut bare = Request::new(
+            Method::Options,
+            Uri::new(Scheme::Sip, Host::Domain("h".into())),
+        );
+        bare.headers.push(HeaderName::CallId, "c");
+        bare.headers.set_top_via(&top);
+        assert_eq!(bare.top_via().unwrap(), top);
+        assert_eq!(bare.headers.iter().next().unwrap().name, HeaderName::Via);
     }
 
     #[test]

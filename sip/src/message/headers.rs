@@ -233,6 +233,11 @@ impl Headers {
         self.0.iter()
     }
 
+    /// All fields in order, to edit values in place.
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Header> {
+        self.0.iter_mut()
+    }
+
     /// The number of fields.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -104,7 +104,10 @@ pub struct Registration {
     /// Set once registered: from then on, failures to reach the registrar are retried
     /// (with back-off) instead of ending the registration.
     keep_retrying: bool,
-    requests: VecDeque<Request>,
+    /// REGISTERs decided but not yet polled: their CSeq and whether they remove the binding.
+    /// Each is built when polled, so a contact updated in between (a new connection after a
+    /// lost one) is the one it carries.
+    pending: VecDeque<(u32, bool)>,
     events: VecDeque<RegistrationEvent>,
 }
 
@@ -132,7 +135,7 @@ impl Registration {
             backoff: Backoff::default(),
             token_retry_used: false,
             keep_retrying: false,
-            requests: VecDeque::new(),
+            pending: VecDeque::new(),
             events: VecDeque::new(),
         }
     }
@@ -169,7 +172,8 @@ impl Registration {
     }
 
     /// Our contact (and Via) changed, e.g. a new connection after a lost one. Takes effect
-    /// with the next REGISTER.
+    /// with the next REGISTER polled, including one already decided (see
+    /// [`has_request`](Self::has_request)).
     pub fn update_contact(&mut self, contact: Uri, via_sent_by: Option<String>) {
         self.config.contact = contact;
         self.config.via_sent_by = via_sent_by;
@@ -279,9 +283,27 @@ impl Registration {
         }
     }
 
-    /// The next REGISTER to send as a new client transaction.
+    /// Whether a REGISTER is waiting to be polled (so a driver can reconnect and
+    /// [`update_contact`](Self::update_contact) before polling it).
+    pub fn has_request(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// The next REGISTER to send as a new client transaction, built now from the current
+    /// contact and credentials.
     pub fn poll_request(&mut self) -> Option<Request> {
-        self.requests.pop_front()
+        let (cseq, unregister) = self.pending.pop_front()?;
+        let expires = if unregister { 0 } else { self.expires };
+        let mut request = request::build_register(
+            &self.config,
+            &self.call_id,
+            &self.from_tag,
+            cseq,
+            expires,
+            &mut self.rng,
+        );
+        self.authenticator.authorize(&mut request, &mut self.rng);
+        Some(request)
     }
 
     /// The next event.
@@ -302,19 +324,9 @@ impl Registration {
 
     fn send(&mut self, unregister: bool) {
         self.cseq = self.cseq.wrapping_add(1);
-        let expires = if unregister { 0 } else { self.expires };
-        let mut request = request::build_register(
-            &self.config,
-            &self.call_id,
-            &self.from_tag,
-            self.cseq,
-            expires,
-            &mut self.rng,
-        );
-        self.authenticator.authorize(&mut request, &mut self.rng);
         self.in_flight = Some(self.cseq);
         self.in_flight_unregister = unregister;
-        self.requests.push_back(request);
+        self.pending.push_back((self.cseq, unregister));
     }
 
     fn on_success(&mut self, now: Instant, response: &Response) {

@@ -261,6 +261,42 @@ fn lost_connection_reregisters_with_backoff() {
 }
 
 #[test]
+fn a_contact_updated_before_polling_is_in_the_decided_register() {
+    let now = base();
+    let mut r = registration(Credentials::None, 3600);
+    r.register(now);
+    let first = r.poll_request().unwrap();
+    r.handle_response(now, &ok(&first, Some(3600)));
+    r.connection_lost(now);
+    r.unregister(now + Duration::from_millis(10));
+    assert!(r.has_request());
+    // The driver reconnects (a new local port) before polling.
+    r.update_contact(
+        "sip:alice@192.0.2.10:40001;transport=tls".parse().unwrap(),
+        Some("192.0.2.10:40001".to_owned()),
+    );
+    let removal = r.poll_request().unwrap();
+    assert!(!r.has_request());
+    assert_eq!(
+        removal.headers.cseq().unwrap().seq,
+        2,
+        "no CSeq spent on a rebuild"
+    );
+    assert_eq!(removal.headers.expires(), Some(0), "still the un-REGISTER");
+    let contact = removal.headers.get(&HeaderName::Contact).unwrap();
+    assert!(contact.contains(":40001"), "{contact}");
+    assert!(
+        removal
+            .headers
+            .top_via()
+            .unwrap()
+            .to_string()
+            .contains("192.0.2.10:40001"),
+        "{removal:?}"
+    );
+}
+
+#[test]
 fn invalid_token_asks_for_a_new_token_once() {
     let mut r = registration(
         Credentials::Bearer {
