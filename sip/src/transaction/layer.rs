@@ -12,7 +12,7 @@ use super::timers::TimerConfig;
 use super::{
     BRANCH_MAGIC_COOKIE, TransactionError, TransactionEvent, TransactionId, Transmit, new_branch,
 };
-use crate::message::{HeaderName, Message, Method, Param, Request, Response, Transport, Via};
+use crate::message::{Message, Method, Param, Request, Response, Transport, Via};
 
 struct Client<A> {
     key: ClientKey,
@@ -413,7 +413,7 @@ impl<A: Clone> TransactionLayer<A> {
         if transport == Transport::Udp && via.rport().is_none() {
             via.params.push(Param::flag("rport"));
         }
-        replace_top_via(&mut request, &via);
+        request.headers.set_top_via(&via);
         let id = self.allocate_id();
         let mut out = Vec::new();
         let transaction =
@@ -582,20 +582,6 @@ impl<A: Clone> TransactionLayer<A> {
             self.events.push_back(TransactionEvent::Terminated { id });
         }
     }
-}
-
-/// Makes `top` the request's top `Via`, keeping the others below it.
-fn replace_top_via(request: &mut Request, top: &Via) {
-    let rest: Vec<Via> = request
-        .headers
-        .vias()
-        .map(|v| v.into_iter().skip(1).collect())
-        .unwrap_or_default();
-    request.headers.remove(&HeaderName::Via);
-    for via in rest.iter().rev() {
-        request.headers.push_front(HeaderName::Via, via.to_string());
-    }
-    request.headers.push_front(HeaderName::Via, top.to_string());
 }
 
 /// The transactions whose next timer is due at `now`, in id order (as they were handled when
