@@ -47,8 +47,15 @@ pub(super) struct ConnectionSetup {
     pub(super) events: mpsc::UnboundedSender<TransportEvent>,
 }
 
-/// Starts the reader and writer tasks of a stream and returns its handle.
-pub(super) fn spawn<S>(stream: S, setup: ConnectionSetup) -> ConnectionHandle
+/// Starts the reader and writer tasks of a stream and returns its handle. `register` runs
+/// with the handle before the reader starts, so that nothing read from the stream (a request
+/// whose answer goes back on this connection) can reach the engine before the connection is
+/// known to the transport layer.
+pub(super) fn spawn<S>(
+    stream: S,
+    setup: ConnectionSetup,
+    register: impl FnOnce(&ConnectionHandle),
+) -> ConnectionHandle
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -75,6 +82,7 @@ where
         writer: writer_tx,
         pongs: pong_tx,
     };
+    register(&handle);
     let closed_by_reader = closed.clone();
     let events = setup.events.clone();
     let (id, peer) = (setup.id, setup.peer);

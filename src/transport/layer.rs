@@ -291,10 +291,13 @@ impl TransportLayer {
         let local = stream.local_addr()?;
         let _ = stream.set_nodelay(true);
         let id = self.next_id();
-        let handle = match tls {
+        let register = |handle: &ConnectionHandle| {
+            self.register_handle(handle.transport_key(), handle.clone());
+        };
+        match tls {
             None => {
                 let security = Arc::new(ConnectionSecurity::plain(Transport::Tcp));
-                connection::spawn(stream, self.setup(id, peer, local, security))
+                connection::spawn(stream, self.setup(id, peer, local, security), register)
             }
             Some(acceptor) => {
                 let tls_stream = tokio::time::timeout(CONNECT_TIMEOUT, acceptor.accept(stream))
@@ -316,10 +319,9 @@ impl TransportLayer {
                     record.trusted_by = Some(crate::tls::TrustBasis::CertificateAuthority);
                 }
                 let security = Arc::new(record);
-                connection::spawn(tls_stream, self.setup(id, peer, local, security))
+                connection::spawn(tls_stream, self.setup(id, peer, local, security), register)
             }
         };
-        self.register_handle(handle.transport_key(), handle);
         Ok(())
     }
 
@@ -345,10 +347,11 @@ impl TransportLayer {
             Transport::Tls => self.tls_handshake(stream, target, id, local).await?,
             _ => {
                 let security = Arc::new(ConnectionSecurity::plain(transport));
-                connection::spawn(stream, self.setup(id, addr, local, security))
+                connection::spawn(stream, self.setup(id, addr, local, security), |h| {
+                    self.register_handle((transport, addr), h.clone());
+                })
             }
         };
-        self.register_handle((transport, addr), handle.clone());
         Ok(handle)
     }
 
@@ -401,6 +404,7 @@ impl TransportLayer {
         Ok(connection::spawn(
             tls_stream,
             self.setup(id, addr, local, security),
+            |h| self.register_handle((Transport::Tls, addr), h.clone()),
         ))
     }
 
