@@ -10,6 +10,7 @@ pub mod capf;
 pub mod config;
 pub mod media;
 pub mod oauth;
+pub mod private_file;
 pub mod redact;
 pub mod tls;
 pub mod transport;

@@ -7,7 +7,6 @@
 //! account's TLS setup presents the LSC found there when it has no explicit
 //! `tls.client_certificate`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -15,6 +14,7 @@ use serde::Serialize;
 
 use super::check::{CertificateInfo, certificate_info};
 use super::keys::{DeviceKey, KeyKind, pem_block};
+use crate::private_file::{create_private_dir, write_private_atomic};
 
 /// The certificate file's name in the store.
 pub const CERTIFICATE_FILE: &str = "lsc.crt";
@@ -211,9 +211,12 @@ impl LscStore {
             path: self.dir.clone(),
             source,
         })?;
-        write_private_atomic(&self.key_path(), key.pkcs8_pem().as_bytes())?;
-        write_private_atomic(
-            &self.certificate_path(),
+        let write = |path: PathBuf, bytes: &[u8]| {
+            write_private_atomic(&path, bytes).map_err(|source| StoreError::Io { path, source })
+        };
+        write(self.key_path(), key.pkcs8_pem().as_bytes())?;
+        write(
+            self.certificate_path(),
             pem_block("CERTIFICATE", certificate).as_bytes(),
         )
     }
@@ -251,40 +254,6 @@ impl LscStore {
             },
         })
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(io)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(io)?;
-    }
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
 }
 
 #[cfg(test)]
