@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::check::{CertificateInfo, certificate_info};
+use super::check::{CertificateInfo, certificate_info, unix};
 use super::keys::{DeviceKey, KeyKind, pem_block};
 use crate::private_file::{create_private_dir, write_private_atomic};
 
@@ -81,12 +81,6 @@ pub struct LscStatus {
 #[derive(Debug, Clone)]
 pub struct LscStore {
     dir: PathBuf,
-}
-
-fn unix(now: SystemTime) -> i64 {
-    now.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Whether `share` (0–1) of the certificate's lifetime has passed at `now`: time to renew.
