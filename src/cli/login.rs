@@ -1,7 +1,6 @@
 //! `lockphone login` and `lockphone logout`: OAuth 2.0 for SIP accounts with
 //! `method = "oauth"`.
 
-use std::io::Write;
 use std::time::Duration;
 
 use lockphone::config::{AccountConfig, Config, OAuthFlow, TransportKind};
@@ -9,7 +8,7 @@ use lockphone::oauth::login::{self, known_issuer, oauth_config};
 use lockphone::oauth::{LoginEvent, LoginOptions, OAuthError};
 use lockphone::ua::{Event, Phone};
 
-use super::output::print_event;
+use super::output::{print_event, print_line};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone login`.
@@ -123,8 +122,7 @@ fn print_login_event(event: &LoginEvent, json: bool) {
             other => format!("{other:?}"),
         }
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    print_line(&line);
 }
 
 /// Runs `lockphone login`; returns the exit code.
