@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::check::{CertificateInfo, certificate_info, unix};
 use super::keys::{DeviceKey, KeyKind, pem_block};
-use crate::private_file::{create_private_dir, write_private_atomic};
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 /// The certificate file's name in the store.
 pub const CERTIFICATE_FILE: &str = "lsc.crt";
@@ -107,11 +107,7 @@ impl LscStore {
 
     /// `$XDG_CONFIG_HOME/lockphone/certificates/<name>` (or `~/.config/...`).
     pub fn default_dir(name: &str) -> Result<PathBuf, StoreError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or(StoreError::NoConfigDir)?;
+        let base = lockphone_config_dir().ok_or(StoreError::NoConfigDir)?;
         let safe: String = name
             .chars()
             .map(|c| {
@@ -122,7 +118,7 @@ impl LscStore {
                 }
             })
             .collect();
-        Ok(base.join("lockphone").join("certificates").join(safe))
+        Ok(base.join("certificates").join(safe))
     }
 
     /// The folder.

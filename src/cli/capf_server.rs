@@ -6,7 +6,7 @@ use std::time::Duration;
 use lockphone::capf::server::ca::{IssuingCa, PemPair};
 use lockphone::capf::server::devices::DeviceTable;
 use lockphone::capf::server::{CapfServer, ServerOptions};
-use lockphone::private_file::write_private_atomic;
+use lockphone::user_files::write_private_atomic;
 
 use super::{EXIT_CONFIG, EXIT_OK};
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::OAuthError;
-use crate::private_file::{create_private_dir, write_private_atomic};
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 const FORMAT: &str = "lockphone-oauth-tokens";
 const AAD: &[u8] = b"lockphone-oauth-tokens-v1";
@@ -123,14 +123,10 @@ impl TokenStore {
     /// The default store of an account: `$XDG_CONFIG_HOME/lockphone/oauth/<account>.tokens`
     /// (`~/.config/…` without XDG_CONFIG_HOME).
     pub fn default_for(account: &str) -> Result<TokenStore, OAuthError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or_else(|| OAuthError::Store {
-                path: PathBuf::from("~/.config/lockphone/oauth"),
-                reason: "neither XDG_CONFIG_HOME nor HOME is set: set auth.token_store".into(),
-            })?;
+        let base = lockphone_config_dir().ok_or_else(|| OAuthError::Store {
+            path: PathBuf::from("~/.config/lockphone/oauth"),
+            reason: "neither XDG_CONFIG_HOME nor HOME is set: set auth.token_store".into(),
+        })?;
         let safe: String = account
             .chars()
             .map(|c| {
@@ -142,7 +138,7 @@ impl TokenStore {
             })
             .collect();
         Ok(TokenStore::new(
-            base.join("lockphone/oauth").join(format!("{safe}.tokens")),
+            base.join("oauth").join(format!("{safe}.tokens")),
         ))
     }
 

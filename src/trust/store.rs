@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::private_file::{create_private_dir, write_private_atomic};
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 /// Why the store could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -116,12 +116,8 @@ impl TrustStore {
     /// The default location: `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`, else
     /// `~/.config/lockphone/trusted-servers.json`.
     pub fn default_path() -> Result<PathBuf, StoreError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or(StoreError::NoConfigDir)?;
-        Ok(base.join("lockphone").join("trusted-servers.json"))
+        let base = lockphone_config_dir().ok_or(StoreError::NoConfigDir)?;
+        Ok(base.join("trusted-servers.json"))
     }
 
     /// Opens the store at `path` (empty if the file does not exist yet).

@@ -1,4 +1,6 @@
-//! Writing files only the user may read: private folders (0700) and atomic private files (0600).
+//! The user's own Lockphone files: where they live by default (`$XDG_CONFIG_HOME/lockphone`),
+//! and writing them so that only the user may read them: private folders (0700) and atomic
+//! private files (0600).
 //!
 //! One place for the trust store, the OAuth token store, the CAPF certificate store and the
 //! CLI's key files, so that they all get the same care: the temporary file is created new
@@ -9,15 +11,25 @@
 //! # fn main() -> std::io::Result<()> {
 //! let dir = tempfile::tempdir()?;
 //! let folder = dir.path().join("store");
-//! lockphone::private_file::create_private_dir(&folder)?;
-//! lockphone::private_file::write_private_atomic(&folder.join("secret.txt"), b"hush")?;
+//! lockphone::user_files::create_private_dir(&folder)?;
+//! lockphone::user_files::write_private_atomic(&folder.join("secret.txt"), b"hush")?;
 //! assert_eq!(std::fs::read(folder.join("secret.txt"))?, b"hush");
 //! # Ok(())
 //! # }
 //! ```
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Lockphone's folder in the user's configuration folder: `$XDG_CONFIG_HOME/lockphone`, else
+/// `$HOME/.config/lockphone`; `None` when neither variable is set.
+pub fn lockphone_config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("lockphone"))
+}
 
 /// Creates `dir` and its missing parents with mode 0700; nothing to do if it is already a
 /// folder or the empty path (the current folder).
