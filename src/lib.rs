@@ -15,4 +15,5 @@ pub mod tls;
 pub mod transport;
 pub mod trust;
 pub mod ua;
+pub mod user_files;
 pub mod verdict;

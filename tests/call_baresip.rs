@@ -441,15 +441,7 @@ fn incoming_call_arrives_on_the_registration_connection() {
         50,
     );
     // Wait until bob is registered before alice dials him by name.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !run.kamailio_log().contains("REGISTER") || !run.kamailio_log().contains("auth ok") {
-        assert!(
-            Instant::now() < deadline,
-            "bob never registered: {}",
-            run.kamailio_log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    run.wait_for_kamailio_log(&["REGISTER", "auth ok"], Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(500));
     let registrar = format!("127.0.0.1:{kamailio}");
     start_baresip(

@@ -911,7 +911,10 @@ fn enrolled_lsc_registers_at_kamailio_and_places_a_secure_call() {
         "bob",
         &["--answer", "--register", &registrar, "--duration", "60"],
     );
-    wait_for_log(&run, "auth ok: client certificate CN=bob");
+    run.wait_for_kamailio_log(
+        &["auth ok: client certificate CN=bob"],
+        Duration::from_secs(10),
+    );
     let pcap = start_capture(&run, &[port], &bob.rtp_ports, 60);
     let out = support::run_lockphone(
         &[
@@ -976,19 +979,6 @@ fn enrolled_lsc_registers_at_kamailio_and_places_a_secure_call() {
         &[&baresip_log(&run, "bob")],
     );
     assert!(verdict.contains("VERDICT: PASS"), "{verdict}");
-}
-
-/// Waits (up to 10 s) until kamailio's log contains `text`.
-fn wait_for_log(run: &support::peers::PeersRun, text: &str) {
-    let started = std::time::Instant::now();
-    while !run.kamailio_log().contains(text) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "kamailio never logged {text:?}: {}",
-            run.kamailio_log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -510,16 +510,10 @@ fn start_callee(peers: &Peers, callee: &str) -> PeersRun {
             "60",
         ],
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let ok = format!("auth ok: client certificate CN={callee}");
-    while !peers.c.kamailio_log().contains(&ok) {
-        assert!(
-            Instant::now() < deadline,
-            "baresip {callee} did not register: {}",
-            peers.c.kamailio_log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    peers.c.wait_for_kamailio_log(
+        &[&format!("auth ok: client certificate CN={callee}")],
+        Duration::from_secs(15),
+    );
     // The 200 OK reaches baresip just after kamailio's log line.
     std::thread::sleep(Duration::from_millis(300));
     run

@@ -58,7 +58,8 @@ fn md5_digest(der: &[u8]) -> [u8; 16] {
     md5::Md5::digest(der).into()
 }
 
-fn unix(now: SystemTime) -> i64 {
+/// `now` in seconds since the Unix epoch (negative before it).
+pub(crate) fn unix(now: SystemTime) -> i64 {
     match now.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use rustls::ClientConfig;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -187,12 +187,6 @@ pub fn tls_config(verifier: Arc<CapfServerVerifier>) -> Result<ClientConfig, Enr
     Ok(config)
 }
 
-fn server_name(host: &str) -> Result<ServerName<'static>, EnrollError> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(bare.to_owned())
-        .map_err(|_| EnrollError::Config(format!("`{host}` is not a host name or IP address")))
-}
-
 /// Runs one CAPF session: connects, authenticates with `credentials`, and carries out what the
 /// server scheduled (install, fetch, delete) against `store`. `on_event` sees every step.
 pub async fn enroll(
@@ -232,7 +226,8 @@ pub async fn enroll(
         crate::tls::provider(),
     ));
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(verifier.clone())?));
-    let handshake = connector.connect(server_name(&options.host)?, tcp);
+    let name = crate::tls::server_name(host).map_err(|e| EnrollError::Config(e.to_string()))?;
+    let handshake = connector.connect(name, tcp);
     let mut tls = match tokio::time::timeout(options.timeout, handshake).await {
         Err(_) => {
             return Err(EnrollError::Timeout {

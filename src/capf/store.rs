@@ -7,14 +7,14 @@
 //! account's TLS setup presents the LSC found there when it has no explicit
 //! `tls.client_certificate`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::check::{CertificateInfo, certificate_info};
+use super::check::{CertificateInfo, certificate_info, unix};
 use super::keys::{DeviceKey, KeyKind, pem_block};
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 /// The certificate file's name in the store.
 pub const CERTIFICATE_FILE: &str = "lsc.crt";
@@ -83,12 +83,6 @@ pub struct LscStore {
     dir: PathBuf,
 }
 
-fn unix(now: SystemTime) -> i64 {
-    now.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// Whether `share` (0–1) of the certificate's lifetime has passed at `now`: time to renew.
 /// The reference cites renewal after 2/3 of the lifetime (the default share).
 pub fn renewal_due(info: &CertificateInfo, share: f64, now: SystemTime) -> bool {
@@ -113,11 +107,7 @@ impl LscStore {
 
     /// `$XDG_CONFIG_HOME/lockphone/certificates/<name>` (or `~/.config/...`).
     pub fn default_dir(name: &str) -> Result<PathBuf, StoreError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or(StoreError::NoConfigDir)?;
+        let base = lockphone_config_dir().ok_or(StoreError::NoConfigDir)?;
         let safe: String = name
             .chars()
             .map(|c| {
@@ -128,7 +118,7 @@ impl LscStore {
                 }
             })
             .collect();
-        Ok(base.join("lockphone").join("certificates").join(safe))
+        Ok(base.join("certificates").join(safe))
     }
 
     /// The folder.
@@ -211,9 +201,12 @@ impl LscStore {
             path: self.dir.clone(),
             source,
         })?;
-        write_private_atomic(&self.key_path(), key.pkcs8_pem().as_bytes())?;
-        write_private_atomic(
-            &self.certificate_path(),
+        let write = |path: PathBuf, bytes: &[u8]| {
+            write_private_atomic(&path, bytes).map_err(|source| StoreError::Io { path, source })
+        };
+        write(self.key_path(), key.pkcs8_pem().as_bytes())?;
+        write(
+            self.certificate_path(),
             pem_block("CERTIFICATE", certificate).as_bytes(),
         )
     }
@@ -251,40 +244,6 @@ impl LscStore {
             },
         })
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(io)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(io)?;
-    }
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
 }
 
 #[cfg(test)]

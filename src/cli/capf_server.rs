@@ -6,6 +6,7 @@ use std::time::Duration;
 use lockphone::capf::server::ca::{IssuingCa, PemPair};
 use lockphone::capf::server::devices::DeviceTable;
 use lockphone::capf::server::{CapfServer, ServerOptions};
+use lockphone::user_files::write_private_atomic;
 
 use super::{EXIT_CONFIG, EXIT_OK};
 
@@ -39,17 +40,9 @@ pub(crate) struct CapfServerArgs {
 }
 
 fn write_pair(dir: &Path, name: &str, pair: &PemPair) -> Result<(), String> {
-    use std::io::Write;
     std::fs::write(dir.join(format!("{name}.crt")), &pair.certificate)
         .map_err(|e| format!("cannot write {name}.crt: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(dir.join(format!("{name}.key")))
-        .map_err(|e| format!("cannot write {name}.key: {e}"))?;
-    file.write_all(pair.key.as_bytes())
+    write_private_atomic(&dir.join(format!("{name}.key")), pair.key.as_bytes())
         .map_err(|e| format!("cannot write {name}.key: {e}"))
 }
 

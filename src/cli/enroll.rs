@@ -1,6 +1,6 @@
 //! `lockphone enroll`: obtain, renew or inspect the account's LSC over CAPF.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -13,6 +13,7 @@ use lockphone::capf::keys::{DeviceKey, RsaSignatureForm};
 use lockphone::capf::store::{DEFAULT_RENEW_AFTER, LscStore};
 use lockphone::config::{CapfConfig, Config};
 
+use super::output::print_line;
 use super::{EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone enroll`.
@@ -100,14 +101,8 @@ pub(crate) async fn run(args: EnrollArgs) -> u8 {
 
 fn print_json(value: &impl serde::Serialize) {
     if let Ok(line) = serde_json::to_string(value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        print_line(&line);
     }
-}
-
-fn print_line(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 fn describe(event: &EnrollEvent) -> String {

@@ -1,7 +1,6 @@
 //! `lockphone login` and `lockphone logout`: OAuth 2.0 for SIP accounts with
 //! `method = "oauth"`.
 
-use std::io::Write;
 use std::time::Duration;
 
 use lockphone::config::{AccountConfig, Config, OAuthFlow, TransportKind};
@@ -9,7 +8,7 @@ use lockphone::oauth::login::{self, known_issuer, oauth_config};
 use lockphone::oauth::{LoginEvent, LoginOptions, OAuthError};
 use lockphone::ua::{Event, Phone};
 
-use super::output::print_event;
+use super::output::{print_event, print_line};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone login`.
@@ -39,8 +38,13 @@ pub(crate) struct LogoutArgs {
     account: AccountArgs,
 }
 
-fn load(args: &AccountArgs) -> Result<Config, u8> {
-    Config::load(&args.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))
+/// The chosen account of the configuration file, or the exit code after saying why not.
+fn load_account(args: &AccountArgs) -> Result<AccountConfig, u8> {
+    let config = Config::load(&args.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    config
+        .account(args.account.as_deref())
+        .cloned()
+        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))
 }
 
 fn fail(message: &str, code: u8) -> u8 {
@@ -118,22 +122,17 @@ fn print_login_event(event: &LoginEvent, json: bool) {
             other => format!("{other:?}"),
         }
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    print_line(&line);
 }
 
 /// Runs `lockphone login`; returns the exit code.
 pub(crate) async fn run_login(args: LoginArgs) -> u8 {
     let json = args.account.json;
-    let config = match load(&args.account) {
-        Ok(c) => c,
+    let account = match load_account(&args.account) {
+        Ok(a) => a,
         Err(code) => return code,
     };
-    let account = match config.account(args.account.account.as_deref()) {
-        Ok(a) => a,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let oauth = match oauth_config(account) {
+    let oauth = match oauth_config(&account) {
         Ok(o) => o,
         Err(e) => return fail(&e.to_string(), exit_code(&e)),
     };
@@ -144,9 +143,9 @@ pub(crate) async fn run_login(args: LoginArgs) -> u8 {
     } else {
         oauth.flow
     };
-    let issuer = match known_issuer(account) {
+    let issuer = match known_issuer(&account) {
         Ok(Some(issuer)) => issuer,
-        Ok(None) => match issuer_from_registrar(account, json).await {
+        Ok(None) => match issuer_from_registrar(&account, json).await {
             Ok(issuer) => issuer,
             Err(code) => return code,
         },
@@ -157,7 +156,7 @@ pub(crate) async fn run_login(args: LoginArgs) -> u8 {
         open_browser: args.browser && !args.no_open,
         timeout: Duration::from_secs(args.timeout),
     };
-    match login::login(account, &issuer, &options, |e| print_login_event(&e, json)).await {
+    match login::login(&account, &issuer, &options, |e| print_login_event(&e, json)).await {
         Ok(_) => EXIT_OK,
         Err(e) => fail(&format!("login failed: {e}"), exit_code(&e)),
     }
@@ -202,15 +201,11 @@ async fn issuer_from_registrar(account: &AccountConfig, json: bool) -> Result<St
 /// Runs `lockphone logout`; returns the exit code.
 pub(crate) async fn run_logout(args: LogoutArgs) -> u8 {
     let json = args.account.json;
-    let config = match load(&args.account) {
-        Ok(c) => c,
+    let account = match load_account(&args.account) {
+        Ok(a) => a,
         Err(code) => return code,
     };
-    let account = match config.account(args.account.account.as_deref()) {
-        Ok(a) => a,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    match login::logout(account, |e| print_login_event(&e, json)).await {
+    match login::logout(&account, |e| print_login_event(&e, json)).await {
         Ok(()) => EXIT_OK,
         Err(e) => fail(&format!("logout failed: {e}"), exit_code(&e)),
     }

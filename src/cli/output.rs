@@ -18,6 +18,11 @@ pub(crate) fn print_event(event: &Event, json: bool) {
     } else {
         describe(event)
     };
+    print_line(&line);
+}
+
+/// Prints one line on stdout and flushes it; a closed stdout drops the line.
+pub(crate) fn print_line(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }

@@ -8,7 +8,6 @@
 //! token file alone (a backup, a bug report, a stray `cat`); an attacker who can read the
 //! user's files can read both.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::OAuthError;
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 const FORMAT: &str = "lockphone-oauth-tokens";
 const AAD: &[u8] = b"lockphone-oauth-tokens-v1";
@@ -123,14 +123,10 @@ impl TokenStore {
     /// The default store of an account: `$XDG_CONFIG_HOME/lockphone/oauth/<account>.tokens`
     /// (`~/.config/…` without XDG_CONFIG_HOME).
     pub fn default_for(account: &str) -> Result<TokenStore, OAuthError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or_else(|| OAuthError::Store {
-                path: PathBuf::from("~/.config/lockphone/oauth"),
-                reason: "neither XDG_CONFIG_HOME nor HOME is set: set auth.token_store".into(),
-            })?;
+        let base = lockphone_config_dir().ok_or_else(|| OAuthError::Store {
+            path: PathBuf::from("~/.config/lockphone/oauth"),
+            reason: "neither XDG_CONFIG_HOME nor HOME is set: set auth.token_store".into(),
+        })?;
         let safe: String = account
             .chars()
             .map(|c| {
@@ -142,7 +138,7 @@ impl TokenStore {
             })
             .collect();
         Ok(TokenStore::new(
-            base.join("lockphone/oauth").join(format!("{safe}.tokens")),
+            base.join("oauth").join(format!("{safe}.tokens")),
         ))
     }
 
@@ -258,7 +254,7 @@ impl TokenStore {
         };
         let text = serde_json::to_string_pretty(&envelope)
             .map_err(|e| self.error(format!("cannot encode: {e}")))?;
-        write_atomic(&self.path, text.as_bytes())
+        write_private_atomic(&self.path, text.as_bytes())
             .map_err(|e| self.error(format!("cannot write: {e}")))
     }
 
@@ -308,49 +304,12 @@ impl TokenStore {
             .fill(&mut *bytes)
             .map_err(|_| self.error("no randomness for the key"))?;
         let text = Zeroizing::new(format!("{}\n", B64.encode(*bytes)));
-        write_atomic(&self.key_path, text.as_bytes())
+        write_private_atomic(&self.key_path, text.as_bytes())
             .map_err(|e| self.error(format!("cannot write its key file: {e}")))?;
         let key = UnboundKey::new(&AES_256_GCM, &*bytes)
             .map_err(|_| self.error("cannot use the new key"))?;
         Ok(LessSafeKey::new(key))
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-/// Writes `bytes` to a new private file next to `path` and renames it over `path`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut suffix = [0u8; 6];
-    let _ = SystemRandom::new().fill(&mut suffix);
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", hex::encode(suffix)));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -18,10 +18,11 @@
 //! assert!(matches!(store.verdict("sip.example.test", "CC:DD"), StoreVerdict::Changed { .. }));
 //! ```
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::user_files::{create_private_dir, lockphone_config_dir, write_private_atomic};
 
 /// Why the store could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -115,12 +116,8 @@ impl TrustStore {
     /// The default location: `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`, else
     /// `~/.config/lockphone/trusted-servers.json`.
     pub fn default_path() -> Result<PathBuf, StoreError> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .ok_or(StoreError::NoConfigDir)?;
-        Ok(base.join("lockphone").join("trusted-servers.json"))
+        let base = lockphone_config_dir().ok_or(StoreError::NoConfigDir)?;
+        Ok(base.join("trusted-servers.json"))
     }
 
     /// Opens the store at `path` (empty if the file does not exist yet).
@@ -204,32 +201,8 @@ impl TrustStore {
         };
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| io(std::io::Error::other(e.to_string())))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut out = private_file(&tmp).map_err(io)?;
-        out.write_all(text.as_bytes()).map_err(io)?;
-        out.sync_all().map_err(io)?;
-        drop(out);
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        write_private_atomic(&self.path, text.as_bytes()).map_err(io)
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
 }
 
 #[cfg(test)]

@@ -61,16 +61,7 @@ fn entry_security(entry: &str) -> Option<SecurityLevel> {
         if !name.trim().eq_ignore_ascii_case("security") {
             return None;
         }
-        let value = value.trim().trim_matches('"').trim();
-        if value.eq_ignore_ascii_case("NotAuthenticated") {
-            Some(SecurityLevel::NotSecure)
-        } else if value.eq_ignore_ascii_case("Authenticated") {
-            Some(SecurityLevel::Authenticated)
-        } else if value.eq_ignore_ascii_case("Encrypted") {
-            Some(SecurityLevel::Encrypted)
-        } else {
-            None
-        }
+        SecurityLevel::from_cucm_name(value.trim().trim_matches('"').trim())
     })
 }
 

@@ -203,11 +203,10 @@ fn remote_security(
 ) -> RemoteSecurity {
     if let Some(level) = remote.call_info {
         if level < SecurityLevel::Encrypted {
-            let cucm = match level {
-                SecurityLevel::NotSecure => "NotAuthenticated",
-                _ => "Authenticated",
-            };
-            reasons.push(format!("remote side reports security={cucm}"));
+            reasons.push(format!(
+                "remote side reports security={}",
+                level.cucm_name()
+            ));
         }
         return RemoteSecurity::Known(level);
     }

@@ -33,6 +33,33 @@ impl SecurityLevel {
         }
     }
 
+    /// CUCM's name, as in `Call-Info: …;security=NAME` (`NotAuthenticated`, `Authenticated`,
+    /// `Encrypted`).
+    pub fn cucm_name(self) -> &'static str {
+        match self {
+            SecurityLevel::NotSecure => "NotAuthenticated",
+            SecurityLevel::Authenticated => "Authenticated",
+            SecurityLevel::Encrypted => "Encrypted",
+        }
+    }
+
+    /// The level of a CUCM name, case-insensitively; `None` for anything else.
+    ///
+    /// ```
+    /// use lockphone::verdict::SecurityLevel;
+    /// assert_eq!(SecurityLevel::from_cucm_name("notauthenticated"), Some(SecurityLevel::NotSecure));
+    /// assert_eq!(SecurityLevel::from_cucm_name("not_secure"), None);
+    /// ```
+    pub fn from_cucm_name(name: &str) -> Option<SecurityLevel> {
+        [
+            SecurityLevel::NotSecure,
+            SecurityLevel::Authenticated,
+            SecurityLevel::Encrypted,
+        ]
+        .into_iter()
+        .find(|level| level.cucm_name().eq_ignore_ascii_case(name))
+    }
+
     /// The serde name (`not_secure`, `authenticated`, `encrypted`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,13 +139,12 @@ impl FromStr for SecurityLevel {
     /// Accepts the serde names and CUCM's (`NotAuthenticated`, `Authenticated`, `Encrypted`),
     /// case-insensitively.
     fn from_str(s: &str) -> Result<SecurityLevel, UnknownName> {
-        let lower = s.trim().to_ascii_lowercase();
-        match lower.as_str() {
-            "not_secure" | "notsecure" | "notauthenticated" | "non_secure" => {
-                Ok(SecurityLevel::NotSecure)
-            }
-            "authenticated" => Ok(SecurityLevel::Authenticated),
-            "encrypted" => Ok(SecurityLevel::Encrypted),
+        let trimmed = s.trim();
+        if let Some(level) = SecurityLevel::from_cucm_name(trimmed) {
+            return Ok(level);
+        }
+        match trimmed.to_ascii_lowercase().as_str() {
+            "not_secure" | "notsecure" | "non_secure" => Ok(SecurityLevel::NotSecure),
             _ => Err(UnknownName {
                 kind: "security level",
                 value: s.chars().take(40).collect(),

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use super::calls::write_account;
 use super::peers::{PeersRun, free_tcp_port, kit};
 
 /// A free base port for baresip (plain on N, TLS on N+1) and a free control port.
@@ -131,35 +132,19 @@ pub fn verify_call(pcap: &Path, rec: &Path, logs: &[&Path]) -> String {
     text
 }
 
-/// A Lockphone config with one account `name` on TLS trusting the run's CA.
+/// A Lockphone config with one account `name` with TLS trusting the run's CA.
 pub struct Account {
     /// The config file.
     pub path: PathBuf,
 }
 
 impl Account {
-    /// Writes `[[account]]` + `[account.tls]` with the run's CA and `name`'s certificate,
-    /// then `extra` (more sections such as `[account.calls]`, or account keys before them).
+    /// Writes the account `name` (see [`write_account`]): `account_keys` in `[[account]]`,
+    /// `calls` in `[account.calls]`.
     pub fn write(run: &PeersRun, name: &str, account_keys: &str, calls: &str) -> Account {
-        let pki = run.pki();
-        let key = run.dir().join(format!("{name}-lockphone.key"));
-        super::write_private(
-            &key,
-            &std::fs::read_to_string(pki.join(format!("{name}.key"))).unwrap(),
-        );
-        let text = format!(
-            "[[account]]\nname = \"{name}\"\naor = \"sip:{name}@127.0.0.1\"\n{account_keys}\n\
-             [account.tls]\nca_file = \"{ca}\"\nclient_certificate = \"{cert}\"\nclient_key = \"{key}\"\n\
-             trust_store = \"{store}\"\n\
-             [account.calls]\n{calls}\n",
-            ca = pki.join("ca.crt").display(),
-            cert = pki.join(format!("{name}.crt")).display(),
-            key = key.display(),
-            store = run.dir().join(format!("{name}-trust.json")).display(),
-        );
-        let path = run.dir().join(format!("{name}.toml"));
-        std::fs::write(&path, text).unwrap();
-        Account { path }
+        Account {
+            path: write_account(run, name, account_keys, calls),
+        }
     }
 
     /// Runs `lockphone ARGS -c CONFIG --json` to completion (bounded).
@@ -172,22 +157,15 @@ impl Account {
 
     /// Starts `lockphone ARGS -c CONFIG --json` in the background.
     pub fn spawn(&self, args: &[&str], timeout_secs: u64) -> Child {
-        let mut cmd = Command::new("timeout");
-        cmd.arg("--kill-after=5")
-            .arg(timeout_secs.to_string())
-            .arg(super::lockphone_bin())
+        super::lockphone_command(timeout_secs, &super::test_xdg_home())
             .args(args)
             .arg("-c")
             .arg(&self.path)
             .arg("--json")
-            .env("RUST_LOG", "lockphone=debug,lockphone_sip=debug")
-            .env(
-                "XDG_CONFIG_HOME",
-                std::env::temp_dir().join(format!("lockphone-test-xdg-{}", std::process::id())),
-            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("start lockphone")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lockphone")
     }
 }
 

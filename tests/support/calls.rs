@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::peers::{PeersRun, free_tcp_port, kit};
-use super::{json_lines, lockphone_bin};
+use super::{json_lines, lockphone_command, tail};
 
 /// Writes a Lockphone account `user` (sip:USER@127.0.0.1, no registration, TLS with the test
 /// PKI's certificate of that user as client and listener certificate) with these extra lines
@@ -23,17 +23,29 @@ pub fn write_call_config(
     listen: Option<u16>,
     calls_extra: &str,
 ) -> PathBuf {
-    let pki = run.pki();
-    let quoted = |p: PathBuf| format!("{:?}", p.display().to_string());
     let listen = listen.map_or(String::new(), |port| {
         format!("listen = \"127.0.0.1:{port}\"\n")
     });
+    write_account(
+        run,
+        user,
+        "register = false\ntransport = \"tls\"",
+        &format!("{listen}{calls_extra}"),
+    )
+}
+
+/// Writes a config file (its own, never overwritten) with one account `user`
+/// (sip:USER@127.0.0.1): `account_keys` (more keys of `[[account]]`, or whole sections such
+/// as `[account.auth]`), then `[account.tls]` with the run's CA, `user`'s certificate and key
+/// from the test PKI and a trust store in the run folder, then `[account.calls]` with `calls`.
+pub fn write_account(run: &PeersRun, user: &str, account_keys: &str, calls: &str) -> PathBuf {
+    let pki = run.pki();
+    let quoted = |p: PathBuf| format!("{:?}", p.display().to_string());
     let text = format!(
-        "[[account]]\nname = \"{user}\"\naor = \"sip:{user}@127.0.0.1\"\nregister = false\n\
-         transport = \"tls\"\n\
+        "[[account]]\nname = \"{user}\"\naor = \"sip:{user}@127.0.0.1\"\n{account_keys}\n\
          [account.tls]\nca_file = {ca}\nclient_certificate = {cert}\nclient_key = {key}\n\
          trust_store = {store}\n\
-         [account.calls]\n{listen}{calls_extra}\n",
+         [account.calls]\n{calls}\n",
         ca = quoted(pki.join("ca.crt")),
         cert = quoted(pki.join(format!("{user}.crt"))),
         key = quoted(pki.join(format!("{user}.key"))),
@@ -68,16 +80,11 @@ impl Answerer {
     ) -> Answerer {
         let stdout = run.dir().join(format!("answer-{port}.out"));
         let stderr = run.dir().join(format!("answer-{port}.err"));
-        let child = Command::new("timeout")
-            .arg("--kill-after=5")
-            .arg(timeout_secs.to_string())
-            .arg(lockphone_bin())
+        let child = lockphone_command(timeout_secs, &run.dir().join("xdg"))
             .arg("answer")
             .arg("-c")
             .arg(config)
             .args(["--calls", &calls.to_string(), "--json", "--play", "silence"])
-            .env("RUST_LOG", "lockphone=debug,lockphone_sip=debug")
-            .env("XDG_CONFIG_HOME", run.dir().join("xdg"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -152,9 +159,7 @@ impl Answerer {
 
     /// The last lines of its log (for failure messages).
     pub fn log_tail(&self) -> String {
-        let text = self.stderr_text();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        tail(&self.stderr_text(), 40)
     }
 }
 
@@ -205,6 +210,19 @@ impl SippRun {
     }
 }
 
+/// Appends the options of a SIPp script, the file name after `--scenario` made a path in
+/// tests/peers/sipp.
+fn push_sipp_options(args: &mut Vec<String>, extra: &[&str]) {
+    let mut extra = extra.iter();
+    while let Some(arg) = extra.next() {
+        args.push((*arg).to_owned());
+        if *arg == "--scenario" {
+            let name = extra.next().expect("--scenario needs a file name");
+            args.push(kit().join("sipp").join(name).display().to_string());
+        }
+    }
+}
+
 /// Runs `sipp-uac-call.sh` against `127.0.0.1:target_port` with its own free local ports,
 /// presenting alice's client certificate if `cert`, and these extra options
 /// (`--offer`, `--scenario` (a file name in tests/peers/sipp), `--proto`, `--set` ...).
@@ -238,14 +256,7 @@ pub fn sipp_uac(run: &PeersRun, target_port: u16, cert: bool, extra: &[&str]) ->
     if cert {
         args.extend(["--cert".to_owned(), alice]);
     }
-    let mut extra = extra.iter();
-    while let Some(arg) = extra.next() {
-        args.push((*arg).to_owned());
-        if *arg == "--scenario" {
-            let name = extra.next().expect("--scenario needs a file name");
-            args.push(kit().join("sipp").join(name).display().to_string());
-        }
-    }
+    push_sipp_options(&mut args, extra);
     let out = Command::new("timeout")
         .arg("60")
         .arg(kit().join("sipp-uac-call.sh"))
@@ -283,14 +294,7 @@ pub fn start_sipp_uas(run: &PeersRun, extra: &[&str]) -> u16 {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    let mut extra = extra.iter();
-    while let Some(arg) = extra.next() {
-        args.push((*arg).to_owned());
-        if *arg == "--scenario" {
-            let name = extra.next().expect("--scenario needs a file name");
-            args.push(kit().join("sipp").join(name).display().to_string());
-        }
-    }
+    push_sipp_options(&mut args, extra);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run.script("start-sipp-uas.sh", &args);
     tls

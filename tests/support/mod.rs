@@ -21,18 +21,35 @@ pub fn lockphone_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lockphone"))
 }
 
-/// Runs `lockphone` with arguments, bounded by `timeout_secs`.
-pub fn run_lockphone(args: &[&str], timeout_secs: u64) -> Output {
+/// `timeout --kill-after=5 SECS lockphone`, logging at debug level, with `XDG_CONFIG_HOME`
+/// (where the trust store lives) in `xdg`; add the arguments and the stdio.
+pub fn lockphone_command(timeout_secs: u64, xdg: &Path) -> Command {
     let mut cmd = Command::new("timeout");
     cmd.arg("--kill-after=5")
         .arg(timeout_secs.to_string())
         .arg(lockphone_bin())
-        .args(args);
-    cmd.env("RUST_LOG", "lockphone=debug,lockphone_sip=debug");
-    // Never read or write the real user's trust store.
-    let xdg = std::env::temp_dir().join(format!("lockphone-test-xdg-{}", std::process::id()));
-    cmd.env("XDG_CONFIG_HOME", xdg);
-    cmd.output().expect("run lockphone")
+        .env("RUST_LOG", "lockphone=debug,lockphone_sip=debug")
+        .env("XDG_CONFIG_HOME", xdg);
+    cmd
+}
+
+/// The `XDG_CONFIG_HOME` of runs without their own folder: never the real user's trust store.
+pub fn test_xdg_home() -> PathBuf {
+    std::env::temp_dir().join(format!("lockphone-test-xdg-{}", std::process::id()))
+}
+
+/// Runs `lockphone` with arguments, bounded by `timeout_secs`.
+pub fn run_lockphone(args: &[&str], timeout_secs: u64) -> Output {
+    lockphone_command(timeout_secs, &test_xdg_home())
+        .args(args)
+        .output()
+        .expect("run lockphone")
+}
+
+/// The last `lines` lines of `text` (for failure messages).
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Writes a file with mode 0600.

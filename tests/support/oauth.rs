@@ -5,14 +5,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::lockphone_bin;
 use super::peers::{PeersRun, free_tcp_port};
+use super::{lockphone_command, tail};
 
 /// Starts the kit's authorization server on a free port in `run`; returns its issuer URL.
 /// Device authorizations are polled every second (`--device-interval 1`).
@@ -81,14 +81,10 @@ impl Lockphone {
     /// stderr into `home/<stderr_name>`, bounded by `timeout_secs`.
     pub fn spawn(home: &Path, stderr_name: &str, args: &[&str], timeout_secs: u64) -> Lockphone {
         let stderr = home.join(stderr_name);
-        let mut child = Command::new("timeout")
-            .arg("--kill-after=5")
-            .arg(timeout_secs.to_string())
-            .arg(lockphone_bin())
+        let mut child = lockphone_command(timeout_secs, &home.join("xdg"))
             .args(args)
             .args(["--json", "-vv"])
             .env("RUST_LOG", "trace")
-            .env("XDG_CONFIG_HOME", home.join("xdg"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -179,9 +175,7 @@ impl Lockphone {
     }
 
     fn stderr_tail(&self) -> String {
-        let text = self.stderr();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        tail(&self.stderr(), 40)
     }
 }
 

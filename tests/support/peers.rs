@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use super::repo_root;
 
@@ -87,6 +88,23 @@ impl PeersRun {
     /// kamailio's log so far.
     pub fn kamailio_log(&self) -> String {
         std::fs::read_to_string(self.dir().join("kamailio/kamailio.log")).unwrap_or_default()
+    }
+
+    /// Waits (up to `within`) until kamailio's log contains every one of `texts`; panics with
+    /// the log otherwise.
+    pub fn wait_for_kamailio_log(&self, texts: &[&str], within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let log = self.kamailio_log();
+            if texts.iter().all(|t| log.contains(t)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kamailio never logged {texts:?} within {within:?}: {log}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
