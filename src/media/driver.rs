@@ -23,8 +23,8 @@ use super::stats::{self, MediaReport, MediaStats, Retired};
 const DATAGRAM_MAX: usize = 4096;
 /// How often the live statistics are published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// How often the received audio's dominant frequency is recomputed while running (it costs
-/// about 20 ms of CPU in a debug build, far less optimised); always at the end.
+/// How often the received audio's dominant frequency is recomputed while running (a scan of
+/// ~800 Goertzel filters: about 2 ms of CPU in a release build); always at the end.
 const ANALYSE_EVERY: Duration = Duration::from_secs(2);
 /// Datagrams read in one go from a socket before looking at the clock again.
 const DRAIN_MAX: usize = 64;
