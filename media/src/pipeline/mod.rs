@@ -299,11 +299,8 @@ impl MediaPipeline {
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), PipelineError> {
         self.sender.send_due_dtmf(now)?;
         if now >= self.reporter.next() {
-            let report = self
-                .reporter
-                .build(now, &self.sender, &mut self.receiver)
-                .to_vec();
-            self.sender.send_rtcp(&report)?;
+            let report = self.reporter.build(now, &self.sender, &mut self.receiver);
+            self.sender.send_rtcp(report)?;
         }
         Ok(())
     }
