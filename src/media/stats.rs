@@ -158,23 +158,30 @@ impl Retired {
     }
 }
 
-/// What the driver knows besides the pipeline's snapshot.
-pub(super) struct Context<'a> {
-    pub(super) elapsed_ms: f64,
-    pub(super) params: &'a super::params::Checked,
+/// What the driver counts itself, across the pipelines of the session.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
     pub(super) retired: Retired,
     pub(super) datagrams_received: u64,
     pub(super) from_unexpected_source: u64,
     pub(super) send_errors: u64,
     pub(super) receive_errors: u64,
-    pub(super) dtmf_received: &'a str,
+    pub(super) dtmf_received: String,
     pub(super) remote_bye: bool,
+}
+
+/// What the driver knows besides the pipeline's snapshot.
+pub(super) struct Context<'a> {
+    pub(super) elapsed_ms: f64,
+    pub(super) params: &'a super::params::Checked,
+    pub(super) tally: &'a Tally,
     pub(super) audio: ReceivedAudio,
 }
 
 /// Combines the retired counters, the current snapshot and the driver's own counts.
 pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
-    let r = c.retired;
+    let t = c.tally;
+    let r = t.retired;
     let rx = s.srtp_rx.unwrap_or_default();
     MediaStats {
         elapsed_ms: c.elapsed_ms,
@@ -189,8 +196,8 @@ pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
         packets_sent: r.packets_sent + s.sent.packets,
         bytes_sent: r.bytes_sent + s.sent.bytes,
         rtcp_sent: r.rtcp_sent + s.sent.rtcp_packets,
-        datagrams_received: c.datagrams_received,
-        from_unexpected_source: c.from_unexpected_source,
+        datagrams_received: t.datagrams_received,
+        from_unexpected_source: t.from_unexpected_source,
         packets_received: r.packets_received + s.received.packets,
         bytes_received: r.bytes_received + s.received.bytes,
         rtcp_received: r.rtcp_received + s.received.rtcp_packets,
@@ -203,15 +210,15 @@ pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
         srtp_replays: r.replays + rx.replays,
         srtp_cleartext: r.cleartext + rx.cleartext,
         srtp_malformed: r.malformed + rx.malformed,
-        send_errors: c.send_errors,
-        receive_errors: c.receive_errors,
+        send_errors: t.send_errors,
+        receive_errors: t.receive_errors,
         jitter_ms: s.received.jitter_ms,
         rtt_ms: s.rtt_ms,
         mos: s.mos,
         jitter_buffer_delay_ms: s.jitter_buffer.delay_ms,
         dtmf_sent: r.dtmf_sent + s.sent.dtmf_events,
-        dtmf_received: c.dtmf_received.to_owned(),
-        remote_bye: c.remote_bye,
+        dtmf_received: t.dtmf_received.clone(),
+        remote_bye: t.remote_bye,
         audio: c.audio,
         pipeline: s,
     }

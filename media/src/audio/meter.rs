@@ -11,6 +11,10 @@ const WINDOW: usize = SAMPLE_RATE as usize / 2;
 const SCAN_WINDOW: usize = SAMPLE_RATE as usize / 10;
 /// Share of the window's energy that must sit at a frequency for [`LevelMeter::detects_tone`].
 const DETECT_FRACTION: f64 = 0.5;
+/// Full scale squared: sample `s` is `s / 32768` of full scale, its square `s² / 2^30`.
+const FULL_SCALE_SQUARED: f64 = 1_073_741_824.0;
+/// Goertzel filters run side by side in one pass over the samples.
+const LANES: usize = 8;
 
 /// Measures what arrives, for tests, the demo and a level display.
 ///
@@ -18,7 +22,10 @@ const DETECT_FRACTION: f64 = 0.5;
 /// of the probed tone's periods so that a clean tone scores close to 1.
 #[derive(Debug, Clone)]
 pub struct LevelMeter {
-    window: VecDeque<f32>,
+    /// The last half second of samples.
+    window: VecDeque<i16>,
+    /// Sum of the squares of the samples in `window`: exact (below 24 000 × 2^30 < 2^45).
+    window_squares: u64,
     frames: u64,
     samples: u64,
     sum_squares: f64,
@@ -42,22 +49,52 @@ fn kind_index(kind: FrameKind) -> usize {
     }
 }
 
-/// Goertzel power at `freq` over `x`, normalised so that a sine filling `x` with a whole
-/// number of periods scores its share of the energy (1.0 for a pure tone).
-fn tone_share<'a>(x: impl Iterator<Item = &'a f32> + Clone, n: usize, freq: f64) -> f64 {
-    let coeff = 2.0 * (std::f64::consts::TAU * freq / f64::from(SAMPLE_RATE)).cos();
-    let (mut s1, mut s2, mut energy) = (0.0f64, 0.0f64, 0.0f64);
-    for &v in x {
-        let v = f64::from(v);
-        let s = v + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s;
-        energy += v * v;
+fn square(s: i16) -> u64 {
+    u64::from(s.unsigned_abs()).pow(2)
+}
+
+/// A sample relative to full scale.
+fn level(s: i16) -> f64 {
+    f64::from(s) / 32768.0
+}
+
+/// Goertzel filters at `LANES` frequencies (given by their coefficients `2 cos(2π f / rate)`)
+/// over the samples `x`, lane `i` from `x[starts[i]]` on. For each lane: the power at its
+/// frequency and the energy of the samples it saw. A lane fed zeros before its start stays
+/// exactly at zero, so each result is that of a filter run over its own samples only.
+// A `while` loop with plain indexing over the fixed-size lanes: debug builds (the tests) run
+// this too, and iterators there cost a function call per step.
+fn goertzel_bank(x: &[f64], coeffs: &[f64; LANES], starts: &[usize; LANES]) -> [(f64, f64); LANES] {
+    let mut s1 = [0.0f64; LANES];
+    let mut s2 = [0.0f64; LANES];
+    let mut energy = [0.0f64; LANES];
+    for (i, &sample) in x.iter().enumerate() {
+        let mut lane = 0;
+        while lane < LANES {
+            let v = if i >= starts[lane] { sample } else { 0.0 };
+            let s = v + coeffs[lane] * s1[lane] - s2[lane];
+            s2[lane] = s1[lane];
+            s1[lane] = s;
+            energy[lane] += v * v;
+            lane += 1;
+        }
     }
+    std::array::from_fn(|lane| {
+        let (s1, s2, coeff) = (s1[lane], s2[lane], coeffs[lane]);
+        (s1 * s1 + s2 * s2 - coeff * s1 * s2, energy[lane])
+    })
+}
+
+fn coefficient(freq: f64) -> f64 {
+    2.0 * (std::f64::consts::TAU * freq / f64::from(SAMPLE_RATE)).cos()
+}
+
+/// The Goertzel power normalised so that a sine filling `n` samples with a whole number of
+/// periods scores its share of the energy (1.0 for a pure tone).
+fn share((power, energy): (f64, f64), n: usize) -> f64 {
     if energy <= 0.0 || n == 0 {
         return 0.0;
     }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
     (2.0 * power / (n as f64 * energy)).clamp(0.0, 1.0)
 }
 
@@ -66,6 +103,7 @@ impl LevelMeter {
     pub fn new() -> Self {
         Self {
             window: VecDeque::with_capacity(WINDOW),
+            window_squares: 0,
             frames: 0,
             samples: 0,
             sum_squares: 0.0,
@@ -99,7 +137,7 @@ impl LevelMeter {
         if self.window.is_empty() {
             return 0.0;
         }
-        let sum: f64 = self.window.iter().map(|&v| f64::from(v).powi(2)).sum();
+        let sum = self.window_squares as f64 / FULL_SCALE_SQUARED;
         (sum / self.window.len() as f64).sqrt()
     }
 
@@ -108,20 +146,64 @@ impl LevelMeter {
         self.longest_zero_run
     }
 
+    /// How many of the last samples the probe at `freq` Hz looks at: a whole number of its
+    /// periods (all of the window if it holds less than one).
+    fn probe_len(&self, freq: f64) -> usize {
+        let len = self.window.len();
+        let period = f64::from(SAMPLE_RATE) / freq;
+        let cycles = (len as f64 / period).floor();
+        if cycles >= 1.0 {
+            ((cycles * period).round() as usize).min(len)
+        } else {
+            len
+        }
+    }
+
+    /// The last `n` samples, relative to full scale.
+    fn recent(&self, n: usize) -> Vec<f64> {
+        let len = self.window.len();
+        self.window
+            .range(len - n.min(len)..)
+            .map(|&s| level(s))
+            .collect()
+    }
+
+    /// The shares of the last half second's energy (`window`: those samples) at each of
+    /// `freqs`, each probed over a whole number of its periods; one pass over the samples
+    /// per `LANES` frequencies.
+    fn tone_fractions(&self, window: &[f64], freqs: &[f64]) -> Vec<f64> {
+        let mut shares = Vec::with_capacity(freqs.len());
+        for chunk in freqs.chunks(LANES) {
+            let mut coeffs = [0.0; LANES];
+            let mut lens = [0usize; LANES];
+            for ((coeff, n), &freq) in coeffs.iter_mut().zip(&mut lens).zip(chunk) {
+                *coeff = coefficient(freq);
+                *n = self.probe_len(freq);
+            }
+            let longest = lens.iter().copied().max().unwrap_or(0);
+            let samples = window.get(window.len() - longest..).unwrap_or(&[]);
+            let results = goertzel_bank(samples, &coeffs, &lens.map(|n| longest - n));
+            shares.extend(
+                results
+                    .iter()
+                    .zip(lens)
+                    .map(|(&r, n)| share(r, n))
+                    .take(chunk.len()),
+            );
+        }
+        shares
+    }
+
     /// The share (0–1) of the last half second's energy that sits at `freq` Hz.
     pub fn tone_fraction(&self, freq: f64) -> f64 {
         if !(freq.is_finite() && freq > 0.0) {
             return 0.0;
         }
-        let len = self.window.len();
-        let period = f64::from(SAMPLE_RATE) / freq;
-        let cycles = (len as f64 / period).floor();
-        let n = if cycles >= 1.0 {
-            ((cycles * period).round() as usize).min(len)
-        } else {
-            len
-        };
-        tone_share(self.window.iter().skip(len - n), n, freq)
+        let window = self.recent(self.probe_len(freq));
+        self.tone_fractions(&window, &[freq])
+            .first()
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Whether a tone at `freq` Hz dominates the last half second.
@@ -132,20 +214,33 @@ impl LevelMeter {
     /// The strongest frequency between 50 Hz and 8 kHz in the recent signal, to about 1 Hz,
     /// or `None` if the signal is silent.
     pub fn dominant_frequency(&self) -> Option<f64> {
-        if self.window.iter().all(|&v| v == 0.0) {
+        if self.window_squares == 0 {
             return None;
         }
-        let len = self.window.len();
-        let n = len.min(SCAN_WINDOW);
-        let recent = || self.window.iter().skip(len - n);
-        let coarse = (5..=800)
-            .map(|k| f64::from(k) * 10.0)
-            .map(|f| (f, tone_share(recent(), n, f)))
+        let window = self.recent(WINDOW);
+        let n = window.len().min(SCAN_WINDOW);
+        let scan = window.get(window.len() - n..).unwrap_or(&[]);
+        // Coarse: every 10 Hz over the last 0.1 s.
+        let coarse: Vec<f64> = (5..=800).map(|k| f64::from(k) * 10.0).collect();
+        let mut shares = Vec::with_capacity(coarse.len());
+        for chunk in coarse.chunks(LANES) {
+            let mut coeffs = [0.0; LANES];
+            for (coeff, &freq) in coeffs.iter_mut().zip(chunk) {
+                *coeff = coefficient(freq);
+            }
+            let results = goertzel_bank(scan, &coeffs, &[0; LANES]);
+            shares.extend(results.iter().map(|&r| share(r, n)).take(chunk.len()));
+        }
+        let coarse = coarse
+            .into_iter()
+            .zip(shares)
             .max_by(|a, b| a.1.total_cmp(&b.1))?
             .0;
-        (-10..=10)
-            .map(|d| coarse + f64::from(d))
-            .map(|f| (f, self.tone_fraction(f)))
+        // Fine: every 1 Hz around it, over the whole window.
+        let fine: Vec<f64> = (-10..=10).map(|d| coarse + f64::from(d)).collect();
+        let shares = self.tone_fractions(&window, &fine);
+        fine.into_iter()
+            .zip(shares)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(f, _)| f)
     }
@@ -157,13 +252,16 @@ impl AudioSink for LevelMeter {
         if let Some(count) = self.kinds.get_mut(kind_index(frame.kind())) {
             *count += 1;
         }
-        for &s in frame.samples() {
-            let v = f32::from(s) / 32768.0;
-            self.sum_squares += f64::from(v) * f64::from(v);
-            if self.window.len() == WINDOW {
-                self.window.pop_front();
-            }
-            self.window.push_back(v);
+        let samples = frame.samples();
+        let excess = (self.window.len() + samples.len()).saturating_sub(WINDOW);
+        for old in self.window.drain(..excess.min(self.window.len())) {
+            self.window_squares -= square(old);
+        }
+        self.window.extend(samples);
+        for &s in samples {
+            let squared = square(s);
+            self.sum_squares += squared as f64 / FULL_SCALE_SQUARED;
+            self.window_squares += squared;
             if s == 0 {
                 self.zero_run += 1;
                 self.longest_zero_run = self.longest_zero_run.max(self.zero_run);
@@ -216,6 +314,30 @@ mod tests {
         assert_eq!(m.frames(), 2);
         assert_eq!(m.rms(), 0.0);
         assert!(!m.detects_tone(1000.0));
+    }
+
+    /// The running sum of the window follows it exactly as old samples leave it.
+    #[test]
+    fn recent_level_is_that_of_the_last_half_second() {
+        let mut m = LevelMeter::new();
+        let mut all = Vec::new();
+        for f in 0..40i16 {
+            let samples = std::array::from_fn(|i| (i as i16 - 480).wrapping_mul(f * 7 + 1));
+            all.extend_from_slice(&samples);
+            m.write_frame(&Frame::from_samples(samples)).unwrap();
+        }
+        let recent = &all[all.len() - WINDOW..];
+        let sum: f64 = recent
+            .iter()
+            .map(|&s| (f64::from(s) / 32768.0).powi(2))
+            .sum();
+        assert_eq!(m.recent_rms(), (sum / WINDOW as f64).sqrt());
+        for _ in 0..25 {
+            m.write_frame(&Frame::silence()).unwrap();
+        }
+        assert_eq!(m.recent_rms(), 0.0);
+        assert_eq!(m.dominant_frequency(), None);
+        assert!(m.rms() > 0.0);
     }
 
     #[test]

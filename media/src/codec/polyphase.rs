@@ -3,6 +3,8 @@
 //! polyphase interpolator (6 sub-filters). Both keep their filter history between frames and
 //! never allocate after construction.
 
+use crate::audio::FRAME_SAMPLES;
+
 /// 48 kHz ÷ 8 kHz.
 pub(super) const FACTOR: usize = 6;
 /// Filter taps per polyphase branch; the whole low-pass has `FACTOR * TAPS_PER_PHASE` taps.
@@ -14,6 +16,13 @@ const TAPS: usize = FACTOR * TAPS_PER_PHASE;
 const CUTOFF_HZ: f64 = 3_500.0;
 const KAISER_BETA: f64 = 6.0;
 const HIGH_RATE: f64 = 48_000.0;
+
+/// A filter history of `history` samples, with room for one 48 kHz frame after it.
+fn history(history: usize) -> Vec<f32> {
+    let mut work = Vec::with_capacity(history + FRAME_SAMPLES);
+    work.resize(history, 0.0);
+    work
+}
 
 /// Group delay of one filter pass, in 48 kHz samples.
 pub(super) const GROUP_DELAY_SAMPLES: f64 = (TAPS - 1) as f64 / 2.0;
@@ -75,7 +84,7 @@ impl Downsampler {
     pub(super) fn new() -> Self {
         Self {
             taps: lowpass(),
-            work: vec![0.0; TAPS - 1],
+            work: history(TAPS - 1),
         }
     }
 
@@ -120,7 +129,7 @@ impl Upsampler {
         }
         Self {
             phases,
-            work: vec![0.0; TAPS_PER_PHASE - 1],
+            work: history(TAPS_PER_PHASE - 1),
         }
     }
 

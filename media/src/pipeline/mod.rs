@@ -39,6 +39,7 @@ mod send;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -147,7 +148,7 @@ pub struct MediaPipeline {
     sender: Sender,
     receiver: Receiver,
     reporter: Reporter,
-    events: Vec<MediaEvent>,
+    events: VecDeque<MediaEvent>,
     dtmf_duration: Duration,
 }
 
@@ -202,7 +203,7 @@ impl MediaPipeline {
             sender,
             receiver,
             reporter,
-            events: Vec::new(),
+            events: VecDeque::new(),
             dtmf_duration: config.dtmf_duration,
         })
     }
@@ -298,22 +299,15 @@ impl MediaPipeline {
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), PipelineError> {
         self.sender.send_due_dtmf(now)?;
         if now >= self.reporter.next() {
-            let report = self
-                .reporter
-                .build(now, &self.sender, &mut self.receiver)
-                .to_vec();
-            self.sender.send_rtcp(&report)?;
+            let report = self.reporter.build(now, &self.sender, &mut self.receiver);
+            self.sender.send_rtcp(report)?;
         }
         Ok(())
     }
 
     /// The next event for the layer above.
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.pop_front()
     }
 
     /// A snapshot of the stream's statistics and estimated quality at `now`.

@@ -1,6 +1,7 @@
 //! The receiving half: demultiplex RTP and RTCP (RFC 5761), SRTP unprotect, payload type
 //! dispatch to the jitter buffer or the DTMF decoder, reception statistics.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::{DropReason, MediaEvent, PacketOutcome, PayloadTypes};
@@ -130,7 +131,7 @@ impl Receiver {
         &mut self,
         now: Instant,
         datagram: &[u8],
-        events: &mut Vec<MediaEvent>,
+        events: &mut VecDeque<MediaEvent>,
     ) -> PacketOutcome {
         let plain: &[u8] = match self.srtp.as_mut() {
             Some(srtp) => match srtp.unprotect_rtp(datagram, &mut self.buffer) {
@@ -159,7 +160,7 @@ impl Receiver {
         let ssrc = packet.ssrc();
         if self.remote_ssrc != Some(ssrc) {
             // A new source (first packet, or the far end restarted its stream).
-            events.push(MediaEvent::RemoteSsrc {
+            events.push_back(MediaEvent::RemoteSsrc {
                 previous: self.remote_ssrc,
                 ssrc,
             });
@@ -181,7 +182,7 @@ impl Receiver {
         match self.dtmf.on_payload(packet.timestamp(), packet.payload()) {
             Ok(Some(tone)) => {
                 self.stats.dtmf_events += 1;
-                events.push(MediaEvent::Dtmf(tone));
+                events.push_back(MediaEvent::Dtmf(tone));
                 PacketOutcome::Dtmf
             }
             Ok(None) => PacketOutcome::Dtmf,

@@ -1,6 +1,7 @@
 //! RTCP on the side: when to report, what to put in our SR/RR, and what the far end's
 //! reports tell us (round-trip time, its view of our loss, which drives Opus FEC).
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -106,7 +107,7 @@ impl Reporter {
         packets: &[RtcpPacket],
         sender: &mut Sender,
         receiver: &mut Receiver,
-        events: &mut Vec<MediaEvent>,
+        events: &mut VecDeque<MediaEvent>,
     ) {
         let ours = sender.ssrc();
         let remote = receiver.remote_ssrc();
@@ -122,7 +123,7 @@ impl Reporter {
                 }
                 RtcpPacket::ReceiverReport(rr) => &rr.reports,
                 RtcpPacket::Bye(bye) => {
-                    events.push(MediaEvent::Bye {
+                    events.push_back(MediaEvent::Bye {
                         ssrcs: bye.sources.clone(),
                     });
                     &[]

@@ -188,18 +188,7 @@ impl SrtpContext {
 
     /// Unprotects the SRTP packet `packet` into `out` (cleared first; left empty on error).
     pub fn unprotect_rtp(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError> {
-        out.clear();
-        out.extend_from_slice(packet);
-        match self.unprotect_rtp_in_place(out) {
-            Ok(len) => {
-                out.truncate(len);
-                Ok(())
-            }
-            Err(err) => {
-                out.clear();
-                Err(err)
-            }
-        }
+        self.unprotect_into(packet, out, Self::unprotect_rtp_in_place)
     }
 
     /// Unprotects the SRTP packet in `packet`, in place; returns the length of the RTP packet
@@ -263,18 +252,7 @@ impl SrtpContext {
 
     /// Unprotects the SRTCP packet `packet` into `out` (cleared first; left empty on error).
     pub fn unprotect_rtcp(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError> {
-        out.clear();
-        out.extend_from_slice(packet);
-        match self.unprotect_rtcp_in_place(out) {
-            Ok(len) => {
-                out.truncate(len);
-                Ok(())
-            }
-            Err(err) => {
-                out.clear();
-                Err(err)
-            }
-        }
+        self.unprotect_into(packet, out, Self::unprotect_rtcp_in_place)
     }
 
     /// Unprotects the SRTCP packet in `packet`, in place; returns the length of the RTCP
@@ -327,6 +305,28 @@ impl SrtpContext {
             .rtcp_window
             .accept(u64::from(index));
         Ok(len)
+    }
+
+    /// Copies `packet` into `out` (cleared first) and runs `unprotect` on it there; `out` is
+    /// left holding the plain packet, or empty on error.
+    fn unprotect_into(
+        &mut self,
+        packet: &[u8],
+        out: &mut Vec<u8>,
+        unprotect: fn(&mut Self, &mut [u8]) -> Result<usize, SrtpError>,
+    ) -> Result<(), SrtpError> {
+        out.clear();
+        out.extend_from_slice(packet);
+        match unprotect(self, out) {
+            Ok(len) => {
+                out.truncate(len);
+                Ok(())
+            }
+            Err(err) => {
+                out.clear();
+                Err(err)
+            }
+        }
     }
 }
 
