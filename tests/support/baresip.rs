@@ -61,8 +61,11 @@ pub fn start_baresip(run: &PeersRun, name: &str, options: &[&str]) -> Baresip {
     }
 }
 
-/// baresip's log (full SIP trace with SDP).
+/// baresip's log (full SIP trace with SDP), complete: the instance is stopped first, because
+/// baresip's output to a file is block-buffered and the last messages (a 488, the answer SDP)
+/// may otherwise still sit in its buffer.
 pub fn baresip_log(run: &PeersRun, name: &str) -> PathBuf {
+    run.script("stop-peers.sh", &[&run.dir().to_string_lossy(), name]);
     run.dir().join(name).join("baresip.log")
 }
 
