@@ -5,13 +5,14 @@
 //! carrying a 1000 Hz tone one way and 440 Hz the other for a few seconds, then checks that
 //! each side received the other's tone and that both verdicts are Encrypted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use lockphone::call::{CallOptions, CallSummary};
 use lockphone::config::Config;
 use lockphone::media::{AudioIn, AudioOut};
 use lockphone::ua::{Event, Phone};
+use lockphone::user_files::write_private_atomic;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, SanType,
@@ -58,7 +59,8 @@ pub(crate) async fn run(args: DemoArgs) -> u8 {
 }
 
 async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    lockphone::user_files::create_private_dir(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     make_pki(dir).map_err(|e| format!("cannot make the demo PKI: {e}"))?;
     // Without --suite the account's default list applies (all six, strongest first).
     let suites = args.suite.as_ref().map_or(String::new(), |suite| {
@@ -248,7 +250,7 @@ fn make_pki(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         .push(DnType::CommonName, "Lockphone demo CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let issuer = CertifiedIssuer::self_signed(ca_params, ca_key)?;
-    write(dir.join("ca.crt"), issuer.pem(), false)?;
+    write_private_atomic(&dir.join("ca.crt"), issuer.pem().as_bytes())?;
     for user in ["alice", "bob"] {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
@@ -264,23 +266,11 @@ fn make_pki(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             ExtendedKeyUsagePurpose::ClientAuth,
         ];
         let cert = params.signed_by(&key, &issuer)?;
-        write(dir.join(format!("{user}.crt")), cert.pem(), false)?;
-        write(dir.join(format!("{user}.key")), key.serialize_pem(), true)?;
+        write_private_atomic(&dir.join(format!("{user}.crt")), cert.pem().as_bytes())?;
+        write_private_atomic(
+            &dir.join(format!("{user}.key")),
+            key.serialize_pem().as_bytes(),
+        )?;
     }
     Ok(())
-}
-
-fn write(path: PathBuf, text: String, private: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    options.open(path)?.write_all(text.as_bytes())
 }

@@ -9,6 +9,7 @@ use lockphone::oauth::{LoginEvent, LoginOptions, OAuthError};
 use lockphone::ua::{Event, Phone};
 
 use super::output::{print_event, print_line};
+use super::start::fail;
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone login`.
@@ -45,11 +46,6 @@ fn load_account(args: &AccountArgs) -> Result<AccountConfig, u8> {
         .account(args.account.as_deref())
         .cloned()
         .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))
-}
-
-fn fail(message: &str, code: u8) -> u8 {
-    eprintln!("lockphone: {message}");
-    code
 }
 
 fn exit_code(error: &OAuthError) -> u8 {
