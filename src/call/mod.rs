@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use lockphone_media::codec::Codec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
-use lockphone_sip::sdp::{Direction, SdesSuite};
+use lockphone_sip::sdp::Direction;
 use serde::Serialize;
 
-use crate::config::{CallsConfig, ConfigError, SrtpMode};
+use crate::config::{CallsConfig, SrtpMode};
 use crate::media::{AudioIn, AudioOut, MediaParams, MediaReport, SrtpParams};
 use crate::verdict::Verdict;
 
@@ -77,24 +77,10 @@ pub(crate) fn local_media(
     address: IpAddr,
     port: u16,
     verified_tls: bool,
-) -> Result<LocalMedia, ConfigError> {
+) -> LocalMedia {
     let mut local = LocalMedia::new(address, port);
-    local.codecs = calls
-        .codecs
-        .iter()
-        .map(|name| codec_named(name))
-        .collect::<Result<_, _>>()?;
-    local.suites = calls
-        .srtp_suites
-        .iter()
-        .map(|name| match SdesSuite::from_name(name) {
-            SdesSuite::Unknown(_) => Err(invalid(
-                "calls.srtp_suites",
-                format!("unknown SRTP suite `{name}`"),
-            )),
-            suite => Ok(suite),
-        })
-        .collect::<Result<_, _>>()?;
+    local.codecs = calls.codecs.clone();
+    local.suites = calls.srtp_suites.clone();
     local.policy = match calls.srtp {
         SrtpMode::Mandatory => SrtpPolicy::Mandatory,
         SrtpMode::Optional => SrtpPolicy::Optional,
@@ -103,27 +89,7 @@ pub(crate) fn local_media(
     local.telephone_event = calls.telephone_event;
     local.direction = Direction::SendRecv;
     local.sdes_allowed = verified_tls || calls.insecure_sdes_over_unverified_transport;
-    Ok(local)
-}
-
-fn invalid(field: &'static str, reason: String) -> ConfigError {
-    ConfigError::Invalid {
-        account: String::new(),
-        field,
-        reason,
-    }
-}
-
-fn codec_named(name: &str) -> Result<AudioCodec, ConfigError> {
-    match name.to_ascii_lowercase().as_str() {
-        "opus" => Ok(AudioCodec::Opus),
-        "pcmu" => Ok(AudioCodec::Pcmu),
-        "pcma" => Ok(AudioCodec::Pcma),
-        other => Err(invalid(
-            "calls.codecs",
-            format!("unknown codec `{other}` (opus, pcmu, pcma)"),
-        )),
-    }
+    local
 }
 
 /// The media codec for a negotiated SDP codec.

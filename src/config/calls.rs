@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use lockphone_sip::offer_answer::{AudioCodec, default_suites};
+use lockphone_sip::sdp::SdesSuite;
+use serde::{Deserialize, Deserializer};
 
 use crate::verdict::DowngradePolicy;
 
@@ -27,10 +29,13 @@ pub enum SrtpMode {
 pub struct CallsConfig {
     /// SRTP policy.
     pub srtp: SrtpMode,
-    /// SDES suites in preference order (RFC 4568 / 6188 / 7714 names).
-    pub srtp_suites: Vec<String>,
+    /// SDES suites in preference order (RFC 4568 / 6188 / 7714 names; an unknown name is a
+    /// configuration error).
+    #[serde(deserialize_with = "suite_names")]
+    pub srtp_suites: Vec<SdesSuite>,
     /// Codecs in preference order: `opus`, `pcmu`, `pcma`.
-    pub codecs: Vec<String>,
+    #[serde(deserialize_with = "codec_names")]
+    pub codecs: Vec<AudioCodec>,
     /// Offer and accept telephone-event (RFC 4733 DTMF).
     pub telephone_event: bool,
     /// INSECURE: allow SDES keys over a connection that is not verified TLS (UDP, TCP, or TLS
@@ -54,17 +59,8 @@ impl Default for CallsConfig {
     fn default() -> CallsConfig {
         CallsConfig {
             srtp: SrtpMode::Mandatory,
-            srtp_suites: [
-                "AEAD_AES_256_GCM",
-                "AEAD_AES_128_GCM",
-                "AES_256_CM_HMAC_SHA1_80",
-                "AES_CM_128_HMAC_SHA1_80",
-                "AES_256_CM_HMAC_SHA1_32",
-                "AES_CM_128_HMAC_SHA1_32",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            codecs: ["opus", "pcmu", "pcma"].map(str::to_owned).to_vec(),
+            srtp_suites: default_suites(),
+            codecs: vec![AudioCodec::Opus, AudioCodec::Pcmu, AudioCodec::Pcma],
             telephone_event: true,
             insecure_sdes_over_unverified_transport: false,
             on_downgrade: DowngradePolicy::Alert,
@@ -73,6 +69,58 @@ impl Default for CallsConfig {
             listen_certificate: None,
             listen_key: None,
             session_expires: 1800,
+        }
+    }
+}
+
+/// `srtp_suites`: SDES suite names, each one we implement.
+fn suite_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SdesSuite>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|name| match SdesSuite::from_name(name) {
+            SdesSuite::Unknown(_) => Err(serde::de::Error::custom(format!(
+                "unknown SRTP suite `{name}` (AEAD_AES_256_GCM, AEAD_AES_128_GCM, AES_256_CM_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, AES_CM_128_HMAC_SHA1_32)"
+            ))),
+            suite => Ok(suite),
+        })
+        .collect()
+}
+
+/// `codecs`: `opus`, `pcmu`, `pcma` (any case).
+fn codec_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<AudioCodec>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|name| match name.to_ascii_lowercase().as_str() {
+            "opus" => Ok(AudioCodec::Opus),
+            "pcmu" => Ok(AudioCodec::Pcmu),
+            "pcma" => Ok(AudioCodec::Pcma),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown codec `{other}` (opus, pcmu, pcma)"
+            ))),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+
+    #[test]
+    fn unknown_codec_or_suite_is_a_configuration_error() {
+        for (key, value, said) in [
+            ("codecs", "[\"opus\", \"g729\"]", "unknown codec `g729`"),
+            (
+                "srtp_suites",
+                "[\"AES_CM_128_HMAC_SHA1_81\"]",
+                "unknown SRTP suite",
+            ),
+        ] {
+            let text = format!(
+                "[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\n[account.calls]\n{key} = {value}\n"
+            );
+            let err = Config::from_toml(&text).unwrap_err();
+            assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+            assert!(err.to_string().contains(said), "{err}");
         }
     }
 }

@@ -191,8 +191,7 @@ impl Engine {
             media_addr.ip(),
             media_addr.port(),
             verified,
-        )
-        .map_err(|e| super::UaError::Config(e.to_string()))?;
+        );
         let mut rng = StdRng::from_rng(&mut self.rng);
         let mut negotiation = OfferAnswer::new(local, &mut rng);
         let offer = negotiation
@@ -265,18 +264,12 @@ impl Engine {
             }
         };
         let media_addr = socket.local_addr();
-        let local_media = match local_media(
+        let local_media = local_media(
             &self.account.calls,
             media_addr.ip(),
             media_addr.port(),
             verified,
-        ) {
-            Ok(local) => local,
-            Err(e) => {
-                tracing::warn!(error = %e, "account call settings unusable");
-                return;
-            }
-        };
+        );
         let mut rng = StdRng::from_rng(&mut self.rng);
         let negotiation = OfferAnswer::new(local_media, &mut rng);
         let options = self.calls.auto_answer.clone().unwrap_or_default();
