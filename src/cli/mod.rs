@@ -2,6 +2,7 @@
 
 mod call;
 mod capf_server;
+mod contacts;
 mod demo;
 mod enroll;
 mod login;
@@ -59,6 +60,8 @@ enum Command {
     Enroll(Box<enroll::EnrollArgs>),
     /// Run a CAPF server (test CA, device table) for labs and tests.
     CapfServer(capf_server::CapfServerArgs),
+    /// Search the account's contacts (config file and LDAP directory).
+    Contacts(contacts::ContactsArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -87,6 +90,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Logout(args) => login::run_logout(args).await,
         Command::Enroll(args) => enroll::run(*args).await,
         Command::CapfServer(args) => capf_server::run(args).await,
+        Command::Contacts(args) => contacts::run(args).await,
     }
 }
 
