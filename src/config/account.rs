@@ -143,6 +143,16 @@ pub struct TlsConfig {
     /// The trust store file ("Always trust" decisions); default
     /// `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`.
     pub trust_store: Option<PathBuf>,
+    /// Revocation checking (CRL, OCSP, stapled OCSP) of the server's chain: `hard-fail`
+    /// (default: a certificate that names a CRL or OCSP source must be shown good),
+    /// `soft-fail` (an unreachable source is allowed and reported) or `off`.
+    #[serde(default)]
+    pub revocation: crate::tls::revocation::RevocationPolicy,
+    /// Common Criteria mode: RSA keys ≥ 2048 bits, no SHA-1 in the chain, hard-fail
+    /// revocation, TLS 1.2+. Also turned on for every account by the top-level
+    /// `common_criteria = true`.
+    #[serde(default)]
+    pub common_criteria: bool,
 }
 
 impl Default for TlsConfig {
@@ -156,6 +166,8 @@ impl Default for TlsConfig {
             allow_wildcards: true,
             pinned_sha256: Vec::new(),
             trust_store: None,
+            revocation: crate::tls::revocation::RevocationPolicy::default(),
+            common_criteria: false,
         }
     }
 }

@@ -42,6 +42,12 @@ pub struct SipServerVerifier {
     pinned: Vec<String>,
     accepted: Mutex<HashMap<String, TrustBasis>>,
     undecided: Mutex<HashMap<String, CertificateSummary>>,
+    /// Common Criteria rules, checked before anything else (revocation hook: see
+    /// [`super::revocation`]).
+    common_criteria: Option<super::common_criteria::CommonCriteria>,
+    /// The OCSP responses servers stapled, by leaf fingerprint, for the revocation check
+    /// that runs after the handshake.
+    staples: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 /// A server whose certificate the user trusted now presents another one (carried through
@@ -69,6 +75,8 @@ impl SipServerVerifier {
             pinned: Vec::new(),
             accepted: Mutex::new(HashMap::new()),
             undecided: Mutex::new(HashMap::new()),
+            common_criteria: None,
+            staples: Mutex::new(HashMap::new()),
         })
     }
 
@@ -91,6 +99,20 @@ impl SipServerVerifier {
             .map(|f| normalize_fingerprint(f))
             .collect();
         self
+    }
+
+    /// Applies the Common Criteria certificate rules (RSA ≥ 2048 bits, no SHA-1) first.
+    pub fn with_common_criteria(
+        mut self,
+        rules: super::common_criteria::CommonCriteria,
+    ) -> SipServerVerifier {
+        self.common_criteria = Some(rules);
+        self
+    }
+
+    /// The OCSP response stapled with the certificate of this fingerprint (taken once).
+    pub fn take_staple(&self, sha256: &str) -> Option<Vec<u8>> {
+        self.staples.lock().ok().and_then(|mut m| m.remove(sha256))
     }
 
     /// Whether anything at all can be trusted.
@@ -191,11 +213,21 @@ impl ServerCertVerifier for SipServerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(rules) = &self.common_criteria {
+            rules
+                .check(end_entity, intermediates)
+                .map_err(other_error)?;
+        }
         let expected = expected_identity(server_name);
         let sha256 = fingerprint(end_entity.as_ref());
+        if !ocsp_response.is_empty()
+            && let Ok(mut staples) = self.staples.lock()
+        {
+            staples.insert(sha256.clone(), ocsp_response.to_vec());
+        }
         let (error, overridable_reason) =
             match self.ca_verdict(end_entity, intermediates, &expected, now) {
                 Ok(()) => {
