@@ -141,6 +141,67 @@ async fn revoked_by_ocsp_is_refused() {
     }
 }
 
+/// Root → intermediate (naming the root's CRL) → leaf (naming the intermediate's CRL).
+async fn two_level_server(dir: &Path, intermediate_revoked: bool) -> (Pki, SocketAddr) {
+    const INTERMEDIATE: [u8; 2] = [0x20, 0x01];
+    let root = Pki::new(dir, "Chain Root CA");
+    let revoked: &[[u8; 2]] = if intermediate_revoked {
+        &[INTERMEDIATE]
+    } else {
+        &[]
+    };
+    let (root_crl, _) = serve_http(root.crl(revoked), "root.crl").await;
+    let sub = root.intermediate(
+        &dir.join("sub"),
+        "Chain Issuing CA",
+        INTERMEDIATE,
+        Some(&root_crl),
+    );
+    let (sub_crl, _) = serve_http(sub.crl(&[REVOKED]), "sub.crl").await;
+    let leaf = sub.leaf(GOOD, Some(&sub_crl), None);
+    let addr = tls_server(
+        vec![leaf.cert.clone(), sub.cert()],
+        leaf.key.clone_key(),
+        None,
+    )
+    .await;
+    (root, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_certificate_of_the_chain_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, addr) = two_level_server(&dir.path().join("good"), false).await;
+    let security = connect(&client(root.anchors(), RevocationPolicy::HardFail), addr)
+        .await
+        .unwrap();
+    match &security.revocation {
+        RevocationStatus::Good { good } => {
+            let names: Vec<(&str, RevocationSource)> = good
+                .iter()
+                .map(|g| (g.certificate.as_str(), g.source))
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    ("server 1001", RevocationSource::Crl),
+                    ("Chain Issuing CA", RevocationSource::Crl)
+                ]
+            );
+        }
+        other => panic!("not good: {other:?}"),
+    }
+
+    let (root, addr) = two_level_server(&dir.path().join("revoked"), true).await;
+    let err = connect(&client(root.anchors(), RevocationPolicy::HardFail), addr)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, TlsError::Revoked { certificate, by: RevocationSource::Crl, .. } if certificate == "Chain Issuing CA"),
+        "{err:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_by_crl_then_from_the_cache_under_common_criteria() {
     let dir = tempfile::tempdir().unwrap();

@@ -74,6 +74,33 @@ impl Pki {
         }
     }
 
+    /// An intermediate CA signed by this one (in `dir`), with this serial and CRL URL.
+    pub fn intermediate(&self, dir: &Path, name: &str, serial: [u8; 2], crl: Option<&str>) -> Pki {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.serial_number = Some(SerialNumber::from_slice(&serial));
+        if let Some(url) = crl {
+            params.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.to_owned()],
+            }];
+        }
+        let key = KeyPair::generate().unwrap();
+        std::fs::write(dir.join("ca.key"), key.serialize_pem()).unwrap();
+        let ca = CertifiedIssuer::signed_by(params, key, &self.ca).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        Pki {
+            dir: dir.to_owned(),
+            ca,
+        }
+    }
+
+    /// The CA certificate.
+    pub fn cert(&self) -> CertificateDer<'static> {
+        self.ca.der().clone()
+    }
+
     /// The CA as the client's only anchor.
     pub fn anchors(&self) -> TrustAnchors {
         let mut anchors = TrustAnchors::empty();
