@@ -153,6 +153,22 @@ pub struct TlsConfig {
     /// `common_criteria = true`.
     #[serde(default)]
     pub common_criteria: bool,
+    /// What the CLI does with a certificate nothing vouches for (no CA, pin or stored
+    /// decision): `refuse` (default: asked on a terminal, refused headless) or `never-ask`.
+    #[serde(default)]
+    pub untrusted: UntrustedPolicy,
+}
+
+/// What the command line does with a certificate that needs the user's trust decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UntrustedPolicy {
+    /// Ask on a terminal ([A]lways trust / [C]ontinue / Cancel); refuse when no one can be
+    /// asked (stdin or stderr not a terminal, or `--json`).
+    #[default]
+    Refuse,
+    /// Refuse without asking, even on a terminal.
+    NeverAsk,
 }
 
 impl Default for TlsConfig {
@@ -168,6 +184,7 @@ impl Default for TlsConfig {
             trust_store: None,
             revocation: crate::tls::revocation::RevocationPolicy::default(),
             common_criteria: false,
+            untrusted: UntrustedPolicy::default(),
         }
     }
 }
