@@ -42,7 +42,13 @@ pub(crate) fn describe(event: &Event) -> String {
                     } else {
                         ""
                     }
-                ) + if security.fips { " [FIPS]" } else { "" }
+                ) + &format!("; revocation: {}", security.revocation.describe())
+                    + if security.common_criteria {
+                        " [Common Criteria]"
+                    } else {
+                        ""
+                    }
+                    + if security.fips { " [FIPS]" } else { "" }
             }
             None => format!(
                 "connected to {peer} over {} (not encrypted)",

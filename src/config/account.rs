@@ -143,6 +143,32 @@ pub struct TlsConfig {
     /// The trust store file ("Always trust" decisions); default
     /// `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`.
     pub trust_store: Option<PathBuf>,
+    /// Revocation checking (CRL, OCSP, stapled OCSP) of the server's chain: `hard-fail`
+    /// (default: a certificate that names a CRL or OCSP source must be shown good),
+    /// `soft-fail` (an unreachable source is allowed and reported) or `off`.
+    #[serde(default)]
+    pub revocation: crate::tls::revocation::RevocationPolicy,
+    /// Common Criteria mode: RSA keys ≥ 2048 bits, no SHA-1 in the chain, hard-fail
+    /// revocation, TLS 1.2+. Also turned on for every account by the top-level
+    /// `common_criteria = true`.
+    #[serde(default)]
+    pub common_criteria: bool,
+    /// What the CLI does with a certificate nothing vouches for (no CA, pin or stored
+    /// decision): `refuse` (default: asked on a terminal, refused headless) or `never-ask`.
+    #[serde(default)]
+    pub untrusted: UntrustedPolicy,
+}
+
+/// What the command line does with a certificate that needs the user's trust decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UntrustedPolicy {
+    /// Ask on a terminal ([A]lways trust / [C]ontinue / Cancel); refuse when no one can be
+    /// asked (stdin or stderr not a terminal, or `--json`).
+    #[default]
+    Refuse,
+    /// Refuse without asking, even on a terminal.
+    NeverAsk,
 }
 
 impl Default for TlsConfig {
@@ -156,6 +182,9 @@ impl Default for TlsConfig {
             allow_wildcards: true,
             pinned_sha256: Vec::new(),
             trust_store: None,
+            revocation: crate::tls::revocation::RevocationPolicy::default(),
+            common_criteria: false,
+            untrusted: UntrustedPolicy::default(),
         }
     }
 }

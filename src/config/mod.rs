@@ -22,7 +22,7 @@ mod calls;
 
 pub use account::{
     AccountConfig, AuthConfig, CUCM_OAUTH_PORT, CapfConfig, OAuthConfig, OAuthFlow, Profile,
-    TlsConfig, TransportKind,
+    TlsConfig, TransportKind, UntrustedPolicy,
 };
 pub use calls::{CallsConfig, SrtpMode};
 
@@ -75,6 +75,9 @@ pub struct Config {
     /// The accounts (`[[account]]` tables).
     #[serde(rename = "account", default)]
     pub accounts: Vec<AccountConfig>,
+    /// Common Criteria mode for every account (each account's `tls.common_criteria`).
+    #[serde(default)]
+    pub common_criteria: bool,
     /// The folder relative paths in the file are resolved against (set by [`Config::load`]).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -83,10 +86,15 @@ pub struct Config {
 impl Config {
     /// Parses a configuration from TOML text and validates every account.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: None,
             message: e.to_string(),
         })?;
+        if config.common_criteria {
+            for account in &mut config.accounts {
+                account.tls.common_criteria = true;
+            }
+        }
         for account in &config.accounts {
             account.validate()?;
         }

@@ -8,13 +8,12 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::tls::ClientTls;
 use oauth2::http::{HeaderName, HeaderValue, StatusCode};
 use oauth2::url::Url;
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
-use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -45,7 +44,7 @@ impl From<HttpError> for OAuthError {
 /// The HTTP client. Cheap to clone.
 #[derive(Clone)]
 pub struct HttpClient {
-    tls: Option<Arc<ClientConfig>>,
+    tls: Option<ClientTls>,
     timeout: Duration,
 }
 
@@ -60,7 +59,8 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// A client; `tls` is needed for `https://` URLs (None: only loopback `http://` works).
-    pub fn new(tls: Option<Arc<ClientConfig>>) -> HttpClient {
+    /// HTTPS connections go through [`ClientTls::connect`] (verifier and revocation check).
+    pub fn new(tls: Option<ClientTls>) -> HttpClient {
         HttpClient {
             tls,
             timeout: Duration::from_secs(20),
@@ -112,14 +112,13 @@ impl HttpClient {
                 .map_err(|e| fail(format!("cannot connect: {e}")))?;
             let _ = tcp.set_nodelay(true);
             if url.scheme() == "https" {
-                let config = self.tls.clone().ok_or_else(|| {
+                let tls = self.tls.as_ref().ok_or_else(|| {
                     fail(
                         "https needs trust anchors: set tls.ca_file or tls.system_roots".to_owned(),
                     )
                 })?;
-                let name = crate::tls::server_name(&host).map_err(|e| fail(e.to_string()))?;
-                let stream = tokio_rustls::TlsConnector::from(config)
-                    .connect(name, tcp)
+                let (stream, _security) = tls
+                    .connect(tcp, &host)
                     .await
                     .map_err(|e| fail(format!("TLS: {e}")))?;
                 exchange(stream, &bytes).await.map_err(fail)

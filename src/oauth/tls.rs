@@ -16,7 +16,9 @@ pub fn http_client(account: &AccountConfig) -> Result<HttpClient, OAuthError> {
     let policy = crate::ua::setup::identity_policy(account);
     let mut builder = ClientTlsBuilder::new(anchors)
         .identity_policy(policy)
-        .pinned(account.tls.pinned_sha256.clone());
+        .pinned(account.tls.pinned_sha256.clone())
+        .revocation(account.tls.revocation)
+        .common_criteria(account.tls.common_criteria);
     let store_path = account
         .tls
         .trust_store
@@ -26,7 +28,7 @@ pub fn http_client(account: &AccountConfig) -> Result<HttpClient, OAuthError> {
         builder = builder.trust_store(Arc::new(store));
     }
     match builder.build() {
-        Ok(tls) => Ok(HttpClient::new(Some(tls.for_connection().0))),
+        Ok(tls) => Ok(HttpClient::new(Some(tls))),
         Err(TlsError::NoTrustAnchors) => Ok(HttpClient::new(None)),
         Err(e) => Err(e.into()),
     }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use rustls::{AlertDescription, CertificateError};
 
 use super::CertificateChanged;
+use super::common_criteria::CcViolation;
+use super::revocation::RevocationSource;
 use crate::trust::identity::IdentityError;
 
 /// Why a TLS connection or configuration failed.
@@ -40,9 +42,48 @@ pub enum TlsError {
     /// The server's certificate is not valid yet.
     #[error("server certificate is not valid yet (check the clock)")]
     NotYetValid,
-    /// The server's certificate was revoked by its CA.
-    #[error("server certificate has been revoked")]
-    Revoked,
+    /// A certificate of the server's chain was revoked by its CA.
+    #[error(
+        "the certificate {certificate} of the server was REVOKED by its CA on {date} (reason: {reason}; according to {by}): refused; do not trust this server until its administrator installs a new certificate"
+    )]
+    Revoked {
+        /// Which certificate (subject).
+        certificate: String,
+        /// Who said so: CRL, OCSP or the stapled OCSP response.
+        by: RevocationSource,
+        /// The CRL reason (`keyCompromise`, …, `unspecified`).
+        reason: String,
+        /// When it was revoked (RFC 3339).
+        date: String,
+    },
+    /// Under `hard-fail` (or Common Criteria), the revocation status of a certificate that
+    /// names a CRL or OCSP source could not be learned.
+    #[error(
+        "cannot tell whether the server's certificate was revoked ({why}); tls.revocation = \"hard-fail\" refuses the connection: make sure the CRL/OCSP server is reachable from here, or (outside Common Criteria mode) set tls.revocation = \"soft-fail\" to connect anyway"
+    )]
+    RevocationUnknown {
+        /// What was tried and why each source failed.
+        why: String,
+    },
+    /// A CRL or OCSP answer about the server's chain failed its signature checks (refused
+    /// under every policy).
+    #[error(
+        "a revocation answer about {certificate} is not signed by its CA ({why}): it may be forged; refused. Tell the server's administrator"
+    )]
+    RevocationForged {
+        /// Which certificate the answer was about.
+        certificate: String,
+        /// What failed.
+        why: String,
+    },
+    /// Common Criteria mode refuses the server's chain.
+    #[error("Common Criteria mode refuses the server certificate: {0}")]
+    CommonCriteria(CcViolation),
+    /// The server only speaks TLS older than 1.2.
+    #[error(
+        "the server only offers TLS older than 1.2 ({0}); Lockphone needs TLS 1.2 or 1.3: ask the administrator to enable them"
+    )]
+    ProtocolVersion(String),
     /// Any other certificate problem.
     #[error("server certificate refused: {0}")]
     BadCertificate(String),
@@ -128,7 +169,12 @@ impl TlsError {
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                     TlsError::NotYetValid
                 }
-                CertificateError::Revoked => TlsError::Revoked,
+                CertificateError::Revoked => TlsError::Revoked {
+                    certificate: "server certificate".to_owned(),
+                    by: RevocationSource::Crl,
+                    reason: "unspecified".to_owned(),
+                    date: "unknown".to_owned(),
+                },
                 CertificateError::Other(other) => match other.0.downcast_ref::<IdentityError>() {
                     Some(IdentityError::Mismatch {
                         expected,
@@ -140,17 +186,27 @@ impl TlsError {
                     Some(identity) => TlsError::Identity(identity.clone()),
                     None => match other.0.downcast_ref::<CertificateChanged>() {
                         Some(changed) => TlsError::CertificateChanged(Box::new(changed.clone())),
-                        None => TlsError::BadCertificate(other.to_string()),
+                        None => match other.0.downcast_ref::<CcViolation>() {
+                            Some(cc) => TlsError::CommonCriteria(cc.clone()),
+                            None => TlsError::BadCertificate(other.to_string()),
+                        },
                     },
                 },
                 other => TlsError::BadCertificate(format!("{other:?}")),
             },
             rustls::Error::AlertReceived(alert) => match alert {
-                AlertDescription::ProtocolVersion | AlertDescription::HandshakeFailure => {
+                AlertDescription::ProtocolVersion => {
+                    TlsError::ProtocolVersion(format!("alert {alert:?}"))
+                }
+                AlertDescription::HandshakeFailure => {
                     TlsError::Incompatible(format!("alert {alert:?}"))
                 }
                 other => TlsError::PeerAlert(format!("{other:?}")),
             },
+            rustls::Error::PeerIncompatible(
+                why @ (rustls::PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+                | rustls::PeerIncompatible::SupportedVersionsExtensionRequired),
+            ) => TlsError::ProtocolVersion(format!("{why:?}")),
             rustls::Error::PeerIncompatible(why) => TlsError::Incompatible(format!("{why:?}")),
             other => TlsError::Other(other.to_string()),
         }

@@ -14,9 +14,12 @@
 //! # Ok::<(), lockphone::tls::TlsError>(())
 //! ```
 
+pub mod common_criteria;
+mod connect;
 mod error;
 mod files;
 mod record;
+pub mod revocation;
 mod summary;
 pub mod verifier;
 
@@ -24,7 +27,7 @@ pub use error::TlsError;
 pub use files::{check_private, load_certificate_chain, load_private_key};
 pub use record::{ConnectionSecurity, TrustBasis, fingerprint};
 pub use summary::CertificateSummary;
-pub use verifier::CertificateChanged;
+pub use verifier::{CertificateChanged, TrustStoreUnavailable};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +41,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
 
 use crate::trust::identity::IdentityPolicy;
 use crate::trust::store::TrustStore;
+use revocation::{RevocationChecker, RevocationPolicy};
 
 /// The TLS versions Lockphone speaks: 1.2 and 1.3, never older.
 pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
@@ -58,6 +62,9 @@ pub fn provider() -> Arc<CryptoProvider> {
 #[derive(Debug, Clone)]
 pub struct TrustAnchors {
     roots: RootCertStore,
+    /// The anchors as certificates (revocation needs the issuer's name and key; Common
+    /// Criteria its key size).
+    certs: Vec<CertificateDer<'static>>,
 }
 
 impl TrustAnchors {
@@ -65,6 +72,7 @@ impl TrustAnchors {
     pub fn empty() -> TrustAnchors {
         TrustAnchors {
             roots: RootCertStore::empty(),
+            certs: Vec::new(),
         }
     }
 
@@ -79,11 +87,12 @@ impl TrustAnchors {
     pub fn add_pem_file(&mut self, path: &Path) -> Result<(), TlsError> {
         for cert in files::load_ca_certificates(path)? {
             self.roots
-                .add(cert)
+                .add(cert.clone())
                 .map_err(|e| TlsError::CertificateFile {
                     path: path.to_owned(),
                     reason: format!("not a usable CA certificate: {e}"),
                 })?;
+            self.certs.push(cert);
         }
         Ok(())
     }
@@ -99,6 +108,7 @@ impl TrustAnchors {
                 .unwrap_or_default();
             return Err(TlsError::SystemRoots(reason));
         }
+        self.certs.extend(result.certs.iter().cloned());
         let (_added, _ignored) = self.roots.add_parsable_certificates(result.certs);
         Ok(())
     }
@@ -106,8 +116,10 @@ impl TrustAnchors {
     /// Adds one DER certificate as an anchor.
     pub fn add_der(&mut self, der: CertificateDer<'static>) -> Result<(), TlsError> {
         self.roots
-            .add(der)
-            .map_err(|e| TlsError::Other(format!("bad anchor: {e}")))
+            .add(der.clone())
+            .map_err(|e| TlsError::Other(format!("bad anchor: {e}")))?;
+        self.certs.push(der);
+        Ok(())
     }
 
     /// How many anchors there are.
@@ -151,6 +163,8 @@ pub struct ClientTlsBuilder {
     identity_policy: IdentityPolicy,
     store: Option<Arc<TrustStore>>,
     pinned: Vec<String>,
+    revocation: RevocationPolicy,
+    common_criteria: bool,
 }
 
 impl ClientTlsBuilder {
@@ -162,7 +176,22 @@ impl ClientTlsBuilder {
             identity_policy: IdentityPolicy::default(),
             store: None,
             pinned: Vec::new(),
+            revocation: RevocationPolicy::default(),
+            common_criteria: false,
         }
+    }
+
+    /// The revocation policy (default `hard-fail`; Common Criteria forces `hard-fail`).
+    pub fn revocation(mut self, policy: RevocationPolicy) -> ClientTlsBuilder {
+        self.revocation = policy;
+        self
+    }
+
+    /// Common Criteria mode: RSA keys of at least 2048 bits and no SHA-1 signature in the
+    /// chain (checked in the handshake), hard-fail revocation, TLS 1.2 or 1.3.
+    pub fn common_criteria(mut self, on: bool) -> ClientTlsBuilder {
+        self.common_criteria = on;
+        self
     }
 
     /// Accepts certificates the user stored with "Always trust" for the server's identity.
@@ -192,9 +221,27 @@ impl ClientTlsBuilder {
     /// Builds the configuration.
     pub fn build(self) -> Result<ClientTls, TlsError> {
         let provider = provider();
+        let anchor_certs = Arc::new(self.anchors.certs.clone());
         let mut verifier = verifier::SipServerVerifier::new(self.anchors, provider.clone())?
             .with_identity_policy(self.identity_policy)
             .with_pinned(self.pinned);
+        let revocation_policy = if self.common_criteria {
+            // Common Criteria: TLS 1.2+ is Lockphone's floor anyway; make sure it stays so.
+            if PROTOCOL_VERSIONS
+                .iter()
+                .any(|v| u16::from(v.version) < u16::from(rustls::ProtocolVersion::TLSv1_2))
+            {
+                return Err(TlsError::Other(
+                    "Common Criteria mode needs TLS 1.2 or newer only".to_owned(),
+                ));
+            }
+            verifier = verifier.with_common_criteria(common_criteria::CommonCriteria::new(
+                anchor_certs.as_ref().clone(),
+            ));
+            RevocationPolicy::HardFail
+        } else {
+            self.revocation
+        };
         if let Some(store) = self.store {
             verifier = verifier.with_trust_store(store);
         }
@@ -226,6 +273,9 @@ impl ClientTlsBuilder {
             base: Arc::new(config),
             certified,
             verifier,
+            revocation: RevocationChecker::new(revocation_policy),
+            anchors: anchor_certs,
+            common_criteria: self.common_criteria,
         })
     }
 }
@@ -236,6 +286,9 @@ pub struct ClientTls {
     base: Arc<ClientConfig>,
     certified: Option<Arc<CertifiedKey>>,
     verifier: Arc<verifier::SipServerVerifier>,
+    revocation: RevocationChecker,
+    anchors: Arc<Vec<CertificateDer<'static>>>,
+    common_criteria: bool,
 }
 
 impl ClientTls {
@@ -266,9 +319,40 @@ impl ClientTls {
         self.verifier.pending_decision(identity)
     }
 
+    /// "Always trust": stores this certificate for `identity` and accepts it from now on.
+    pub fn trust_always(
+        &self,
+        identity: &str,
+        certificate: &CertificateSummary,
+    ) -> Result<(), TrustStoreUnavailable> {
+        self.verifier.trust_always(identity, certificate)
+    }
+
+    /// "Continue": accepts the certificate with this fingerprint for `identity` for the life
+    /// of this configuration only.
+    pub fn trust_for_session(&self, identity: &str, sha256: &str) {
+        self.verifier.trust_for_session(identity, sha256);
+    }
+
+    /// "Cancel": forgets the certificate waiting for a decision for `identity`.
+    pub fn forget_pending(&self, identity: &str) {
+        self.verifier.forget_pending(identity);
+    }
+
     /// Whether a client certificate is configured.
     pub fn has_client_certificate(&self) -> bool {
         self.certified.is_some()
+    }
+
+    /// The revocation checker (its cache is shared by every connection of this
+    /// configuration and its clones).
+    pub fn revocation(&self) -> &RevocationChecker {
+        &self.revocation
+    }
+
+    /// Whether Common Criteria mode is on.
+    pub fn is_common_criteria(&self) -> bool {
+        self.common_criteria
     }
 }
 

@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 
 use lockphone_sip::message::Transport;
 
+use super::revocation::RevocationStatus;
+
 /// The security facts of one SIP connection, as established (not as configured).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionSecurity {
@@ -28,6 +30,11 @@ pub struct ConnectionSecurity {
     pub client_certificate_presented: bool,
     /// Whether the connection ran on the FIPS-validated crypto module.
     pub fips: bool,
+    /// What the revocation check of the server's chain found.
+    pub revocation: RevocationStatus,
+    /// Whether the connection was made under the Common Criteria rules (RSA ≥ 2048 bits, no
+    /// SHA-1 in the chain, hard-fail revocation, TLS 1.2+).
+    pub common_criteria: bool,
 }
 
 impl ConnectionSecurity {
@@ -43,6 +50,8 @@ impl ConnectionSecurity {
             peer_certificate_sha256: None,
             client_certificate_presented: false,
             fips: false,
+            revocation: RevocationStatus::NotChecked,
+            common_criteria: false,
         }
     }
 
@@ -70,6 +79,9 @@ impl ConnectionSecurity {
             peer_certificate_sha256: fingerprint,
             client_certificate_presented,
             fips: super::fips_mode(),
+            // Filled in by `ClientTls::connect` after the revocation check.
+            revocation: RevocationStatus::NotChecked,
+            common_criteria: false,
         }
     }
 
@@ -87,6 +99,8 @@ pub enum TrustBasis {
     CertificateAuthority,
     /// The user chose "Always trust" for this server.
     UserTrustStore,
+    /// The user chose "Continue" for this server: accepted for this run only.
+    UserContinued,
     /// Its fingerprint is pinned in the account.
     PinnedFingerprint,
 }

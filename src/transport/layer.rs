@@ -10,11 +10,11 @@ use lockphone_sip::message::{Message, Transport, bad_request_for};
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tokio_rustls::TlsAcceptor;
 
 use super::connection::{self, ConnectionHandle, ConnectionSetup};
 use super::{ConnectionSecurity, TransportError};
-use crate::tls::{ClientTls, TlsError, server_name};
+use crate::tls::{ClientTls, TlsError};
 
 /// How long a TCP connect plus TLS handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,6 +140,11 @@ impl TransportLayer {
             .client_tls
             .as_ref()
             .and_then(|tls| tls.pending_decision(identity))
+    }
+
+    /// The client TLS configuration (its verifier takes the user's trust decisions).
+    pub fn client_tls(&self) -> Option<&ClientTls> {
+        self.inner.client_tls.as_ref()
     }
 
     /// How many malformed datagrams were dropped.
@@ -372,33 +377,18 @@ impl TransportLayer {
             .server_name
             .clone()
             .unwrap_or_else(|| addr.ip().to_string());
-        let name =
-            server_name(&name_text).map_err(|source| TransportError::Tls { addr, source })?;
-        let (config, presented) = tls.for_connection();
-        let connector = TlsConnector::from(config);
-        let tls_stream = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name, stream))
-            .await
-            .map_err(|_| TransportError::Timeout(addr))?
-            .map_err(|e| TransportError::Tls {
-                addr,
-                source: TlsError::from_handshake(e, &name_text),
-            })?;
-        let (_, conn) = tls_stream.get_ref();
-        // The handshake succeeded through our verifier: the server is verified for
-        // `name_text`, by a CA, the user's trust store or a pin.
-        let mut security =
-            ConnectionSecurity::tls(conn, Some(name_text), presented.load(Ordering::Relaxed));
-        // How the verifier trusted it, looked up by the fingerprint the record already holds.
-        security.trusted_by = security
-            .peer_certificate_sha256
-            .as_deref()
-            .and_then(|sha| tls.trust_basis(sha));
+        let (tls_stream, security) =
+            tokio::time::timeout(CONNECT_TIMEOUT, tls.connect(stream, &name_text))
+                .await
+                .map_err(|_| TransportError::Timeout(addr))?
+                .map_err(|source| TransportError::Tls { addr, source })?;
         let security = Arc::new(security);
         tracing::info!(
             peer = %addr,
             version = security.tls_version.as_deref().unwrap_or("?"),
             suite = security.cipher_suite.as_deref().unwrap_or("?"),
             client_cert = security.client_certificate_presented,
+            revocation = %security.revocation.describe(),
             "TLS connection established, server certificate verified"
         );
         Ok(connection::spawn(

@@ -53,7 +53,9 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
     let mut builder = ClientTlsBuilder::new(anchors)
         .identity_policy(policy)
         .trust_store(Arc::new(store))
-        .pinned(account.tls.pinned_sha256.clone());
+        .pinned(account.tls.pinned_sha256.clone())
+        .revocation(account.tls.revocation)
+        .common_criteria(account.tls.common_criteria);
     if let (Some(cert), Some(key)) = (&account.tls.client_certificate, &account.tls.client_key) {
         builder = builder.client_identity(ClientIdentity::from_pem_files(cert, key)?);
     } else if let Some(lsc) = enrolled_lsc(account) {

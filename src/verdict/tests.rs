@@ -19,6 +19,8 @@ fn tls(trusted_by: Option<TrustBasis>) -> ConnectionSecurity {
         peer_certificate_sha256: Some("AA:BB".into()),
         client_certificate_presented: false,
         fips: false,
+        revocation: crate::tls::revocation::RevocationStatus::NotChecked,
+        common_criteria: false,
     }
 }
 
