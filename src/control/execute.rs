@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use super::message::{Command, CommandResult, ControlError, ErrorCode};
+use super::message::{Command, CommandResult, ControlError, ErrorCode, TrustChoice};
 use crate::call::{CallId, CallOptions};
 use crate::media::{AudioIn, AudioOut};
+use crate::trust::{TrustDecision, TrustDecisionError};
 use crate::ua::{CallPhase, Phone, UaError};
 
 /// Runs a phone command (everything but `auth`, `subscribe`, `unsubscribe` and `shutdown`,
@@ -67,10 +68,15 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
             phone.transfer(call, &target).await.map_err(ua_error)?;
             done
         }
-        Command::Trust { .. } => Err(ControlError::new(
-            ErrorCode::NotSupported,
-            "trust decisions are not available in this build yet; use `lockphone trust import`",
-        )),
+        Command::Trust { server, decision } => {
+            let decision = match decision {
+                TrustChoice::Always => TrustDecision::AlwaysTrust,
+                TrustChoice::Continue => TrustDecision::Continue,
+                TrustChoice::Cancel => TrustDecision::Cancel,
+            };
+            phone.decide_trust(&server, decision).map_err(ua_error)?;
+            done
+        }
         Command::Status => {
             let status = phone.status().await.map_err(ua_error)?;
             Ok(CommandResult::Status(Box::new(status)))
@@ -171,6 +177,8 @@ fn ua_error(error: UaError) -> ControlError {
         UaError::CallState(_) => ErrorCode::WrongState,
         UaError::Invalid(_) | UaError::Config(_) => ErrorCode::InvalidArguments,
         UaError::Stopped => ErrorCode::Stopped,
+        UaError::Trust(TrustDecisionError::NothingPending { .. }) => ErrorCode::WrongState,
+        UaError::Trust(TrustDecisionError::FipsForbidsOverride { .. }) => ErrorCode::NotSupported,
         _ => ErrorCode::Failed,
     };
     ControlError::new(code, error.to_string())
