@@ -18,6 +18,8 @@
 //! assert_eq!(refused.error.code, lockphone::control::ErrorCode::UnknownCommand);
 //! ```
 
+#[cfg(test)]
+mod doc_tests;
 mod execute;
 mod message;
 
