@@ -263,3 +263,68 @@ fn check_tcp_token(addr: &str) {
     let status = client.ok(json!({"command": "status"}));
     assert_eq!(status["account"], "sip:bob@127.0.0.1");
 }
+
+#[test]
+fn blind_transfer_of_a_call_to_baresip_reaches_the_target_and_ends_our_leg() {
+    let run = PeersRun::new();
+    let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
+    let carol_port = free_tcp_port();
+    let carol = write_call_config(&run, "carol", Some(carol_port), "");
+    let carol = support::calls::Answerer::start(&run, &carol, carol_port, 1, 60);
+    let config = write_account(&run, "alice", "register = false\ntransport = \"tls\"", "");
+    let daemon = Daemon::start(&run, "alice", &config, &[]);
+    let mut client = daemon.client();
+    client.ok(json!({"command": "subscribe", "stats": false}));
+    let uri = format!("sip:bob@127.0.0.1:{};transport=tls", bob.tls_port);
+    let call = client.ok(json!({"command": "call", "uri": uri}))["call"].clone();
+    client.wait_event("call-security", 20, |e| e["call"] == call);
+    let target = format!("sip:carol@127.0.0.1:{carol_port};transport=tls");
+    client.ok(json!({"command": "transfer", "call": call, "target": target}));
+    assert_eq!(
+        client.error_code(json!({"command": "transfer", "call": call, "target": target})),
+        "wrong-state",
+        "a second transfer while the first is under way"
+    );
+    let outcome = client.wait_event("call-transfer", 30, |e| {
+        e["state"] == "succeeded" || e["state"] == "failed"
+    });
+    assert_eq!(
+        outcome["state"],
+        "succeeded",
+        "{outcome:#}\n{}",
+        daemon.log_tail()
+    );
+    let states: Vec<String> = client
+        .events
+        .iter()
+        .filter(|e| e["event"] == "call-transfer")
+        .map(|e| e["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        states.first().map(String::as_str),
+        Some("accepted"),
+        "{states:?}"
+    );
+    let ended = client.wait_event("call-ended", 10, |e| e["call"] == call);
+    assert_eq!(ended["summary"]["end_reason"], "hung up", "{ended:#}");
+    // carol got bob's call, which goes on (bob hangs up only at the end of its run).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let events = carol.events();
+        if !support::calls::named(&events, "call-security").is_empty() {
+            break events;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let started = support::calls::named(&events, "call-started");
+    assert!(
+        started[0]["peer"].as_str().unwrap().contains("bob"),
+        "{started:#?}"
+    );
+    assert_eq!(
+        support::calls::security_levels(&events),
+        ["encrypted"],
+        "{events:#?}"
+    );
+}
