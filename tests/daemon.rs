@@ -328,3 +328,46 @@ fn blind_transfer_of_a_call_to_baresip_reaches_the_target_and_ends_our_leg() {
         "{events:#?}"
     );
 }
+
+#[test]
+fn register_and_unregister_at_kamailio_through_the_socket() {
+    let run = PeersRun::new();
+    let port = run.start_kamailio(&["--auth", "cert"]);
+    let config = write_account(
+        &run,
+        "alice",
+        &format!("registrar = \"sip:127.0.0.1:{port}\"\n[account.auth]\nmethod = \"none\""),
+        "",
+    );
+    let daemon = Daemon::start(&run, "alice", &config, &[]);
+    let mut client = daemon.client();
+    let status = client.ok(json!({"command": "status"}));
+    assert_eq!(
+        status["registration"]["state"], "unregistered",
+        "{status:#}"
+    );
+    client.ok(json!({"command": "subscribe"}));
+    client.ok(json!({"command": "register"}));
+    let registered = client.wait_event("registered", 15, |_| true);
+    let connected = &client.events[client.position("connected")];
+    assert_eq!(
+        connected["security"]["peer_verified"], true,
+        "{connected:#}"
+    );
+    let status = client.ok(json!({"command": "status"}));
+    let registration = &status["registration"];
+    assert_eq!(registration["state"], "registered", "{status:#}");
+    assert_eq!(registration["contact"], registered["contact"]);
+    assert_eq!(
+        registration["registrar"],
+        format!("sip:127.0.0.1:{port};transport=tls")
+    );
+    client.ok(json!({"command": "unregister"}));
+    client.wait_event("unregistered", 15, |_| true);
+    let status = client.ok(json!({"command": "status"}));
+    assert_eq!(
+        status["registration"]["state"], "unregistered",
+        "{status:#}"
+    );
+    assert!(client.position("registering") < client.position("registered"));
+}
