@@ -24,7 +24,7 @@ pub use error::TlsError;
 pub use files::{check_private, load_certificate_chain, load_private_key};
 pub use record::{ConnectionSecurity, TrustBasis, fingerprint};
 pub use summary::CertificateSummary;
-pub use verifier::{CertificateChanged, TrustStoreUnavailable};
+pub use verifier::{CertificateChanged, PinMismatch, TrustStoreUnavailable};
 
 use std::path::Path;
 use std::sync::Arc;
