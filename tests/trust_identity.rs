@@ -463,6 +463,80 @@ async fn continue_lasts_for_this_run_only_and_is_asked_again_after_a_restart() {
     );
 }
 
+#[tokio::test]
+async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_after_continue() {
+    use lockphone::call::CallOptions;
+    use lockphone::config::Config;
+    use lockphone::media::{AudioIn, AudioOut};
+    use lockphone::trust::TrustDecision;
+    use lockphone::ua::{Event, Phone, UaError};
+
+    let own = Leaf::self_signed(|p| p.subject_alt_names = vec![SanType::IpAddress(addr_ip())]);
+    let (_server, addr) = tls_server(&own, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_toml(&format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
+         [account.tls]\ntrust_store = \"{}\"\n",
+        dir.path().join("trusted.json").display()
+    ))
+    .unwrap();
+    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let options = || CallOptions {
+        play: AudioIn::Silence,
+        record: AudioOut::Null,
+    };
+    let uri = format!("sips:bob@127.0.0.1:{}", addr.port());
+    // A call attempt is not held: it fails at once with the TLS reason, and the question
+    // comes as an event before the answer.
+    let refused = phone.dial(&uri, options()).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            UaError::Transport(TransportError::Tls {
+                source: TlsError::UnknownIssuer,
+                ..
+            })
+        ),
+        "{refused}"
+    );
+    let question = tokio::time::timeout(std::time::Duration::from_secs(5), phone.next_event())
+        .await
+        .unwrap()
+        .unwrap();
+    let Event::TrustDecisionRequired {
+        server,
+        certificate,
+    } = question
+    else {
+        panic!("expected a trust question, got {question:?}");
+    };
+    assert_eq!(server, "127.0.0.1");
+    assert_eq!(certificate.sha256, fingerprint(own.cert.as_ref()));
+    phone
+        .decide_trust(&server, TrustDecision::Continue)
+        .unwrap();
+    let call = phone.dial(&uri, options()).await.unwrap();
+    let started = loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(5), phone.next_event())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Event::CallStarted {
+            call: id, security, ..
+        } = event
+        {
+            assert_eq!(id, call);
+            break security;
+        }
+    };
+    assert_eq!(started.trusted_by, Some(TrustBasis::UserContinued));
+    phone.shutdown().await;
+}
+
+fn addr_ip() -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 0, 0, 1])
+}
+
 // ---- the decision through the Phone API and the real binary (kamailio of tests/peers) ----
 
 mod kamailio {
