@@ -80,6 +80,14 @@ pub(crate) fn describe(event: &Event) -> String {
             certificate.subject_alt_names.join(", "),
             certificate.sha256
         ),
+        Event::CertificateChanged {
+            server,
+            stored_sha256,
+            presented,
+        } => format!(
+            "ALARM: the certificate of {server} CHANGED since you trusted it (was {stored_sha256}, now {}, issued by {}): refused until you decide again",
+            presented.sha256, presented.issuer
+        ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason}); re-registering"),
         Event::CallStarted {
             call,
