@@ -106,8 +106,10 @@ impl CallOptions {
     }
 
     /// Sends a WAV file, looped (any rate and channel count: mixed to mono, resampled to
-    /// 48 kHz), records nothing. The file is opened when the call's media starts; a file that
-    /// cannot be read is reported in the call's [`MediaReport`] (`input_error`).
+    /// 48 kHz), records nothing. The file is opened when the call's media starts (once
+    /// answered): if it cannot be read, the call goes on without media (a warning is logged,
+    /// no [`Event::CallStats`](crate::ua::Event::CallStats) come and the summary's `media` is
+    /// `None`), so check the path first.
     pub fn file(path: impl Into<PathBuf>) -> CallOptions {
         CallOptions {
             play: AudioIn::File(path.into()),
@@ -117,17 +119,29 @@ impl CallOptions {
 
     /// Uses a sound card both ways: `None` for the system default, else its name or id (see
     /// `lockphone_media::device::list_devices`). Needs a sound card; headless machines use
-    /// tones, silence and files.
+    /// tones, silence and files. The card is opened when the call's media starts.
+    ///
+    /// ```
+    /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};
+    /// let options = CallOptions::device(None); // the system default, both ways
+    /// assert_eq!(options.play, AudioIn::Device(None));
+    /// assert_eq!(options.record, AudioOut::Device(None));
+    /// ```
     pub fn device(name: Option<String>) -> CallOptions {
-        CallOptions {
+        let options = CallOptions {
             play: AudioIn::Device(name.clone()),
-            record: AudioOut::Device(name),
             ..CallOptions::default()
+        };
+        CallOptions {
+            record: AudioOut::Device(name),
+            ..options
         }
     }
 
     /// Also writes what is received to a WAV file (48 kHz mono 16-bit), replacing any
-    /// other output.
+    /// other output. The file is created when the call's media starts; as with
+    /// [`file`](CallOptions::file), a file that cannot be created leaves the call without
+    /// media.
     ///
     /// ```
     /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};
