@@ -3,6 +3,7 @@
 //! the media session.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use lockphone_media::codec::Codec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
@@ -13,7 +14,18 @@ use crate::config::{CallsConfig, SrtpMode};
 use crate::media::{AudioIn, AudioOut, MediaParams, MediaReport, SrtpParams};
 use crate::verdict::Verdict;
 
-/// Identifies a call of one [`Phone`](crate::ua::Phone).
+/// Identifies a call of one [`Phone`](crate::ua::Phone): returned by
+/// [`Phone::dial`](crate::ua::Phone::dial), carried by every call [`Event`](crate::ua::Event),
+/// and given back to act on the call. Serializes as a bare number; `Display` prints it.
+///
+/// ```
+/// use lockphone::call::CallId;
+///
+/// let call = CallId(7);
+/// assert_eq!(call.to_string(), "7");
+/// assert_eq!(serde_json::to_string(&call).unwrap(), "7");
+/// assert_eq!(serde_json::from_str::<CallId>("7").unwrap(), call);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CallId(pub u64);
@@ -24,7 +36,34 @@ impl std::fmt::Display for CallId {
     }
 }
 
-/// Where a call's audio comes from and goes to.
+/// Where a call's audio comes from and goes to, given to [`Phone::dial`](crate::ua::Phone::dial),
+/// [`Phone::answer`](crate::ua::Phone::answer) and [`Phone::auto_answer`](crate::ua::Phone::auto_answer).
+///
+/// The default plays a 440 Hz tone and records nothing (the received audio is still decoded
+/// and measured: see [`ReceivedAudio`](crate::media::ReceivedAudio) in the call's statistics).
+/// Build one with the constructors ([`tone`](CallOptions::tone),
+/// [`silence`](CallOptions::silence), [`file`](CallOptions::file),
+/// [`device`](CallOptions::device)) and [`record_to`](CallOptions::record_to), or set the
+/// public fields.
+///
+/// ```
+/// use lockphone::call::CallOptions;
+/// use lockphone::media::{AudioIn, AudioOut};
+///
+/// // The default: a 440 Hz tone, nothing recorded.
+/// let options = CallOptions::default();
+/// assert_eq!(options.play, AudioIn::Tone { frequency_hz: 440.0 });
+/// assert_eq!(options.record, AudioOut::Null);
+///
+/// // Play a WAV file (looped) and record what the far end sends.
+/// let options = CallOptions::file("prompt.wav").record_to("received.wav");
+/// assert_eq!(options.play, AudioIn::File("prompt.wav".into()));
+/// assert_eq!(options.record, AudioOut::File("received.wav".into()));
+///
+/// // A headless callee that says nothing.
+/// let options = CallOptions::silence();
+/// assert_eq!(options.play, AudioIn::Silence);
+/// ```
 #[derive(Debug, Clone)]
 pub struct CallOptions {
     /// What we send.
@@ -44,7 +83,122 @@ impl Default for CallOptions {
     }
 }
 
-/// What a call came to, reported when it ends.
+impl CallOptions {
+    /// Sends a sine tone of `frequency_hz` (the default is 440 Hz), records nothing.
+    ///
+    /// ```
+    /// # use lockphone::{call::CallOptions, media::AudioIn};
+    /// assert_eq!(CallOptions::tone(1000.0).play, AudioIn::Tone { frequency_hz: 1000.0 });
+    /// ```
+    pub fn tone(frequency_hz: f64) -> CallOptions {
+        CallOptions {
+            play: AudioIn::Tone { frequency_hz },
+            ..CallOptions::default()
+        }
+    }
+
+    /// Sends digital silence (as a muted microphone does), records nothing.
+    pub fn silence() -> CallOptions {
+        CallOptions {
+            play: AudioIn::Silence,
+            ..CallOptions::default()
+        }
+    }
+
+    /// Sends a WAV file, looped (any rate and channel count: mixed to mono, resampled to
+    /// 48 kHz), records nothing. The file is opened when the call's media starts (once
+    /// answered): if it cannot be read, the call goes on without media (a warning is logged,
+    /// no [`Event::CallStats`](crate::ua::Event::CallStats) come and the summary's `media` is
+    /// `None`), so check the path first.
+    pub fn file(path: impl Into<PathBuf>) -> CallOptions {
+        CallOptions {
+            play: AudioIn::File(path.into()),
+            ..CallOptions::default()
+        }
+    }
+
+    /// Uses a sound card both ways: `None` for the system default, else its name or id (see
+    /// `lockphone_media::device::list_devices`). Needs a sound card; headless machines use
+    /// tones, silence and files. The card is opened when the call's media starts.
+    ///
+    /// ```
+    /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};
+    /// let options = CallOptions::device(None); // the system default, both ways
+    /// assert_eq!(options.play, AudioIn::Device(None));
+    /// assert_eq!(options.record, AudioOut::Device(None));
+    /// ```
+    pub fn device(name: Option<String>) -> CallOptions {
+        let options = CallOptions {
+            play: AudioIn::Device(name.clone()),
+            ..CallOptions::default()
+        };
+        CallOptions {
+            record: AudioOut::Device(name),
+            ..options
+        }
+    }
+
+    /// Also writes what is received to a WAV file (48 kHz mono 16-bit), replacing any
+    /// other output. The file is created when the call's media starts; as with
+    /// [`file`](CallOptions::file), a file that cannot be created leaves the call without
+    /// media.
+    ///
+    /// ```
+    /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};
+    /// let options = CallOptions::silence().record_to("/tmp/call.wav");
+    /// assert_eq!(options.play, AudioIn::Silence);
+    /// assert_eq!(options.record, AudioOut::File("/tmp/call.wav".into()));
+    /// ```
+    pub fn record_to(mut self, path: impl Into<PathBuf>) -> CallOptions {
+        self.record = AudioOut::File(path.into());
+        self
+    }
+}
+
+/// What a call came to, reported when it ends, in [`Event::CallEnded`](crate::ua::Event::CallEnded)
+/// (every call gets exactly one, answered or not). Serializes to JSON.
+///
+/// `verdict` is the last security verdict (`None` if media was never negotiated);
+/// `reached_encrypted` says whether the call was ever `Encrypted`, even if it later went
+/// down; `media` holds the final [`MediaStats`](crate::media::MediaStats) (loss, jitter,
+/// RTT, MOS, what audio was received) with the errors of the audio input and output.
+///
+/// ```
+/// use lockphone::call::CallSummary;
+/// use lockphone::verdict::SecurityLevel;
+///
+/// /// One line per call, as a call loop would log it.
+/// fn report(summary: &CallSummary) -> String {
+///     let level = summary.verdict.as_ref().map_or("none", |v| v.level.as_str());
+///     let mos = summary.media.as_ref().and_then(|m| m.stats.mos);
+///     format!(
+///         "call {} to {}: {} after {:.1} s, verdict {level}, MOS {mos:?}",
+///         summary.call, summary.peer, summary.end_reason, summary.duration_secs
+///     )
+/// }
+///
+/// # let summary = CallSummary {
+/// #     call: lockphone::call::CallId(3),
+/// #     peer: "sip:bob@example.com".to_owned(),
+/// #     direction: "outgoing",
+/// #     end_reason: "refused: 486 Busy Here".to_owned(),
+/// #     duration_secs: 0.0,
+/// #     verdict: None,
+/// #     reached_encrypted: false,
+/// #     srtp_suite: None,
+/// #     codec: None,
+/// #     media: None,
+/// # };
+/// // A call the far end refused: never answered, so no verdict and no media.
+/// assert_eq!(
+///     report(&summary),
+///     "call 3 to sip:bob@example.com: refused: 486 Busy Here after 0.0 s, verdict none, MOS None"
+/// );
+/// let secure = summary.reached_encrypted
+///     && summary.verdict.as_ref().is_some_and(|v| v.level == SecurityLevel::Encrypted);
+/// assert!(!secure);
+/// assert_eq!(serde_json::to_value(&summary).unwrap()["direction"], "outgoing");
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct CallSummary {
     /// The call.

@@ -163,7 +163,7 @@ pub struct TlsConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UntrustedPolicy {
-    /// Ask on a terminal ([A]lways trust / [C]ontinue / Cancel); refuse when no one can be
+    /// Ask on a terminal (\[A\]lways trust / \[C\]ontinue / Cancel); refuse when no one can be
     /// asked (stdin or stderr not a terminal, or `--json`).
     #[default]
     Refuse,

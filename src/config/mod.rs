@@ -84,7 +84,21 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses a configuration from TOML text and validates every account.
+    /// Parses a configuration from TOML text and validates every account. Relative paths
+    /// in it stay relative to the current folder (use [`Config::load`] for a file).
+    ///
+    /// Unknown keys and unacceptable values are errors that name the line or the account
+    /// and field:
+    ///
+    /// ```
+    /// use lockphone::config::{Config, ConfigError};
+    ///
+    /// let typo = Config::from_toml("[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\ntransprt = \"udp\"\n");
+    /// assert!(matches!(typo, Err(ConfigError::Syntax { .. })));
+    ///
+    /// let no_user = Config::from_toml("[[account]]\nname = \"a\"\naor = \"sip:example.test\"\n");
+    /// assert!(matches!(no_user, Err(ConfigError::Invalid { field: "aor", .. })));
+    /// ```
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: None,
@@ -101,8 +115,31 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads and parses a configuration file; relative paths inside it are taken relative to
-    /// the file's folder.
+    /// Reads and parses a configuration file; relative paths inside it (CA files,
+    /// certificates, keys) are taken relative to the file's folder. `examples/lockphone.toml`
+    /// documents every field.
+    ///
+    /// ```
+    /// use lockphone::config::{Config, ConfigError, TransportKind};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("lockphone.toml");
+    /// std::fs::write(&path, r#"
+    ///     [[account]]
+    ///     name = "alice"
+    ///     aor = "sips:alice@example.com"
+    ///     [account.tls]
+    ///     ca_file = "ca.crt"
+    /// "#)?;
+    /// let config = Config::load(&path)?;
+    /// let alice = config.account(Some("alice"))?;
+    /// assert_eq!(alice.transport, TransportKind::Tls);
+    /// assert_eq!(alice.tls.ca_file.as_deref(), Some(dir.path().join("ca.crt").as_path()));
+    ///
+    /// let missing = Config::load(&dir.path().join("nope.toml"));
+    /// assert!(matches!(missing, Err(ConfigError::Read { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -123,7 +160,28 @@ impl Config {
         Ok(config)
     }
 
-    /// The account called `name`, or the first one when `name` is `None`.
+    /// The account called `name`, or the first one when `name` is `None` (what the CLI's
+    /// `--account NAME` selects).
+    ///
+    /// ```
+    /// use lockphone::config::{Config, ConfigError};
+    ///
+    /// let config = Config::from_toml(r#"
+    ///     [[account]]
+    ///     name = "work"
+    ///     aor = "sips:alice@example.com"
+    ///     [[account]]
+    ///     name = "lab"
+    ///     aor = "sip:alice@192.0.2.10"
+    ///     transport = "udp"
+    /// "#)?;
+    /// assert_eq!(config.account(None)?.name, "work");
+    /// assert_eq!(config.account(Some("lab"))?.aor, "sip:alice@192.0.2.10");
+    /// let err = config.account(Some("home")).unwrap_err();
+    /// assert!(matches!(err, ConfigError::NoSuchAccount(..)));
+    /// assert_eq!(err.to_string(), "no account named `home` in the config (names: work, lab)");
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn account(&self, name: Option<&str>) -> Result<&AccountConfig, ConfigError> {
         match name {
             None => self.accounts.first().ok_or(ConfigError::NoAccounts),

@@ -37,7 +37,49 @@ pub enum TransferState {
     Failed,
 }
 
-/// One event of the user agent. Serializes to JSON with an `event` tag.
+/// One event of the user agent, read with [`Phone::next_event`](super::Phone::next_event).
+///
+/// Serializes to one JSON object whose `event` field names the variant in kebab-case
+/// (`call-answered`, `registration-failed`…) next to the variant's fields: the same objects
+/// the daemon sends (`docs/control-api.md`). The enum is `#[non_exhaustive]`: new events may
+/// come, so a `match` needs a `_` arm.
+///
+/// ```
+/// use lockphone::call::CallId;
+/// use lockphone::ua::{Event, FailureKind};
+///
+/// let event = Event::CallAnswered {
+///     call: CallId(1),
+///     codec: "opus".to_owned(),
+///     srtp_suite: Some("AEAD_AES_256_GCM".to_owned()),
+/// };
+/// assert_eq!(
+///     serde_json::to_string(&event).unwrap(),
+///     r#"{"event":"call-answered","call":1,"codec":"opus","srtp_suite":"AEAD_AES_256_GCM"}"#
+/// );
+///
+/// let failed = Event::RegistrationFailed {
+///     kind: FailureKind::Credentials,
+///     reason: "401: wrong password".to_owned(),
+/// };
+/// let json = serde_json::to_value(&failed).unwrap();
+/// assert_eq!(json["event"], "registration-failed");
+/// assert_eq!(json["kind"], "credentials");
+///
+/// // What a script usually branches on.
+/// fn describe(event: &Event) -> String {
+///     match event {
+///         Event::Registered { expires_secs, .. } => format!("registered for {expires_secs} s"),
+///         Event::RegistrationFailed { kind, reason } => format!("not registered ({kind:?}): {reason}"),
+///         Event::CallAnswered { call, codec, .. } => format!("call {call} answered with {codec}"),
+///         Event::CallSecurity { call, verdict } => format!("call {call}: {verdict}"),
+///         Event::CallEnded { call, summary } => format!("call {call} ended: {}", summary.end_reason),
+///         other => serde_json::to_string(other).unwrap_or_default(),
+///     }
+/// }
+/// assert_eq!(describe(&event), "call 1 answered with opus");
+/// assert_eq!(describe(&Event::CallRinging { call: CallId(1) }), r#"{"event":"call-ringing","call":1}"#);
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 #[non_exhaustive]

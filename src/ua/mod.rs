@@ -131,7 +131,33 @@ pub struct Phone {
 
 impl Phone {
     /// Starts the user agent of `account`: loads its TLS trust anchors and credentials and
-    /// starts the engine task. Nothing is sent until [`Phone::register`].
+    /// starts the engine task. Nothing is sent until [`Phone::register`] (or a call).
+    ///
+    /// Must run inside a tokio runtime (the engine is a task on it). Fails when the account
+    /// is unusable ([`UaError::Config`]), its TLS files cannot be loaded ([`UaError::Tls`]),
+    /// or the registrar's name does not resolve ([`UaError::Unreachable`]).
+    ///
+    /// ```
+    /// use lockphone::config::Config;
+    /// use lockphone::ua::{Phone, RegistrationState};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = Config::from_toml(r#"
+    ///     [[account]]
+    ///     name = "alice"
+    ///     aor = "sip:alice@127.0.0.1"
+    ///     transport = "udp"
+    ///     register = false
+    /// "#)?;
+    /// let phone = Phone::start(config.account(None)?).await?;
+    /// let status = phone.status().await?;
+    /// assert_eq!(status.account, "sip:alice@127.0.0.1");
+    /// assert_eq!(status.registration.state, RegistrationState::Unregistered);
+    /// phone.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(account: &AccountConfig) -> Result<Phone, UaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
@@ -188,18 +214,96 @@ impl Phone {
             .map_err(|_| UaError::Stopped)
     }
 
-    /// Registers (and keeps the registration refreshed).
+    /// Registers (and keeps the registration refreshed, re-registering after a lost
+    /// connection). Returns at once; the outcome comes as events: [`Event::Registering`],
+    /// [`Event::Connected`], then [`Event::Registered`] or [`Event::RegistrationFailed`] (or
+    /// [`Event::TrustDecisionRequired`] when the server's certificate needs a decision).
+    ///
+    /// ```no_run
+    /// # use lockphone::ua::{Event, Phone};
+    /// # async fn demo(mut phone: Phone) -> Result<(), Box<dyn std::error::Error>> {
+    /// phone.register();
+    /// loop {
+    ///     match phone.next_event().await.ok_or("the phone stopped")? {
+    ///         Event::Registered { expires_secs, contact } => {
+    ///             println!("registered as {contact} for {expires_secs} s");
+    ///             break;
+    ///         }
+    ///         Event::RegistrationFailed { kind, reason } => {
+    ///             return Err(format!("{kind:?}: {reason}").into());
+    ///         }
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register(&self) {
         let _ = self.commands.send(Command::Register);
     }
 
-    /// Removes the registration.
+    /// Removes the registration (an un-REGISTER); [`Event::Unregistered`] follows.
     pub fn unregister(&self) {
         let _ = self.commands.send(Command::Unregister);
     }
 
     /// Calls `uri` (through the registrar when the account registers, else directly), playing
-    /// and recording as `options` say. Progress comes as `Call…` events for the returned id.
+    /// and recording as `options` say. Progress comes as `Call…` events for the returned id:
+    /// [`Event::CallStarted`], [`Event::CallRinging`], [`Event::CallAnswered`],
+    /// [`Event::CallSecurity`] (the verdict, whenever it changes), [`Event::CallStats`] every
+    /// second, and always [`Event::CallEnded`] with the [`CallSummary`](crate::call::CallSummary)
+    /// last. Errors at once when `uri` is malformed or cannot be reached.
+    ///
+    /// `uri` may name the transport and port of a direct call:
+    /// `sip:bob@192.0.2.7:5061;transport=tls`, `sips:bob@example.com`. Here a direct call on
+    /// the loopback interface to a second phone that answers:
+    ///
+    /// ```
+    /// # use lockphone::call::CallOptions;
+    /// # use lockphone::ua::{Event, Phone};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # tokio::time::timeout(std::time::Duration::from_secs(30), async {
+    /// # let config = lockphone::config::Config::from_toml(r#"
+    /// #     [[account]]
+    /// #     name = "alice"
+    /// #     aor = "sip:alice@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     [[account]]
+    /// #     name = "bob"
+    /// #     aor = "sip:bob@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     calls.listen = "127.0.0.1:0"
+    /// # "#)?;
+    /// # let bob = Phone::start(config.account(Some("bob"))?).await?;
+    /// # bob.auto_answer(Some(CallOptions::silence()));
+    /// # let bob_uri = format!("sip:bob@{};transport=udp", bob.listen().await?);
+    /// # let mut phone = Phone::start(config.account(Some("alice"))?).await?;
+    /// // bob_uri is like "sip:bob@127.0.0.1:40000;transport=udp"
+    /// let call = phone.dial(&bob_uri, CallOptions::tone(440.0)).await?;
+    /// loop {
+    ///     match phone.next_event().await.ok_or("the phone stopped")? {
+    ///         Event::CallAnswered { call: c, codec, srtp_suite } if c == call => {
+    ///             println!("answered: {codec}, SRTP {srtp_suite:?}");
+    ///             phone.hangup(call);
+    ///         }
+    ///         Event::CallEnded { call: c, summary } if c == call => {
+    ///             println!("ended: {}", summary.end_reason);
+    ///             break;
+    ///         }
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # phone.shutdown().await;
+    /// # bob.shutdown().await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).await?
+    /// # }
+    /// ```
     pub async fn dial(&self, uri: &str, options: CallOptions) -> Result<CallId, UaError> {
         let (reply, answer) = oneshot::channel();
         self.commands
@@ -212,17 +316,117 @@ impl Phone {
         answer.await.map_err(|_| UaError::Stopped)?
     }
 
-    /// Hangs up a call (CANCEL, BYE or decline, whichever fits its state).
+    /// Hangs up a call (CANCEL, BYE or decline, whichever fits its state). Returns at once;
+    /// [`Event::CallEnded`] follows. An unknown or ended call is ignored.
+    ///
+    /// ```
+    /// # use lockphone::call::CallOptions;
+    /// # use lockphone::ua::{Event, Phone};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # tokio::time::timeout(std::time::Duration::from_secs(30), async {
+    /// # let config = lockphone::config::Config::from_toml(r#"
+    /// #     [[account]]
+    /// #     name = "alice"
+    /// #     aor = "sip:alice@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     [[account]]
+    /// #     name = "bob"
+    /// #     aor = "sip:bob@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     calls.listen = "127.0.0.1:0"
+    /// # "#)?;
+    /// # let bob = Phone::start(config.account(Some("bob"))?).await?;
+    /// # bob.auto_answer(Some(CallOptions::silence()));
+    /// # let bob_uri = format!("sip:bob@{};transport=udp", bob.listen().await?);
+    /// # let mut phone = Phone::start(config.account(Some("alice"))?).await?;
+    /// # let call = phone.dial(&bob_uri, CallOptions::default()).await?;
+    /// # while !matches!(phone.next_event().await, Some(Event::CallAnswered { .. }) | None) {}
+    /// phone.hangup(call);
+    /// let summary = loop {
+    ///     if let Some(Event::CallEnded { call: c, summary }) = phone.next_event().await {
+    ///         if c == call {
+    ///             break summary;
+    ///         }
+    ///     }
+    /// };
+    /// assert_eq!(summary.call, call);
+    /// println!("{} after {:.1} s", summary.end_reason, summary.duration_secs);
+    /// # phone.shutdown().await;
+    /// # bob.shutdown().await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).await?
+    /// # }
+    /// ```
     pub fn hangup(&self, call: CallId) {
         let _ = self.commands.send(Command::Hangup(call));
     }
 
-    /// Puts a call on hold (`true`) or resumes it (`false`) with a re-INVITE.
+    /// Puts a call on hold (`true`) or resumes it (`false`) with a re-INVITE. Returns at
+    /// once; [`Event::CallHold`] says how the far end answered (`refused` is set, and the call
+    /// stays as it was, if it refused).
+    ///
+    /// ```
+    /// # use lockphone::call::CallOptions;
+    /// # use lockphone::ua::{Event, Phone};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # tokio::time::timeout(std::time::Duration::from_secs(30), async {
+    /// # let config = lockphone::config::Config::from_toml(r#"
+    /// #     [[account]]
+    /// #     name = "alice"
+    /// #     aor = "sip:alice@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     [[account]]
+    /// #     name = "bob"
+    /// #     aor = "sip:bob@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// #     calls.srtp = "off"
+    /// #     calls.listen = "127.0.0.1:0"
+    /// # "#)?;
+    /// # let bob = Phone::start(config.account(Some("bob"))?).await?;
+    /// # bob.auto_answer(Some(CallOptions::silence()));
+    /// # let bob_uri = format!("sip:bob@{};transport=udp", bob.listen().await?);
+    /// # let mut phone = Phone::start(config.account(Some("alice"))?).await?;
+    /// # let call = phone.dial(&bob_uri, CallOptions::default()).await?;
+    /// # while !matches!(phone.next_event().await, Some(Event::CallAnswered { .. }) | None) {}
+    /// phone.hold(call, true);
+    /// loop {
+    ///     if let Some(Event::CallHold { call: c, on_hold, refused }) = phone.next_event().await {
+    ///         if c == call {
+    ///             assert!(on_hold && refused.is_none());
+    ///             break;
+    ///         }
+    ///     }
+    /// }
+    /// phone.hold(call, false); // resume
+    /// # phone.shutdown().await;
+    /// # bob.shutdown().await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).await?
+    /// # }
+    /// ```
     pub fn hold(&self, call: CallId, hold: bool) {
         let _ = self.commands.send(Command::Hold(call, hold));
     }
 
-    /// Sends DTMF digits (RFC 4733) on a call.
+    /// Sends DTMF digits (RFC 4733 telephone-events: `0`–`9`, `*`, `#`, `A`–`D`) on an
+    /// answered call, one after the other. Returns at once; the far end's digits show in
+    /// [`MediaStats::dtmf_received`](crate::media::MediaStats::dtmf_received).
+    ///
+    /// ```no_run
+    /// # use lockphone::ua::Phone;
+    /// # fn demo(phone: Phone, call: lockphone::call::CallId) {
+    /// phone.send_dtmf(call, "1234#");
+    /// # }
+    /// ```
     pub fn send_dtmf(&self, call: CallId, digits: &str) {
         let _ = self.commands.send(Command::Dtmf(call, digits.to_owned()));
     }
@@ -347,12 +551,59 @@ impl Phone {
 
     /// Answers every incoming call automatically with these options (`None`, the default:
     /// incoming calls ring, with 180, until [`Phone::answer`] or [`Phone::reject`]).
+    ///
+    /// ```
+    /// use lockphone::call::CallOptions;
+    /// # use lockphone::ua::Phone;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = lockphone::config::Config::from_toml(r#"
+    /// #     [[account]]
+    /// #     name = "bob"
+    /// #     aor = "sip:bob@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// # "#)?;
+    /// # let phone = Phone::start(config.account(None)?).await?;
+    /// // A headless answering machine: answer with silence, record every call.
+    /// phone.auto_answer(Some(CallOptions::silence().record_to("/tmp/answered.wav")));
+    /// assert!(phone.status().await?.auto_answer);
+    /// phone.auto_answer(None); // ring again until answered
+    /// assert!(!phone.status().await?.auto_answer);
+    /// # phone.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn auto_answer(&self, options: Option<CallOptions>) {
         let _ = self.commands.send(Command::AutoAnswer(options));
     }
 
-    /// Starts listening for direct incoming calls on the account's `calls.listen` address;
-    /// returns the bound address.
+    /// Starts listening for direct incoming calls on the account's `calls.listen` address
+    /// (with the account's transport; a TLS listener needs a certificate); returns the bound
+    /// address, so port 0 picks a free one. Errors with [`UaError::Config`] when the account
+    /// has no `calls.listen`.
+    ///
+    /// ```
+    /// # use lockphone::ua::Phone;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = lockphone::config::Config::from_toml(r#"
+    ///     [[account]]
+    ///     name = "bob"
+    ///     aor = "sip:bob@127.0.0.1"
+    ///     transport = "udp"
+    ///     register = false
+    ///     [account.calls]
+    ///     listen = "127.0.0.1:0"
+    /// "#)?;
+    /// let phone = Phone::start(config.account(None)?).await?;
+    /// let addr = phone.listen().await?;
+    /// assert!(addr.ip().is_loopback() && addr.port() != 0);
+    /// println!("call me at sip:bob@{addr};transport=udp");
+    /// # phone.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn listen(&self) -> Result<std::net::SocketAddr, UaError> {
         let (reply, answer) = oneshot::channel();
         self.commands
@@ -361,7 +612,22 @@ impl Phone {
         answer.await.map_err(|_| UaError::Stopped)?
     }
 
-    /// The next event; `None` once the engine has stopped.
+    /// The next event; `None` once the engine has stopped. Events are queued (unbounded)
+    /// until read, so a slow reader loses none. Every [`Event`] serializes to one JSON object
+    /// with an `event` tag, ready for a JSON-lines log:
+    ///
+    /// ```no_run
+    /// # use lockphone::ua::{Event, Phone};
+    /// # async fn demo(mut phone: Phone) -> Result<(), serde_json::Error> {
+    /// while let Some(event) = phone.next_event().await {
+    ///     println!("{}", serde_json::to_string(&event)?);
+    ///     if let Event::CallEnded { summary, .. } = &event {
+    ///         println!("verdict: {:?}", summary.verdict.as_ref().map(|v| v.level));
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn next_event(&mut self) -> Option<Event> {
         self.events.get_mut().recv().await
     }
@@ -372,7 +638,25 @@ impl Phone {
         self.events.lock().await.recv().await
     }
 
-    /// Un-registers if registered (waiting up to 5 s for the answer) and stops the engine.
+    /// Un-registers if registered (waiting up to 5 s for the answer) and stops the engine;
+    /// calls still up are ended. Returns once the engine has stopped (at most about 6 s).
+    ///
+    /// ```
+    /// # use lockphone::ua::Phone;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = lockphone::config::Config::from_toml(r#"
+    /// #     [[account]]
+    /// #     name = "alice"
+    /// #     aor = "sip:alice@127.0.0.1"
+    /// #     transport = "udp"
+    /// #     register = false
+    /// # "#)?;
+    /// let phone = Phone::start(config.account(None)?).await?;
+    /// phone.shutdown().await; // consumes the phone: nothing can use it afterwards
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(self) {
         let _ = self.commands.send(Command::Shutdown);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(6), self.engine).await;

@@ -8,7 +8,9 @@ use crate::call::CallId;
 use crate::media::MediaStats;
 use crate::verdict::Verdict;
 
-/// Everything a [`Phone`](super::Phone) is doing, at one moment.
+/// Everything a [`Phone`](super::Phone) is doing, at one moment: what
+/// [`Phone::status`](super::Phone::status) returns and the daemon's `status` command sends.
+/// Serializes to JSON; see [`Phone::status`](super::Phone::status) for an example.
 #[derive(Debug, Clone, Serialize)]
 pub struct PhoneStatus {
     /// The account's address of record.

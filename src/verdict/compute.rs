@@ -50,7 +50,49 @@ pub struct RemoteFacts {
     pub direct: bool,
 }
 
-/// One call's security verdict. `Display` is one human line.
+/// One call's security verdict. `Display` is one human line; it serializes to JSON.
+///
+/// A call gets one in [`Event::CallSecurity`](crate::ua::Event::CallSecurity) whenever it
+/// changes, in [`CallStatus`](crate::ua::CallStatus), and its last one in
+/// [`CallSummary`](crate::call::CallSummary). Read [`level`](Verdict::level) (the minimum of
+/// the parts), [`lock`](Verdict::lock) (the padlock: `Encrypted` with a known remote side)
+/// and [`reasons`](Verdict::reasons): why it is not a plain `Encrypted` verified by a CA, in
+/// words fit to show a user.
+///
+/// ```
+/// use lockphone::tls::ConnectionSecurity;
+/// use lockphone::verdict::{MediaFacts, RemoteFacts, RemoteSecurity, SecurityLevel, Verdict};
+/// use lockphone_sip::message::Transport;
+///
+/// // A call over UDP whose media is plain RTP (what the engine computes for such a call).
+/// let media = MediaFacts {
+///     srtp_suite: None,
+///     profile: "RTP/AVP".to_owned(),
+///     peer_answered: true,
+///     keys_crossed_other_leg: false,
+/// };
+/// let verdict = Verdict::compute(
+///     &ConnectionSecurity::plain(Transport::Udp),
+///     Some(&media),
+///     RemoteFacts::default(),
+/// );
+///
+/// assert_eq!(verdict.level, SecurityLevel::NotSecure);
+/// assert!(!verdict.lock);
+/// assert_eq!(verdict.remote, RemoteSecurity::Unknown);
+/// assert_eq!(verdict.reasons, [
+///     "signalling is UDP: not encrypted",
+///     "media is RTP: peer answered RTP/AVP",
+///     "remote side unknown: proxy sent no Call-Info security",
+/// ]);
+/// if verdict.level < SecurityLevel::Encrypted {
+///     eprintln!("not secure: {}", verdict.reasons.join("; "));
+/// }
+/// assert!(verdict.to_string().starts_with("Not secure — RTP over UDP; signalling is UDP"));
+/// let json = serde_json::to_value(&verdict).unwrap();
+/// assert_eq!(json["level"], "not_secure");
+/// assert_eq!(json["remote"], "unknown");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     /// The call's level: the minimum of signalling, media and the remote side when known.
