@@ -1,0 +1,190 @@
+//! The event loop: keys (a reader thread), the phone's events, results of background work and
+//! a one-second tick go through [`App::update`]; its actions are carried out on the phone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use super::action::{Action, AudioChoice};
+use super::directory::Directory;
+use super::input::{DeviceEntry, Input};
+use super::state::App;
+use super::terminal::{TerminalGuard, bell};
+use super::{TuiError, UiOptions, keyboard, ops, view};
+use crate::call::CallOptions;
+use crate::media::{AudioIn, AudioOut};
+use crate::ua::Phone;
+
+/// Runs the UI until the user quits; the terminal is restored on every way out.
+pub(super) async fn run(
+    mut phone: Phone,
+    mut app: App,
+    options: UiOptions,
+    tx: UnboundedSender<Input>,
+    mut rx: UnboundedReceiver<Input>,
+) -> Result<(), TuiError> {
+    let mut guard = TerminalGuard::enter().map_err(TuiError::Terminal)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    keyboard::spawn_reader(tx.clone(), stop.clone());
+    let mut call_options = call_options(&options.audio);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut terminate = terminate_signal();
+    let result = loop {
+        if let Err(e) = guard.terminal.draw(|frame| view::draw(frame, &app)) {
+            break Err(TuiError::Terminal(e));
+        }
+        let input = tokio::select! {
+            event = phone.next_event() => match event {
+                Some(event) => Input::Phone(event),
+                None => break Ok(()),
+            },
+            input = rx.recv() => match input {
+                Some(input) => input,
+                None => break Ok(()),
+            },
+            _ = tick.tick() => Input::Tick,
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = terminate.recv() => break Ok(()),
+        };
+        let mut quit = false;
+        for action in app.update(input) {
+            quit |= action == Action::Quit;
+            perform(&phone, &mut app, action, &options, &mut call_options, &tx).await;
+        }
+        if quit {
+            break Ok(());
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    drop(guard);
+    eprintln!("lockphone: hanging up and unregistering…");
+    phone.shutdown().await;
+    result
+}
+
+/// SIGTERM as a stream (never fires where it cannot be installed).
+fn terminate_signal() -> UnboundedReceiver<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            term.recv().await;
+            let _ = tx.send(());
+        }
+    });
+    rx
+}
+
+/// The call options of an audio choice.
+fn call_options(audio: &AudioChoice) -> CallOptions {
+    match audio {
+        AudioChoice::Device(name) => CallOptions {
+            play: AudioIn::Device((name != "default").then(|| name.clone())),
+            record: AudioOut::Device((name != "default").then(|| name.clone())),
+        },
+        AudioChoice::Tone => CallOptions {
+            play: AudioIn::Tone {
+                frequency_hz: 440.0,
+            },
+            record: AudioOut::Null,
+        },
+        AudioChoice::Silence => CallOptions {
+            play: AudioIn::Silence,
+            record: AudioOut::Null,
+        },
+    }
+}
+
+/// Carries out one action. Slow work (login, directory, device listing) runs in its own task
+/// and reports through `tx`.
+async fn perform(
+    phone: &Phone,
+    app: &mut App,
+    action: Action,
+    options: &UiOptions,
+    call_options: &mut CallOptions,
+    tx: &UnboundedSender<Input>,
+) {
+    match action {
+        Action::Dial(uri) => {
+            let result = phone
+                .dial(&uri, call_options.clone())
+                .await
+                .map_err(|e| e.to_string());
+            let actions = app.update(Input::Dialed { uri, result });
+            debug_assert!(actions.is_empty());
+        }
+        Action::Hangup(call) => phone.hangup(call),
+        Action::Hold(call, hold) => phone.hold(call, hold),
+        Action::Dtmf(call, digits) => phone.send_dtmf(call, &digits),
+        Action::Answer { call, muted } => {
+            report(
+                tx,
+                ops::answer(phone, call, muted, call_options.clone()).await,
+            );
+        }
+        Action::Reject(call) => report(tx, ops::reject(phone, call).await),
+        Action::Mute(call, mute) => report(tx, ops::mute(phone, call, mute).await),
+        Action::Transfer(call, target) => report(tx, ops::transfer(phone, call, &target).await),
+        Action::DecideTrust { server, choice } => {
+            report(tx, ops::decide_trust(phone, &server, choice).await);
+        }
+        Action::Register => phone.register(),
+        Action::SearchContacts(query) => {
+            let directory: Arc<dyn Directory> = options.directory.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = directory.search(&query).await;
+                let _ = tx.send(Input::Contacts { query, result });
+            });
+        }
+        Action::Login { issuer } => {
+            let account = options.account.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = ops::login(&account, issuer, &tx).await;
+                let _ = tx.send(Input::LoginDone(result));
+            });
+        }
+        Action::ListDevices => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Input::Devices(list_devices()));
+            });
+        }
+        Action::UseAudio(choice) => *call_options = self::call_options(&choice),
+        Action::Bell => bell(),
+        Action::Quit => {}
+    }
+}
+
+/// A failed action goes to the log pane.
+fn report(tx: &UnboundedSender<Input>, result: Result<(), String>) {
+    if let Err(why) = result {
+        let _ = tx.send(Input::Log(why));
+    }
+}
+
+fn list_devices() -> Result<Vec<DeviceEntry>, String> {
+    lockphone_media::device::list_devices()
+        .map(|devices| {
+            devices
+                .into_iter()
+                .filter(|d| d.input && d.output)
+                .map(|d| DeviceEntry {
+                    default: d.default_input || d.default_output,
+                    id: if d.id.is_empty() {
+                        d.name.clone()
+                    } else {
+                        d.id
+                    },
+                    name: d.name,
+                })
+                .collect()
+        })
+        .map_err(|e| e.to_string())
+}
