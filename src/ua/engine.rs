@@ -62,6 +62,8 @@ pub(super) struct Engine {
     pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,
+    /// The registration as reported (for [`Phone::status`](super::Phone::status)).
+    registration_status: std::sync::Mutex<super::status::RegistrationStatus>,
     shutting_down: bool,
     stop: bool,
     /// Stop at this time (a short linger after a shutdown with nothing to un-register).
@@ -104,6 +106,7 @@ impl Engine {
             stats_at: None,
             rng: StdRng::from_os_rng(),
             local: None,
+            registration_status: std::sync::Mutex::default(),
             shutting_down: false,
             stop: false,
             stop_at: None,
@@ -134,7 +137,21 @@ impl Engine {
     }
 
     pub(super) fn emit(&self, event: Event) {
+        if let Ok(mut registration) = self.registration_status.lock() {
+            registration.observe(&event);
+        }
         let _ = self.events.send(event);
+    }
+
+    /// What the registration came to, as the events told it.
+    pub(super) fn registration_status(&self) -> super::status::RegistrationStatus {
+        let mut status = self
+            .registration_status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        status.registrar = self.registrar_uri.to_string();
+        status
     }
 
     fn next_wake(&self) -> Option<std::time::Instant> {
@@ -180,6 +197,16 @@ impl Engine {
             Command::Hold(call, hold) => self.hold(call, hold),
             Command::Dtmf(call, digits) => self.send_dtmf(call, &digits),
             Command::AutoAnswer(options) => self.calls.auto_answer = options,
+            Command::Act {
+                call,
+                action,
+                reply,
+            } => {
+                let _ = reply.send(self.act(call, action));
+            }
+            Command::Status { reply } => {
+                let _ = reply.send(self.status());
+            }
             Command::Listen { reply } => {
                 let result = self.listen().await;
                 let _ = reply.send(result);

@@ -23,6 +23,20 @@ pub enum FailureKind {
     Config,
 }
 
+/// The steps of a blind transfer (see [`Event::CallTransfer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferState {
+    /// The far end accepted the REFER (202) and calls the target.
+    Accepted,
+    /// The far end reports the new call's progress (100, 180…).
+    Trying,
+    /// The target answered: the transfer is done.
+    Succeeded,
+    /// The REFER was refused, the target did not answer, or no outcome came in time.
+    Failed,
+}
+
 /// One event of the user agent. Serializes to JSON with an `event` tag.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -119,6 +133,27 @@ pub enum Event {
         what: String,
         /// What the account's policy does about it.
         action: crate::verdict::DowngradePolicy,
+    },
+    /// Our hold or resume re-offer was answered (or refused: the call stays as it was).
+    CallHold {
+        /// The call.
+        call: CallId,
+        /// Whether the call is now on hold.
+        on_hold: bool,
+        /// Why the far end refused the change, if it did.
+        refused: Option<String>,
+    },
+    /// How a transfer we asked for ([`Phone::transfer`](super::Phone::transfer)) goes. After
+    /// `succeeded` we hang up: the far end is now talking to the transfer target.
+    CallTransfer {
+        /// The call.
+        call: CallId,
+        /// The step reached.
+        state: TransferState,
+        /// The SIP status reported (the REFER's error, or the new call's status), if any.
+        status: Option<u16>,
+        /// Why it failed, for `failed`.
+        reason: Option<String>,
     },
     /// The call cannot go on as negotiated (a non-conforming SDP answer, say); it is hung up.
     CallFailed {
