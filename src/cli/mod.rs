@@ -6,6 +6,7 @@ mod demo;
 mod enroll;
 mod login;
 mod output;
+mod prompt;
 mod register;
 mod start;
 mod trust;

@@ -81,12 +81,25 @@ pub enum Event {
         reason: String,
     },
     /// The server's certificate is not trusted automatically (unknown issuer, self-signed,
-    /// name mismatch): the user may decide to trust it (`lockphone trust import`, or a pin).
+    /// name mismatch, or changed since it was trusted): the registration waits (paused, not
+    /// failed) for [`Phone::decide_trust`](super::Phone::decide_trust) with `server`. A call
+    /// attempt fails at once with the TLS error instead; dial again after deciding. Headless:
+    /// decide `cancel`, or pin the fingerprint in `tls.pinned_sha256`.
     TrustDecisionRequired {
         /// The server identity the certificate was presented for.
         server: String,
         /// What the user needs to decide.
         certificate: Box<CertificateSummary>,
+    },
+    /// ALARM: a server whose certificate the user trusted ("Always trust") now presents a
+    /// different one. It is refused; a `TrustDecisionRequired` for it follows.
+    CertificateChanged {
+        /// The server identity.
+        server: String,
+        /// The fingerprint the user trusted.
+        stored_sha256: String,
+        /// The certificate presented now.
+        presented: Box<CertificateSummary>,
     },
     /// The connection to the registrar was lost; re-registration follows.
     ConnectionLost {

@@ -35,8 +35,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::call::{CallId, CallOptions};
 
 use crate::config::{AccountConfig, ConfigError};
-use crate::tls::TlsError;
+use crate::tls::{ClientTls, TlsError, TrustStoreUnavailable};
 use crate::transport::TransportError;
+use crate::trust::{TrustDecision, TrustDecisionError};
 
 /// Why the user agent could not start or act.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,9 @@ pub enum UaError {
     /// A transport failure.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// A trust decision could not be applied.
+    #[error(transparent)]
+    Trust(#[from] TrustDecisionError),
     /// The engine has stopped.
     #[error("the user agent has stopped")]
     Stopped,
@@ -78,6 +82,10 @@ impl From<ConfigError> for UaError {
 #[derive(Debug)]
 enum Command {
     Register,
+    TrustDecided {
+        server: String,
+        decision: TrustDecision,
+    },
     Unregister,
     Dial {
         uri: String,
@@ -117,6 +125,8 @@ pub struct Phone {
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<Event>,
     engine: tokio::task::JoinHandle<()>,
+    /// The verifier's side of the TLS configuration, where trust decisions are applied.
+    tls: Option<ClientTls>,
 }
 
 impl Phone {
@@ -126,12 +136,56 @@ impl Phone {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
         let engine = engine::Engine::new(account, event_tx).await?;
+        let tls = engine.transport.client_tls().cloned();
         let engine = tokio::spawn(engine.run(command_rx));
         Ok(Phone {
             commands,
             events,
             engine,
+            tls,
         })
+    }
+
+    /// Answers an [`Event::TrustDecisionRequired`] for `server` (its `server` field):
+    /// [`TrustDecision::AlwaysTrust`] stores the certificate for `server` in the trust store
+    /// (atomically, mode 0600) and resumes the paused registration;
+    /// [`TrustDecision::Continue`] accepts it for the life of this phone only;
+    /// [`TrustDecision::Cancel`] stores nothing and fails the registration
+    /// ([`Event::RegistrationFailed`], kind `tls`). A refused call attempt is not resumed:
+    /// dial again after deciding.
+    ///
+    /// Errors: FIPS mode refuses `AlwaysTrust` and `Continue`
+    /// ([`TrustDecisionError::FipsForbidsOverride`]); nothing waiting for `server`
+    /// ([`TrustDecisionError::NothingPending`]); the store cannot be written.
+    pub fn decide_trust(&self, server: &str, decision: TrustDecision) -> Result<(), UaError> {
+        if crate::tls::fips_mode() && decision != TrustDecision::Cancel {
+            return Err(TrustDecisionError::FipsForbidsOverride {
+                server: server.to_owned(),
+            }
+            .into());
+        }
+        let nothing = || TrustDecisionError::NothingPending {
+            server: server.to_owned(),
+        };
+        let tls = self.tls.as_ref().ok_or_else(nothing)?;
+        let certificate = tls.pending_decision(server).ok_or_else(nothing)?;
+        match decision {
+            TrustDecision::AlwaysTrust => {
+                tls.trust_always(server, &certificate)
+                    .map_err(|e| match e {
+                        TrustStoreUnavailable::Store(e) => TrustDecisionError::Store(e),
+                        _ => TrustDecisionError::NoStore,
+                    })?;
+            }
+            TrustDecision::Continue => tls.trust_for_session(server, &certificate.sha256),
+            TrustDecision::Cancel => tls.forget_pending(server),
+        }
+        self.commands
+            .send(Command::TrustDecided {
+                server: server.to_owned(),
+                decision,
+            })
+            .map_err(|_| UaError::Stopped)
     }
 
     /// Registers (and keeps the registration refreshed).
