@@ -262,6 +262,11 @@ pub struct AccountConfig {
     pub calls: super::CallsConfig,
     /// CAPF enrollment settings.
     pub capf: Option<CapfConfig>,
+    /// Contacts listed in the file (`[[account.contacts]]`: name, sip_uri, phone).
+    #[serde(default)]
+    pub contacts: Vec<crate::contacts::ContactEntry>,
+    /// The LDAP directory searched for contacts (`[account.directory]`).
+    pub directory: Option<crate::contacts::DirectoryConfig>,
 }
 
 impl AccountConfig {
@@ -312,6 +317,11 @@ impl AccountConfig {
         }
         if self.profile == Profile::Cucm {
             self.validate_cucm()?;
+        }
+        let contacts = self.contacts.iter().map(|c| c.check());
+        let directory = self.directory.iter().map(|d| d.check());
+        if let Some(Err((field, reason))) = contacts.chain(directory).find(Result::is_err) {
+            return Err(self.invalid(field, reason));
         }
         Ok(())
     }
@@ -405,6 +415,9 @@ impl AccountConfig {
         .flatten()
         {
             fix(p);
+        }
+        if let Some(directory) = &mut self.directory {
+            directory.resolve_paths(base);
         }
         if let Some(capf) = &mut self.capf {
             for p in [&mut capf.server_certificate, &mut capf.certificate_store]

@@ -1,0 +1,192 @@
+//! Turning a search result entry into a [`Contact`], without trusting its encoding: a
+//! malformed entry from the server is skipped, never a panic.
+
+use ldap3::ResultEntry;
+use ldap3::asn1::StructureTag;
+
+use super::config::AttributeMap;
+use super::{Contact, ContactSource};
+
+/// An entry's DN and its text attributes (name, values), as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The entry's DN.
+    pub(crate) dn: String,
+    /// Each attribute with its UTF-8 values (binary values are dropped).
+    pub(crate) attributes: Vec<(String, Vec<String>)>,
+}
+
+impl Entry {
+    /// Reads a SearchResultEntry (`[APPLICATION 4]`); `None` for references or bad BER.
+    pub(crate) fn parse(result: ResultEntry) -> Option<Entry> {
+        Entry::from_tag(result.0)
+    }
+
+    fn from_tag(tag: StructureTag) -> Option<Entry> {
+        let mut parts = tag.match_id(4)?.expect_constructed()?.into_iter();
+        let dn = String::from_utf8(parts.next()?.expect_primitive()?).ok()?;
+        let mut attributes = Vec::new();
+        for attribute in parts.next()?.expect_constructed()? {
+            let mut attribute = attribute.expect_constructed()?.into_iter();
+            let name = String::from_utf8(attribute.next()?.expect_primitive()?).ok()?;
+            let values = attribute
+                .next()?
+                .expect_constructed()?
+                .into_iter()
+                .filter_map(|v| String::from_utf8(v.expect_primitive()?).ok())
+                .collect();
+            attributes.push((name, values));
+        }
+        Some(Entry { dn, attributes })
+    }
+
+    /// The first non-empty value of an attribute (names compare case-insensitively).
+    pub(crate) fn first(&self, attribute: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(attribute))
+            .flat_map(|(_, values)| values.iter())
+            .map(|v| v.trim())
+            .find(|v| !v.is_empty())
+    }
+
+    /// The contact this entry describes; `None` when it has no SIP URI and no phone.
+    pub(crate) fn to_contact(&self, map: &AttributeMap) -> Option<Contact> {
+        let sip_uri = self.first(&map.sip_uri).map(sip_uri_from);
+        let phone = self.first(&map.phone).map(str::to_owned);
+        if sip_uri.is_none() && phone.is_none() {
+            return None;
+        }
+        let name = self
+            .first(&map.name)
+            .map(str::to_owned)
+            .unwrap_or_else(|| rdn_value(&self.dn));
+        Some(Contact {
+            name,
+            sip_uri,
+            phone,
+            source: ContactSource::Directory,
+        })
+    }
+}
+
+/// A SIP URI from an attribute value: kept when it has a scheme (`sip:`, `sips:`, `tel:`),
+/// `sip:` added to an address such as a `mail` value.
+fn sip_uri_from(value: &str) -> String {
+    let lower = value.to_ascii_lowercase();
+    if ["sip:", "sips:", "tel:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+    {
+        value.to_owned()
+    } else {
+        format!("sip:{value}")
+    }
+}
+
+/// The value of a DN's first RDN (`cn=Bob Builder,ou=people` → `Bob Builder`).
+fn rdn_value(dn: &str) -> String {
+    let first = dn.split(',').next().unwrap_or(dn);
+    first
+        .split_once('=')
+        .map_or(first, |(_, v)| v)
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use ldap3::asn1::{ASNTag, OctetString, Sequence, Set, Tag, TagClass};
+
+    use super::*;
+    use crate::contacts::DirectoryPreset;
+
+    fn octets(text: &str) -> Tag {
+        Tag::OctetString(OctetString {
+            inner: text.as_bytes().to_vec(),
+            ..Default::default()
+        })
+    }
+
+    fn entry_tag(dn: &str, attributes: &[(&str, &[&str])]) -> StructureTag {
+        let attributes = attributes
+            .iter()
+            .map(|(name, values)| {
+                Tag::Sequence(Sequence {
+                    inner: vec![
+                        octets(name),
+                        Tag::Set(Set {
+                            inner: values.iter().map(|v| octets(v)).collect(),
+                            ..Default::default()
+                        }),
+                    ],
+                    ..Default::default()
+                })
+            })
+            .collect();
+        Tag::Sequence(Sequence {
+            id: 4,
+            class: TagClass::Application,
+            inner: vec![
+                octets(dn),
+                Tag::Sequence(Sequence {
+                    inner: attributes,
+                    ..Default::default()
+                }),
+            ],
+        })
+        .into_structure()
+    }
+
+    #[test]
+    fn an_entry_becomes_a_contact() {
+        let tag = entry_tag(
+            "cn=Bob Builder,ou=people,dc=example,dc=test",
+            &[
+                ("CN", &["Bob Builder"]),
+                ("mail", &["bob@example.test"]),
+                ("telephoneNumber", &["", "+1 555 0100"]),
+            ],
+        );
+        let entry = Entry::from_tag(tag).unwrap();
+        let contact = entry
+            .to_contact(&DirectoryPreset::Openldap.default_attributes())
+            .unwrap();
+        assert_eq!(contact.name, "Bob Builder");
+        assert_eq!(contact.sip_uri.as_deref(), Some("sip:bob@example.test"));
+        assert_eq!(contact.phone.as_deref(), Some("+1 555 0100"));
+        assert_eq!(contact.source, ContactSource::Directory);
+    }
+
+    #[test]
+    fn missing_name_uses_the_dn_and_unreachable_entries_are_dropped() {
+        let map = DirectoryPreset::ActiveDirectory.default_attributes();
+        let tag = entry_tag(
+            "CN=Carol,OU=Staff,DC=corp",
+            &[("msRTCSIP-PrimaryUserAddress", &["SIP:carol@corp.test"])],
+        );
+        let contact = Entry::from_tag(tag).unwrap().to_contact(&map).unwrap();
+        assert_eq!(contact.name, "Carol");
+        assert_eq!(contact.sip_uri.as_deref(), Some("SIP:carol@corp.test"));
+        let tag = entry_tag("CN=Printer,DC=corp", &[("displayName", &["Printer"])]);
+        assert!(Entry::from_tag(tag).unwrap().to_contact(&map).is_none());
+    }
+
+    #[test]
+    fn references_and_malformed_entries_are_skipped() {
+        let reference = Tag::Sequence(Sequence {
+            id: 19,
+            class: TagClass::Application,
+            inner: vec![octets("ldap://elsewhere/")],
+        })
+        .into_structure();
+        assert!(Entry::from_tag(reference).is_none());
+        let truncated = Tag::Sequence(Sequence {
+            id: 4,
+            class: TagClass::Application,
+            inner: vec![octets("cn=x")],
+        })
+        .into_structure();
+        assert!(Entry::from_tag(truncated).is_none());
+    }
+}
