@@ -2,10 +2,10 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use lockphone::config::Config;
-use lockphone::tui::{self, AudioChoice, ListDirectory, UiOptions};
+use lockphone::contacts::Directory;
+use lockphone::tui::{self, AudioChoice, UiOptions};
 
 use super::start::fail;
 use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK};
@@ -47,14 +47,19 @@ pub(crate) async fn run(args: UiArgs, verbose: u8) -> u8 {
         Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
     };
     let audio = match args.audio.as_str() {
+        "" | "default" => default_audio(),
         "tone" => AudioChoice::Tone,
         "silence" => AudioChoice::Silence,
         name => AudioChoice::Device(name.to_owned()),
     };
+    let directory = match Directory::from_config(&account) {
+        Ok(directory) => Some(directory),
+        Err(e) => return fail(&format!("contacts: {e}"), EXIT_CONFIG),
+    };
     let options = UiOptions {
         account,
         audio,
-        directory: Arc::new(ListDirectory::default()),
+        directory,
         log_filter: match verbose {
             0 => "lockphone=warn,lockphone_sip=warn",
             _ => "lockphone=debug,lockphone_sip=info",
@@ -70,4 +75,15 @@ pub(crate) async fn run(args: UiArgs, verbose: u8) -> u8 {
 
 fn default_config() -> Option<PathBuf> {
     lockphone::user_files::lockphone_config_dir().map(|dir| dir.join("lockphone.toml"))
+}
+
+/// The system's sound card when there is one, else a test tone (a headless machine).
+fn default_audio() -> AudioChoice {
+    let has_card = lockphone_media::device::list_devices()
+        .is_ok_and(|devices| devices.iter().any(|d| d.default_output || d.default_input));
+    if has_card {
+        AudioChoice::Device("default".to_owned())
+    } else {
+        AudioChoice::Tone
+    }
 }

@@ -1,17 +1,7 @@
 //! What the UI asks of the phone and of the world: the output of the state reducer.
 
 use crate::call::CallId;
-
-/// The three answers of the trust prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrustChoice {
-    /// Trust this certificate for this server from now on (written to the trust store).
-    AlwaysTrust,
-    /// Trust it for this session only.
-    Continue,
-    /// Do not trust it.
-    Cancel,
-}
+use crate::trust::TrustDecision;
 
 /// Where the audio of the next calls comes from and goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +43,7 @@ pub enum Action {
         /// The server identity the certificate was presented for.
         server: String,
         /// The user's answer.
-        choice: TrustChoice,
+        choice: TrustDecision,
     },
     /// Search the directory for this text.
     SearchContacts(String),

@@ -34,6 +34,27 @@ pub fn event(event: &Event) -> Option<String> {
                 certificate.reason
             )
         }
+        Event::CertificateChanged {
+            server,
+            stored_sha256,
+            presented,
+        } => format!(
+            "the certificate of {server} CHANGED: trusted {stored_sha256}, presented {}",
+            presented.sha256
+        ),
+        Event::CallHold { call, on_hold, .. } => {
+            format!("call {call}: {}", if *on_hold { "on hold" } else { "resumed" })
+        }
+        Event::CallTransfer {
+            call,
+            state,
+            status,
+            reason,
+        } => format!(
+            "call {call}: transfer {state:?}{}{}",
+            status.map(|s| format!(" ({s})")).unwrap_or_default(),
+            reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason})"),
         Event::CallStarted {
             call,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::action::{Action, AudioChoice};
-use super::directory::Directory;
 use super::input::{DeviceEntry, Input};
 use super::state::App;
 use super::terminal::{TerminalGuard, bell};
@@ -131,14 +130,19 @@ async fn perform(
         Action::Mute(call, mute) => report(tx, ops::mute(phone, call, mute).await),
         Action::Transfer(call, target) => report(tx, ops::transfer(phone, call, &target).await),
         Action::DecideTrust { server, choice } => {
-            report(tx, ops::decide_trust(phone, &server, choice).await);
+            report(tx, ops::decide_trust(phone, &server, choice));
         }
         Action::Register => phone.register(),
         Action::SearchContacts(query) => {
-            let directory: Arc<dyn Directory> = options.directory.clone();
+            let directory = options.directory.clone();
+            let domain = options
+                .account
+                .aor_uri()
+                .map(|uri| uri.host.to_string())
+                .unwrap_or_default();
             let tx = tx.clone();
             tokio::spawn(async move {
-                let result = directory.search(&query).await;
+                let result = ops::search(directory.as_ref(), &query, &domain).await;
                 let _ = tx.send(Input::Contacts { query, result });
             });
         }

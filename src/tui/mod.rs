@@ -9,7 +9,6 @@
 
 pub mod action;
 pub mod describe;
-pub mod directory;
 mod driver;
 pub mod input;
 mod keyboard;
@@ -19,14 +18,12 @@ pub mod state;
 mod terminal;
 pub mod view;
 
-pub use action::{Action, AudioChoice, TrustChoice};
-pub use directory::{Directory, ListDirectory};
+pub use action::{Action, AudioChoice};
 pub use input::{ContactHit, DeviceEntry, Input, Key};
 pub use state::App;
 
-use std::sync::Arc;
-
 use crate::config::AccountConfig;
+use crate::contacts::Directory;
 use crate::ua::{Phone, UaError};
 
 /// Why the UI could not run.
@@ -48,8 +45,8 @@ pub struct UiOptions {
     pub account: AccountConfig,
     /// The audio of calls until the user picks another.
     pub audio: AudioChoice,
-    /// The directory searched with `/` and for completion.
-    pub directory: Arc<dyn Directory>,
+    /// The contacts searched with `/` and for completion (config entries and LDAP).
+    pub directory: Option<Directory>,
     /// The `tracing` filter of the log pane (`lockphone=warn`).
     pub log_filter: String,
 }
@@ -72,7 +69,7 @@ pub async fn run(options: UiOptions) -> Result<(), TuiError> {
             registers: account.register,
             listening,
         },
-        cfg!(feature = "fips"),
+        crate::tls::fips_mode(),
         &describe::audio(&options.audio),
     );
     app.log_line(format!("account {}: audio {}", account.name, app.audio));

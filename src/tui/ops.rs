@@ -3,50 +3,90 @@
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::TrustChoice;
-use super::input::Input;
+use super::input::{ContactHit, Input};
 use crate::call::{CallId, CallOptions};
 use crate::config::AccountConfig;
+use crate::contacts::Directory;
 use crate::oauth::LoginOptions;
 use crate::oauth::login::{known_issuer, login as oauth_login, oauth_config};
+use crate::trust::TrustDecision;
 use crate::ua::Phone;
 
-/// Answers a ringing call.
+/// Answers a ringing call (muted first when asked, so that it starts muted).
 pub(super) async fn answer(
-    _phone: &Phone,
+    phone: &Phone,
     call: CallId,
-    _muted: bool,
-    _options: CallOptions,
+    muted: bool,
+    options: CallOptions,
 ) -> Result<(), String> {
-    Err(format!("cannot answer call {call}: not in this build yet"))
+    if muted {
+        phone
+            .mute(call, true)
+            .await
+            .map_err(|e| format!("cannot mute call {call}: {e}"))?;
+    }
+    phone
+        .answer(call, options)
+        .await
+        .map_err(|e| format!("cannot answer call {call}: {e}"))
 }
 
-/// Rejects a ringing call.
-pub(super) async fn reject(_phone: &Phone, call: CallId) -> Result<(), String> {
-    Err(format!("cannot reject call {call}: not in this build yet"))
+/// Rejects a ringing call with 486 Busy Here.
+pub(super) async fn reject(phone: &Phone, call: CallId) -> Result<(), String> {
+    phone
+        .reject(call, 486)
+        .await
+        .map_err(|e| format!("cannot reject call {call}: {e}"))
 }
 
 /// Mutes or unmutes a call.
-pub(super) async fn mute(_phone: &Phone, call: CallId, _mute: bool) -> Result<(), String> {
-    Err(format!("cannot mute call {call}: not in this build yet"))
+pub(super) async fn mute(phone: &Phone, call: CallId, mute: bool) -> Result<(), String> {
+    phone
+        .mute(call, mute)
+        .await
+        .map_err(|e| format!("cannot mute call {call}: {e}"))
 }
 
 /// Transfers a call (blind REFER).
-pub(super) async fn transfer(_phone: &Phone, call: CallId, target: &str) -> Result<(), String> {
-    Err(format!(
-        "cannot transfer call {call} to {target}: not in this build yet"
-    ))
+pub(super) async fn transfer(phone: &Phone, call: CallId, target: &str) -> Result<(), String> {
+    phone
+        .transfer(call, target)
+        .await
+        .map_err(|e| format!("cannot transfer call {call} to {target}: {e}"))
 }
 
 /// Passes the user's answer to the trust prompt on.
-pub(super) async fn decide_trust(
-    _phone: &Phone,
+pub(super) fn decide_trust(
+    phone: &Phone,
     server: &str,
-    _choice: TrustChoice,
+    decision: TrustDecision,
 ) -> Result<(), String> {
-    Err(format!(
-        "cannot record the decision for {server}: not in this build yet"
-    ))
+    phone
+        .decide_trust(server, decision)
+        .map_err(|e| format!("trust decision for {server}: {e}"))
+}
+
+/// Searches the contacts; entries without anything to dial are left out. `domain` makes a
+/// phone number dialable (`sip:NUMBER@domain;user=phone`).
+pub(super) async fn search(
+    directory: Option<&Directory>,
+    text: &str,
+    domain: &str,
+) -> Result<Vec<ContactHit>, String> {
+    let Some(directory) = directory else {
+        return Err("no contacts configured ([[account.contacts]] or [account.directory])".to_owned());
+    };
+    let found = directory.search(text).await.map_err(|e| e.to_string())?;
+    Ok(found
+        .into_iter()
+        .filter_map(|contact| {
+            Some(ContactHit {
+                sip_uri: contact.dial_target(domain)?,
+                name: contact.name,
+                phone: contact.phone,
+            })
+        })
+        .collect())
 }
 
 /// Logs the account in with OAuth (the configured flow; device code shows the code and the

@@ -107,6 +107,30 @@ impl App {
                 self.alarm = Some(text);
                 actions.push(Action::Bell);
             }
+            Event::CallHold {
+                call,
+                on_hold,
+                refused,
+            } => {
+                if let Some(view) = self.call_mut(call)
+                    && view.answered()
+                {
+                    view.state = if on_hold {
+                        CallState::OnHold
+                    } else {
+                        CallState::Active
+                    };
+                }
+                if let Some(why) = refused {
+                    self.log_line(format!("call {call}: the far end refused: {why}"));
+                }
+            }
+            Event::CertificateChanged { server, .. } => {
+                self.alarm = Some(format!(
+                    "The certificate of {server} CHANGED since you trusted it: refused"
+                ));
+                actions.push(Action::Bell);
+            }
             Event::CallFailed { .. } => {}
             Event::CallStats { call, stats } => {
                 if let Some(view) = self.call_mut(call) {

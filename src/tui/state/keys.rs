@@ -2,7 +2,8 @@
 //! single-key commands.
 
 use super::{App, CallState, LoginView, Modal, Mode, TextField, completion_choices};
-use crate::tui::action::{Action, TrustChoice};
+use crate::trust::TrustDecision as TrustChoice;
+use crate::tui::action::Action;
 use crate::tui::input::Key;
 
 /// The DTMF keys.

@@ -5,7 +5,7 @@ use lockphone_sip::message::Transport;
 use super::*;
 use crate::call::CallSummary;
 use crate::tls::{CertificateSummary, ConnectionSecurity, TrustBasis};
-use crate::tui::action::TrustChoice;
+use crate::trust::TrustDecision as TrustChoice;
 use crate::tui::input::Key;
 use crate::ua::Event;
 use crate::verdict::{DowngradePolicy, RemoteSecurity, SecurityLevel, Verdict};
