@@ -289,11 +289,7 @@ impl Driver {
             self.capture.tick(|frame| {
                 // Muted, the capture still runs (its pacing, a file's position) but the
                 // far end gets encoded silence, so the stream and the call stay up.
-                let samples = if muted {
-                    &SILENCE
-                } else {
-                    frame.samples()
-                };
+                let samples = if muted { &SILENCE } else { frame.samples() };
                 if sending && let Err(e) = pipeline.push_capture_frame(at, samples) {
                     failure = Some(e.to_string());
                 }

@@ -43,7 +43,10 @@ pub fn event(event: &Event) -> Option<String> {
             presented.sha256
         ),
         Event::CallHold { call, on_hold, .. } => {
-            format!("call {call}: {}", if *on_hold { "on hold" } else { "resumed" })
+            format!(
+                "call {call}: {}",
+                if *on_hold { "on hold" } else { "resumed" }
+            )
         }
         Event::CallTransfer {
             call,
@@ -53,7 +56,10 @@ pub fn event(event: &Event) -> Option<String> {
         } => format!(
             "call {call}: transfer {state:?}{}{}",
             status.map(|s| format!(" ({s})")).unwrap_or_default(),
-            reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
         ),
         Event::ConnectionLost { reason } => format!("connection lost ({reason})"),
         Event::CallStarted {

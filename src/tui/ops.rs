@@ -74,7 +74,9 @@ pub(super) async fn search(
     domain: &str,
 ) -> Result<Vec<ContactHit>, String> {
     let Some(directory) = directory else {
-        return Err("no contacts configured ([[account.contacts]] or [account.directory])".to_owned());
+        return Err(
+            "no contacts configured ([[account.contacts]] or [account.directory])".to_owned(),
+        );
     };
     let found = directory.search(text).await.map_err(|e| e.to_string())?;
     Ok(found

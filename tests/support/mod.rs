@@ -7,6 +7,7 @@ pub mod calls;
 pub mod oauth;
 pub mod peers;
 pub mod pki;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

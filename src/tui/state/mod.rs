@@ -56,7 +56,7 @@ impl Registration {
     /// A symbol and words, readable without colour.
     pub fn words(&self) -> String {
         match self {
-            Registration::Off => "○ Direct calls only".to_owned(),
+            Registration::Off => "○ Direct calls".to_owned(),
             Registration::Registering => "◌ Registering…".to_owned(),
             Registration::Registered(secs) => format!("● Registered ({secs} s)"),
             Registration::Failed(why) => format!("✗ Not registered: {why}"),

@@ -40,23 +40,41 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         );
     }
     call::draw(frame, body, app);
-    let shown = usize::from(log.height.saturating_sub(1));
-    let lines: Vec<Line<'_>> = app
-        .log
-        .iter()
-        .skip(app.log.len().saturating_sub(shown))
-        .map(|l| Line::from(l.as_str()))
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title(" Log ")),
-        log,
-    );
+    draw_log(frame, log, app);
     frame.render_widget(Paragraph::new(input_lines), input);
     frame.render_widget(
         Paragraph::new(help_line(app)).style(Style::new().add_modifier(Modifier::REVERSED)),
         help,
     );
-    modal::draw(frame, body.union(log), app);
+    let below_header = ratatui::layout::Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    modal::draw(frame, below_header, app);
+}
+
+/// The log pane: the newest lines at the bottom, long ones cut into rows.
+fn draw_log(frame: &mut Frame<'_>, area: ratatui::layout::Rect, app: &App) {
+    let rows = usize::from(area.height.saturating_sub(1));
+    let width = usize::from(area.width).max(1);
+    let mut shown: Vec<Line<'_>> = Vec::new();
+    for line in app.log.iter().rev() {
+        let chars: Vec<char> = line.chars().collect();
+        let pieces: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
+        for piece in pieces.into_iter().rev() {
+            shown.push(Line::from(piece));
+        }
+        if shown.len() >= rows {
+            break;
+        }
+    }
+    shown.truncate(rows);
+    shown.reverse();
+    frame.render_widget(
+        Paragraph::new(shown).block(Block::new().borders(Borders::TOP).title(" Log ")),
+        area,
+    );
 }
 
 fn header_line(app: &App) -> Line<'_> {
@@ -70,7 +88,7 @@ fn header_line(app: &App) -> Line<'_> {
         Span::raw(app.registration.words()),
     ];
     if let Some(listen) = &app.account.listening {
-        spans.push(Span::raw(format!(" │ listening {listen}")));
+        spans.push(Span::raw(format!(" │ calls to {listen}")));
     }
     if app.fips {
         spans.push(Span::raw(" "));

@@ -21,10 +21,12 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn window(frame: &mut Frame<'_>, area: Rect, title: &str, lines: Vec<Line<'_>>) {
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let rect = centred(area, 76, height);
+    let width = area.width.min(76);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    // Rows once wrapped (words may wrap a little earlier: one spare row).
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows + 3).unwrap_or(u16::MAX);
+    let rect = centred(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
@@ -156,7 +158,8 @@ fn trust(frame: &mut Frame<'_>, area: Rect, prompt: &TrustPrompt, fips: bool) {
         field("Issuer", c.issuer.clone()),
         field("Valid", format!("{} .. {}", c.not_before, c.not_after)),
         field("Names", c.subject_alt_names.join(", ")),
-        field("SHA-256", c.sha256.clone()),
+        field("SHA-256", fingerprint_half(&c.sha256, 0)),
+        field("", fingerprint_half(&c.sha256, 1)),
         Line::from(""),
     ];
     if fips {
@@ -170,6 +173,18 @@ fn trust(frame: &mut Frame<'_>, area: Rect, prompt: &TrustPrompt, fips: bool) {
         ));
     }
     window(frame, area, "⚠ Untrusted server certificate", lines);
+}
+
+/// Half `half` (0 or 1) of a colon-separated fingerprint, so that it fits in two rows.
+fn fingerprint_half(sha256: &str, half: usize) -> String {
+    let bytes: Vec<&str> = sha256.split(':').collect();
+    let middle = bytes.len().div_ceil(2);
+    let part = if half == 0 {
+        &bytes[..middle]
+    } else {
+        &bytes[middle..]
+    };
+    part.join(":")
 }
 
 fn help_lines() -> Vec<Line<'static>> {

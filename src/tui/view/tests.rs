@@ -151,7 +151,8 @@ fn the_trust_prompt_shows_the_certificate_and_in_fips_mode_only_cancel() {
         "Issuer   CN=Peers Test CA",
         "Valid    2026-01-01 .. 2027-01-01",
         "Names    IP:127.0.0.1",
-        "SHA-256  AB:CD:EF",
+        "SHA-256  AB:CD",
+        "         EF",
         "[a] Always trust   [c] Continue (this session)   [n/Esc] Cancel",
     ] {
         assert!(all.contains(wanted), "{wanted}: {all}");
@@ -233,4 +234,21 @@ fn the_header_tells_the_registration_and_larger_screens_work() {
     assert!(rows[0].contains("● Registered (600 s)"), "{}", text(&rows));
     assert!(text(&rows).contains("No call."));
     assert!(rows[39].contains("d Dial"));
+}
+
+#[test]
+fn the_log_pane_shows_the_newest_lines_whole() {
+    let mut app = app();
+    for n in 0..10 {
+        app.log_line(format!("line {n}"));
+    }
+    app.log_line(format!("long {}", "x".repeat(100)));
+    let rows = screen(&app, 80, 24);
+    let all = text(&rows);
+    assert!(all.contains("line 9"), "{all}");
+    assert!(!all.contains("line 7"), "only what fits: {all}");
+    assert!(
+        rows[22].starts_with("xxxxxxxxxxxxxxxxxxxxxxxxx "),
+        "the end of the long line: {all}"
+    );
 }

@@ -1,0 +1,207 @@
+//! The terminal UI driven in a real terminal (tmux): dialing the kit's baresip and seeing the
+//! closed lock, the reasons, hold/resume, hang-up; an incoming call answered; the trust prompt
+//! answered each of the three ways against kamailio; a directory search that dials the found
+//! contact. Every screen checked is kept in target/tui-captures/.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+
+use support::baresip::start_baresip;
+use support::calls::{write_account, write_call_config};
+use support::peers::{PeersRun, free_tcp_port};
+use support::tmux::{Pane, ui_command};
+use support::write_private;
+
+/// Starts the UI on `config` in a 80x24 tmux session `name`.
+fn ui(run: &PeersRun, name: &str, config: &Path) -> Pane {
+    let command = ui_command(
+        config,
+        &run.dir().join(format!("{name}-xdg")),
+        &run.dir().join(format!("{name}.err")),
+        150,
+    );
+    Pane::start(name, &command, 80, 24)
+}
+
+/// Quits with `q` and checks that the terminal is restored (the shell's line after the UI).
+fn quit(pane: &Pane) {
+    pane.keys(&["q"]);
+    let screen = pane.wait_for(&["EXITED 0"], 20);
+    assert!(!screen.contains("Lockphone "), "the UI is gone: {screen}");
+}
+
+#[test]
+fn dial_baresip_see_the_lock_and_the_reasons_hold_resume_hang_up() {
+    let run = PeersRun::new();
+    let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
+    let config = write_account(&run, "alice", "register = false", "");
+    let pane = ui(&run, "dial", &config);
+    pane.snapshot("idle", &["No call.", "d Dial"], 20);
+    pane.keys(&["d"]);
+    let uri = format!("sip:bob@127.0.0.1:{};transport=tls", bob.tls_port);
+    pane.type_text(&uri);
+    pane.snapshot("dial-field", &["Dial ▸ sip:bob@127.0.0.1", "Enter Call"], 5);
+    pane.keys(&["Enter"]);
+    let screen = pane.snapshot(
+        "in-call",
+        &[
+            "Encrypted",
+            "Active",
+            "MOS",
+            "far end Encrypted",
+            "h Hang up",
+        ],
+        30,
+    );
+    assert!(screen.contains("🔒"), "the closed lock: {screen}");
+    assert!(!screen.contains("🔓"), "{screen}");
+    assert!(
+        screen.contains("SRTP AEAD_AES_256_GCM · codec") || screen.contains("SRTP AES_CM_128"),
+        "the suite: {screen}"
+    );
+    pane.keys(&["r"]);
+    let screen = pane.snapshot("reasons", &["Why (r to hide):"], 5);
+    assert!(
+        screen.contains("TLS to a server verified by a CA"),
+        "a plain Encrypted call says why: {screen}"
+    );
+    pane.keys(&["r", "o"]);
+    pane.snapshot("on-hold", &["On hold", "call 1: on hold"], 15);
+    pane.keys(&["o"]);
+    pane.snapshot("resumed", &["Active", "call 1: resumed"], 15);
+    pane.keys(&["h"]);
+    pane.snapshot("hung-up", &["Ended", "call 1: ended"], 15);
+    quit(&pane);
+}
+
+#[test]
+fn an_incoming_call_pops_up_and_is_answered() {
+    let run = PeersRun::new();
+    let port = free_tcp_port();
+    let config = write_account(
+        &run,
+        "alice",
+        "register = false",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let pane = ui(&run, "incoming", &config);
+    pane.wait_for(&[&format!("calls to 127.0.0.1:{port}")], 20);
+    let caller = write_call_config(&run, "bob", None, "");
+    let mut call = support::lockphone_command(60, &run.dir().join("bob-xdg"))
+        .args(["call", "-c"])
+        .arg(&caller)
+        .arg(format!("sip:alice@127.0.0.1:{port};transport=tls"))
+        .args(["--json", "--play", "tone:700", "--duration", "8"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let screen = pane.snapshot(
+        "popup",
+        &["Incoming call", "From  sip:bob@127.0.0.1", "[a] Answer"],
+        20,
+    );
+    assert!(screen.contains("caller's certificate verified"), "{screen}");
+    pane.keys(&["a"]);
+    let screen = pane.snapshot("answered", &["Active", "Encrypted", "MOS"], 20);
+    assert!(screen.contains("🔒"), "{screen}");
+    assert!(
+        !screen.contains("[a] Answer"),
+        "the popup is gone: {screen}"
+    );
+    pane.snapshot("caller-hung-up", &["Ended"], 30);
+    assert!(
+        call.wait().unwrap().success(),
+        "the caller's call succeeded"
+    );
+    quit(&pane);
+}
+
+/// An account registering at kamailio whose certificate no configured CA vouches for.
+fn untrusted_registrar(
+    run: &PeersRun,
+    port: u16,
+    name: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    write_private(&run.dir().join("alice.password"), "alicepw");
+    let store = run.dir().join(format!("{name}-trust.json"));
+    let path = run.dir().join(format!("{name}.toml"));
+    let text = format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregistrar = \"sip:127.0.0.1:{port}\"\n\
+         [account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n\
+         [account.tls]\nca_file = \"{}\"\ntrust_store = \"{}\"\n",
+        run.pki().join("rogue.crt").display(),
+        store.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    (path, store)
+}
+
+#[test]
+fn the_trust_prompt_answered_always_continue_and_cancel() {
+    let run = PeersRun::new();
+    let port = run.start_kamailio(&["--auth", "digest"]);
+    for (name, key, expected) in [
+        ("trust-always", "a", "● Registered"),
+        ("trust-continue", "c", "● Registered"),
+        ("trust-cancel", "Escape", "✗ Not registered"),
+    ] {
+        let (config, store) = untrusted_registrar(&run, port, name);
+        let pane = ui(&run, name, &config);
+        let screen = pane.snapshot(
+            "prompt",
+            &["Untrusted server certificate", "SHA-256", "[c] Continue"],
+            30,
+        );
+        for wanted in ["unknown issuer", "Peers Test CA", "IP:127.0.0.1", "Valid"] {
+            assert!(screen.contains(wanted), "{wanted}: {screen}");
+        }
+        pane.keys(&[key]);
+        pane.snapshot("decided", &[expected], 30);
+        let stored = std::fs::read_to_string(&store).unwrap_or_default();
+        assert_eq!(
+            stored.contains("127.0.0.1"),
+            key == "a",
+            "{name}: only Always trust writes the store: {stored:?}"
+        );
+        quit(&pane);
+    }
+}
+
+#[test]
+fn a_directory_search_dials_the_found_contact() {
+    let run = PeersRun::new();
+    let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
+    let contacts = format!(
+        "register = false\n\
+         [[account.contacts]]\nname = \"Bob Builder\"\nsip_uri = \"sip:bob@127.0.0.1:{};transport=tls\"\nphone = \"+1 555 0100\"\n\
+         [[account.contacts]]\nname = \"Carol Singer\"\nsip_uri = \"sip:carol@127.0.0.1\"",
+        bob.tls_port
+    );
+    let config = write_account(&run, "alice", &contacts, "");
+    let pane = ui(&run, "directory", &config);
+    pane.wait_for(&["No call."], 20);
+    pane.keys(&["/"]);
+    pane.type_text("build");
+    pane.keys(&["Enter"]);
+    let screen = pane.snapshot("results", &["Directory: build", "Bob Builder"], 10);
+    assert!(!screen.contains("Carol"), "{screen}");
+    pane.keys(&["Enter"]);
+    let screen = pane.snapshot(
+        "dialled",
+        &["Encrypted", "Active", "Call 1 · to · sip:bob@"],
+        30,
+    );
+    assert!(screen.contains("🔒"), "{screen}");
+    pane.keys(&["h"]);
+    pane.wait_for(&["Ended"], 15);
+    // The contact now completes in the dial field.
+    pane.keys(&["d"]);
+    pane.type_text("bob");
+    pane.keys(&["Tab"]);
+    pane.snapshot("completed", &["Dial ▸ sip:bob@127.0.0.1"], 10);
+    pane.keys(&["Escape"]);
+    quit(&pane);
+}
