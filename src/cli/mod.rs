@@ -2,6 +2,7 @@
 
 mod call;
 mod capf_server;
+mod contacts;
 mod demo;
 mod enroll;
 mod login;
@@ -74,6 +75,8 @@ enum Command {
     CapfServer(capf_server::CapfServerArgs),
     /// The terminal user interface (also `lockphone` alone on a terminal).
     Ui(ui::UiArgs),
+    /// Search the account's contacts (config file and LDAP directory).
+    Contacts(contacts::ContactsArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -112,6 +115,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Enroll(args) => enroll::run(*args).await,
         Command::CapfServer(args) => capf_server::run(args).await,
         Command::Ui(args) => ui::run(args, cli.verbose).await,
+        Command::Contacts(args) => contacts::run(args).await,
     }
 }
 

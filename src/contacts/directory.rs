@@ -169,3 +169,26 @@ fn directory_tls(account: &AccountConfig) -> Result<crate::tls::ClientTls, Conta
         other => tls_error(other),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn a_directory_and_its_searches_can_move_between_tasks() {
+        assert_shareable::<Directory>();
+        let config = crate::config::Config::from_toml(
+            "[[account]]\nname = \"a\"\naor = \"sip:a@example.test\"\n[[account.contacts]]\nname = \"Bob\"\nphone = \"+1 555 0100\"\n",
+        )
+        .unwrap();
+        let directory = Directory::from_config(config.account(None).unwrap()).unwrap();
+        let search = directory.search("bob");
+        assert_send(&search);
+        assert!(!directory.has_directory());
+        assert_eq!(directory.server(), None);
+        assert_eq!(directory.search_local("0100").len(), 1);
+    }
+}

@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod peers;
 pub mod pki;
 pub mod tmux;
+pub mod slapd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

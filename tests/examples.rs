@@ -1,0 +1,215 @@
+//! The examples of `examples/` run against local peers and print what they promise.
+//! `cargo test` builds the examples first; with `--test examples` alone, build them with
+//! `cargo build --examples` before.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::peers::{PeersRun, free_tcp_port};
+
+/// The built example `name` (next to the test binary's folder: target/debug/examples).
+fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --examples` (cargo test builds them)",
+        path.display()
+    );
+    path
+}
+
+/// Starts `timeout SECS example ARGS` and streams its stdout lines into a channel.
+fn spawn_example(
+    name: &str,
+    args: &[&str],
+    secs: u64,
+    xdg: &std::path::Path,
+) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut child = Command::new("timeout")
+        .arg("--kill-after=5")
+        .arg(secs.to_string())
+        .arg(example_binary(name))
+        .args(args)
+        .env("XDG_CONFIG_HOME", xdg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Reads lines until one contains `text`; returns it (and keeps every line in `seen`).
+fn wait_line(rx: &mpsc::Receiver<String>, text: &str, secs: u64, seen: &mut Vec<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if line.contains(text) {
+                    return line;
+                }
+            }
+            Err(_) => panic!(
+                "no line with `{text}` within {secs} s; output:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+}
+
+#[test]
+fn answer_record_answers_a_call_and_records_it() {
+    let run = PeersRun::new();
+    let port = free_tcp_port();
+    let bob = support::calls::write_call_config(&run, "bob", Some(port), "");
+    let alice = support::calls::write_call_config(&run, "alice", None, "");
+    let wav = run.dir().join("answered.wav");
+    let (mut child, rx) = spawn_example(
+        "answer_record",
+        &[
+            bob.to_str().unwrap(),
+            "--out",
+            wav.to_str().unwrap(),
+            "--timeout",
+            "40",
+        ],
+        60,
+        &run.dir().join("xdg"),
+    );
+    let mut seen = Vec::new();
+    wait_line(&rx, "listening for a call on 127.0.0.1:", 15, &mut seen);
+    let out = support::run_lockphone(
+        &[
+            "call",
+            "-c",
+            alice.to_str().unwrap(),
+            &format!("sip:bob@127.0.0.1:{port};transport=tls"),
+            "--json",
+            "--play",
+            "tone:440",
+            "--duration",
+            "2",
+        ],
+        30,
+    );
+    assert!(
+        out.status.success(),
+        "the caller failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_line(&rx, "incoming call from sip:alice@127.0.0.1", 5, &mut seen);
+    let security = wait_line(&rx, "call security: ", 5, &mut seen);
+    assert!(security.ends_with("Encrypted"), "{security}");
+    let recorded = wait_line(&rx, "recorded ", 10, &mut seen);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", seen.join("\n"));
+    // "recorded 2.0 s of call (N audio frames received, Encrypted) to /abs/answered.wav"
+    let path = recorded.rsplit(" to ").next().unwrap();
+    assert_eq!(
+        std::fs::canonicalize(path).unwrap(),
+        std::fs::canonicalize(&wav).unwrap(),
+        "{recorded}"
+    );
+    let frames: u64 = recorded
+        .split(" audio frames")
+        .next()
+        .and_then(|head| head.rsplit('(').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no frame count in {recorded}"));
+    assert!(frames >= 50, "{recorded}");
+    // The WAV holds the caller's tone: at least a second of 48 kHz 16-bit mono, not silent.
+    let bytes = std::fs::read(&wav).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    let data = bytes
+        .windows(4)
+        .position(|w| w == b"data")
+        .map(|at| &bytes[at + 8..])
+        .unwrap();
+    assert!(data.len() >= 96_000, "{} bytes of audio", data.len());
+    let samples: Vec<f64> = data
+        .chunks_exact(2)
+        .map(|s| f64::from(i16::from_le_bytes([s[0], s[1]])))
+        .collect();
+    let rms = (samples.iter().map(|s| s * s).sum::<f64>() / samples.len() as f64).sqrt();
+    assert!(rms > 500.0, "the recording is silent (RMS {rms:.0})");
+    eprintln!("answer_record printed:\n{}", seen.join("\n"));
+}
+
+#[test]
+fn oauth_device_login_logs_in_with_the_kit_server() {
+    let run = PeersRun::new();
+    let issuer = support::oauth::start_oauth_server(&run, 300);
+    let store = run.dir().join("tokens").join("alice.tokens");
+    let config = run.dir().join("oauth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\n\
+             [account.auth]\nmethod = \"oauth\"\nclient_id = \"softphone\"\nissuer = \"{issuer}\"\ntoken_store = \"{}\"\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    let (mut child, rx) = spawn_example(
+        "oauth_device_login",
+        &[config.to_str().unwrap(), "--timeout", "60"],
+        90,
+        &run.dir().join("xdg"),
+    );
+    let mut seen = Vec::new();
+    let discovered = wait_line(&rx, "authorization server: ", 30, &mut seen);
+    assert!(
+        discovered.ends_with(issuer.trim_end_matches('/')),
+        "{discovered}"
+    );
+    let prompt = wait_line(&rx, "enter the code", 30, &mut seen);
+    assert!(prompt.contains(&format!("visit {issuer}")), "{prompt}");
+    let user_code = prompt.rsplit(": ").next().unwrap().trim();
+    let approved = support::oauth::approve_device(&run, &issuer, user_code, "alice");
+    assert!(
+        approved.contains(&format!("approved {user_code}")),
+        "{approved}"
+    );
+    let logged_in = wait_line(&rx, "logged in: ", 30, &mut seen);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", seen.join("\n"));
+    assert!(logged_in.contains("refresh token yes"), "{logged_in}");
+    assert!(
+        logged_in.ends_with(&store.display().to_string()),
+        "{logged_in}"
+    );
+    let tokens = lockphone::oauth::TokenStore::new(store)
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(tokens.client_id, "softphone");
+    let everything = seen.join("\n");
+    assert!(
+        !everything.contains(tokens.access_token.expose()),
+        "the example printed the access token"
+    );
+    eprintln!("oauth_device_login printed:\n{everything}");
+}
