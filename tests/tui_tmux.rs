@@ -11,6 +11,7 @@ use std::path::Path;
 use support::baresip::start_baresip;
 use support::calls::{write_account, write_call_config};
 use support::peers::{PeersRun, free_tcp_port};
+use support::slapd::{PEOPLE_DN, Slapd, sample_ldif};
 use support::tmux::{Pane, ui_command};
 use support::write_private;
 
@@ -25,11 +26,16 @@ fn ui(run: &PeersRun, name: &str, config: &Path) -> Pane {
     Pane::start(name, &command, 80, 24)
 }
 
-/// Quits with `q` and checks that the terminal is restored (the shell's line after the UI).
-fn quit(pane: &Pane) {
-    pane.keys(&["q"]);
+/// Quits with `key` (`q` or `C-c`) and checks that the terminal is restored (the shell's
+/// line after the UI, nothing of the UI left).
+fn quit_with(pane: &Pane, key: &str) {
+    pane.keys(&[key]);
     let screen = pane.wait_for(&["EXITED 0"], 20);
     assert!(!screen.contains("Lockphone "), "the UI is gone: {screen}");
+}
+
+fn quit(pane: &Pane) {
+    quit_with(pane, "q");
 }
 
 #[test]
@@ -61,6 +67,8 @@ fn dial_baresip_see_the_lock_and_the_reasons_hold_resume_hang_up() {
         screen.contains("SRTP AEAD_AES_256_GCM · codec") || screen.contains("SRTP AES_CM_128"),
         "the suite: {screen}"
     );
+    // A few seconds later: the call timer, RTT from RTCP, the sparklines.
+    pane.snapshot("in-call-later", &["Active  00:06"], 20);
     pane.keys(&["r"]);
     let screen = pane.snapshot("reasons", &["Why (r to hide):"], 5);
     assert!(
@@ -171,35 +179,52 @@ fn the_trust_prompt_answered_always_continue_and_cancel() {
 }
 
 #[test]
-fn a_directory_search_dials_the_found_contact() {
+fn an_ldap_directory_search_dials_the_found_contact() {
     let run = PeersRun::new();
     let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
-    let contacts = format!(
-        "register = false\n\
-         [[account.contacts]]\nname = \"Bob Builder\"\nsip_uri = \"sip:bob@127.0.0.1:{};transport=tls\"\nphone = \"+1 555 0100\"\n\
-         [[account.contacts]]\nname = \"Carol Singer\"\nsip_uri = \"sip:carol@127.0.0.1\"",
+    // A real OpenLDAP over LDAPS with the run's server certificate (IP:127.0.0.1), holding
+    // Robert Tables whose SIP address (from `mail`) is the baresip instance.
+    let ldif = format!(
+        "{}dn: cn=Robert Tables,{PEOPLE_DN}\nobjectClass: inetOrgPerson\ncn: Robert Tables\nsn: Tables\n\
+         mail: bob@127.0.0.1:{};transport=tls\ntelephoneNumber: +1 555 0999\n\n",
+        sample_ldif(),
         bob.tls_port
     );
-    let config = write_account(&run, "alice", &contacts, "");
+    let slapd = Slapd::start(
+        &run.pki().join("server.crt"),
+        &run.pki().join("server.key"),
+        &ldif,
+    );
+    let keys = format!(
+        "register = false\n\
+         [[account.contacts]]\nname = \"Carol Singer\"\nsip_uri = \"sip:carol@127.0.0.1\"\n\
+         [account.directory]\nurl = \"{}\"\nbase_dn = \"{PEOPLE_DN}\"",
+        slapd.ldaps_url()
+    );
+    let config = write_account(&run, "alice", &keys, "");
     let pane = ui(&run, "directory", &config);
     pane.wait_for(&["No call."], 20);
     pane.keys(&["/"]);
-    pane.type_text("build");
+    pane.type_text("tables");
     pane.keys(&["Enter"]);
-    let screen = pane.snapshot("results", &["Directory: build", "Bob Builder"], 10);
+    let screen = pane.snapshot(
+        "results",
+        &["Directory: tables", "Robert Tables", "+1 555 0999"],
+        20,
+    );
     assert!(!screen.contains("Carol"), "{screen}");
     pane.keys(&["Enter"]);
     let screen = pane.snapshot(
         "dialled",
-        &["Encrypted", "Active", "Call 1 · to · sip:bob@"],
+        &["Encrypted", "Active", "Call 1 · to · sip:bob@127.0.0.1"],
         30,
     );
     assert!(screen.contains("🔒"), "{screen}");
     pane.keys(&["h"]);
     pane.wait_for(&["Ended"], 15);
-    // The contact now completes in the dial field.
+    // The contact now completes in the dial field, by name.
     pane.keys(&["d"]);
-    pane.type_text("bob");
+    pane.type_text("robert");
     pane.keys(&["Tab"]);
     pane.snapshot("completed", &["Dial ▸ sip:bob@127.0.0.1"], 10);
     pane.keys(&["Escape"]);

@@ -7,8 +7,8 @@ pub mod calls;
 pub mod oauth;
 pub mod peers;
 pub mod pki;
-pub mod tmux;
 pub mod slapd;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -40,8 +40,6 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let block = Block::new().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [text_area, spark_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(inner);
     let mut lines = summary_lines(call);
     if app.show_reasons {
         lines.push(Line::from(Span::styled(
@@ -58,6 +56,18 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             None => lines.push(Line::from(" • no verdict yet")),
         }
     }
+    // The sparklines right under the figures, the text wrapping above them.
+    let width = usize::from(inner.width).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let text_rows = u16::try_from(rows)
+        .unwrap_or(u16::MAX)
+        .min(inner.height.saturating_sub(2));
+    let [text_area, spark_area, _] = Layout::vertical([
+        Constraint::Length(text_rows),
+        Constraint::Length(2),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
     draw_sparklines(frame, spark_area, call);
 }
@@ -119,9 +129,11 @@ fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, call: &CallView) {
         return;
     }
     let rows = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).split(area);
-    for (row, label, data) in [
-        (rows[0], "level ", &call.level_history),
-        (rows[1], "loss  ", &call.loss_history),
+    // Level on a fixed scale (RMS 0..1 as 0..1000); loss scaled to its worst second (≥ 5).
+    let loss_max = call.loss_history.iter().copied().max().unwrap_or(0).max(5);
+    for (row, label, data, max) in [
+        (rows[0], "level ", &call.level_history, 1000),
+        (rows[1], "loss  ", &call.loss_history, loss_max),
     ] {
         let [label_area, spark_area] =
             Layout::horizontal([Constraint::Length(6), Constraint::Min(1)]).areas(row);
@@ -132,7 +144,6 @@ fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, call: &CallView) {
             .skip(data.len().saturating_sub(width))
             .copied()
             .collect();
-        let max = data.iter().copied().max().unwrap_or(0).max(1);
         frame.render_widget(Sparkline::default().data(&data).max(max), spark_area);
     }
 }

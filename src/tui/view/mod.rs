@@ -32,7 +32,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     .areas(area);
     frame.render_widget(Paragraph::new(header_line(app)), header);
     if let Some(text) = &app.alarm {
-        let blink = if app.ticks.is_multiple_of(2) { "⚠⚠" } else { "!!" };
+        let blink = if app.ticks.is_multiple_of(2) {
+            "⚠⚠"
+        } else {
+            "!!"
+        };
         frame.render_widget(
             Paragraph::new(format!("{blink} {text} (Esc to dismiss)"))
                 .style(Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)),

@@ -70,7 +70,14 @@ fn the_in_call_view_shows_the_closed_lock_media_stats_and_keys_at_80x24() {
         all.contains("loss 2 (0.8%) · jitter 1.3 ms · RTT 0.6 ms · MOS 4.38"),
         "{all}"
     );
-    assert!(all.contains("level"), "{all}");
+    let level = rows
+        .iter()
+        .find(|r| r.contains("│level "))
+        .expect("a level sparkline");
+    assert!(
+        level.contains('▁') && level.contains('▃') && !level.contains('█'),
+        "levels 0.05, 0.2, 0.4 on a 0..1 scale: {level}"
+    );
     assert!(
         rows[23].contains("h Hang up") && rows[23].contains("o Hold"),
         "{all}"
