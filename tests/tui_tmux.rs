@@ -1,7 +1,7 @@
 //! The terminal UI driven in a real terminal (tmux): dialing the kit's baresip and seeing the
 //! closed lock, the reasons, hold/resume, hang-up; an incoming call answered; the trust prompt
 //! answered each of the three ways against kamailio; a directory search that dials the found
-//! contact. Every screen checked is kept in target/tui-captures/.
+//! contact; an OAuth device login started from the UI. Every screen checked is kept in target/tui-captures/.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -10,6 +10,7 @@ use std::path::Path;
 
 use support::baresip::start_baresip;
 use support::calls::{write_account, write_call_config};
+use support::oauth::{approve_device, start_kamailio_jwt, start_oauth_server};
 use support::peers::{PeersRun, free_tcp_port};
 use support::slapd::{PEOPLE_DN, Slapd, sample_ldif};
 use support::tmux::{Pane, ui_command};
@@ -79,8 +80,21 @@ fn dial_baresip_see_the_lock_and_the_reasons_hold_resume_hang_up() {
     pane.snapshot("on-hold", &["On hold", "call 1: on hold"], 15);
     pane.keys(&["o"]);
     pane.snapshot("resumed", &["Active", "call 1: resumed"], 15);
+    pane.keys(&["m"]);
+    pane.wait_for(&["MUTED"], 5);
+    pane.keys(&["m", "k", "1", "#", "Escape"]);
+    pane.snapshot("keypad", &["DTMF sent: 1#"], 5);
     pane.keys(&["h"]);
     pane.snapshot("hung-up", &["Ended", "call 1: ended"], 15);
+    // The audio choice for the next calls.
+    pane.keys(&["a"]);
+    pane.snapshot(
+        "audio",
+        &["Audio for the next calls", "test tone (no sound card)"],
+        10,
+    );
+    pane.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    pane.wait_for(&["audio for the next calls: silence"], 5);
     quit(&pane);
 }
 
@@ -227,6 +241,54 @@ fn an_ldap_directory_search_dials_the_found_contact() {
     pane.type_text("robert");
     pane.keys(&["Tab"]);
     pane.snapshot("completed", &["Dial ▸ sip:bob@127.0.0.1"], 10);
+    pane.keys(&["Escape"]);
+    quit(&pane);
+}
+
+#[test]
+fn oauth_device_login_from_the_ui_then_registered() {
+    let run = PeersRun::new();
+    let issuer = start_oauth_server(&run, 600);
+    let port = start_kamailio_jwt(&run, &issuer, 401);
+    let store = run.dir().join("tokens/alice.tokens");
+    let path = run.dir().join("oauth.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregistrar = \"sip:127.0.0.1:{port}\"\n\
+             [account.auth]\nmethod = \"oauth\"\nclient_id = \"softphone\"\nissuer = \"{issuer}\"\ntoken_store = \"{}\"\n\
+             [account.tls]\nca_file = \"{}\"\n",
+            store.display(),
+            run.pki().join("ca.crt").display()
+        ),
+    )
+    .unwrap();
+    let pane = ui(&run, "oauth", &path);
+    pane.snapshot("login-needed", &["Log in needed (press l)"], 30);
+    pane.keys(&["l"]);
+    let screen = pane.snapshot(
+        "device-code",
+        &["OAuth login", "To log in, visit", "enter the code: "],
+        30,
+    );
+    let code = screen
+        .lines()
+        .find_map(|l| l.split("enter the code: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a user code")
+        .trim_end_matches('║')
+        .to_owned();
+    assert!(
+        screen.contains(&issuer[..issuer.rfind(':').unwrap()]),
+        "the verification URI: {screen}"
+    );
+    approve_device(&run, &issuer, &code, "alice");
+    pane.snapshot(
+        "logged-in",
+        &["Logged in: registering again.", "● Registered"],
+        40,
+    );
+    assert!(store.exists(), "the tokens are stored");
     pane.keys(&["Escape"]);
     quit(&pane);
 }

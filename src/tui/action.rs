@@ -52,8 +52,11 @@ pub enum Action {
         /// The authorization server the registrar named, if any.
         issuer: Option<String>,
     },
-    /// Register again (after a login or a trust decision).
+    /// Register again.
     Register,
+    /// Start the phone anew (after a login: the new tokens are read at start), listening and
+    /// registering as configured.
+    Restart,
     /// List the audio devices.
     ListDevices,
     /// Use this audio for the next calls.

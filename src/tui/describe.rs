@@ -103,7 +103,7 @@ pub fn login_event(event: &LoginEvent) -> String {
             expires_in_secs,
             ..
         } => format!(
-            "To log in, visit {verification_uri} and enter the code {user_code} (valid {expires_in_secs} s)"
+            "To log in, visit {verification_uri}\nand enter the code: {user_code}   (valid {expires_in_secs} s)"
         ),
         LoginEvent::AuthorizationUrl { url, .. } => format!("To log in, open {url}"),
         LoginEvent::BrowserOpened => "a browser was opened".to_owned(),

@@ -48,12 +48,26 @@ pub(super) async fn run(
             _ = terminate.recv() => break Ok(()),
         };
         let mut quit = false;
+        let mut restart = false;
         for action in app.update(input) {
-            quit |= action == Action::Quit;
-            perform(&phone, &mut app, action, &options, &mut call_options, &tx).await;
+            match action {
+                Action::Quit => quit = true,
+                Action::Restart => restart = true,
+                action => perform(&phone, &mut app, action, &options, &mut call_options, &tx).await,
+            }
         }
         if quit {
             break Ok(());
+        }
+        if restart {
+            phone = match restarted(phone, &options.account).await {
+                Ok(phone) => phone,
+                Err(e) => {
+                    // No phone left to shut down; the guard restores the terminal.
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            };
         }
     };
     stop.store(true, Ordering::Relaxed);
@@ -61,6 +75,23 @@ pub(super) async fn run(
     eprintln!("lockphone: hanging up and unregistering…");
     phone.shutdown().await;
     result
+}
+
+/// Stops `phone` and starts a new one for `account`, listening and registering as
+/// configured.
+async fn restarted(
+    phone: Phone,
+    account: &crate::config::AccountConfig,
+) -> Result<Phone, TuiError> {
+    phone.shutdown().await;
+    let phone = Phone::start(account).await?;
+    if account.calls.listen.is_some() {
+        phone.listen().await?;
+    }
+    if account.register {
+        phone.register();
+    }
+    Ok(phone)
 }
 
 /// SIGTERM as a stream (never fires where it cannot be installed).
@@ -162,7 +193,8 @@ async fn perform(
         }
         Action::UseAudio(choice) => *call_options = self::call_options(&choice),
         Action::Bell => bell(),
-        Action::Quit => {}
+        // Handled by the loop.
+        Action::Quit | Action::Restart => {}
     }
 }
 

@@ -308,6 +308,7 @@ impl App {
                         if let Some(list) = &devices {
                             let choice = App::audio_choice(list, selected);
                             self.audio = crate::tui::describe::audio(&choice);
+                            self.log_line(format!("audio for the next calls: {}", self.audio));
                             return vec![Action::UseAudio(choice)];
                         }
                     }

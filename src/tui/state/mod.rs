@@ -229,7 +229,7 @@ impl App {
                 let line = super::describe::login_event(&event);
                 self.log_line(line.clone());
                 if let Some(Modal::Login(view)) = &mut self.modal {
-                    view.lines.push(line);
+                    view.lines.extend(line.lines().map(str::to_owned));
                 }
                 Vec::new()
             }
@@ -244,7 +244,7 @@ impl App {
                     view.done = true;
                 }
                 match result {
-                    Ok(()) => vec![Action::Register],
+                    Ok(()) => vec![Action::Restart],
                     Err(_) => Vec::new(),
                 }
             }

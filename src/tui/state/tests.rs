@@ -410,3 +410,36 @@ fn ctrl_c_quits_from_anywhere() {
     assert_eq!(keys(&mut app, &[Key::Ctrl('c')]), [Action::Quit]);
     assert!(app.quitting);
 }
+
+#[test]
+fn after_the_keypad_and_a_hang_up_a_opens_the_audio_devices() {
+    let mut app = in_call();
+    keys(
+        &mut app,
+        &[
+            Key::Char('m'),
+            Key::Char('m'),
+            Key::Char('k'),
+            Key::Char('1'),
+            Key::Esc,
+            Key::Char('h'),
+        ],
+    );
+    app.update(Input::Phone(Event::CallEnded {
+        call: CallId(1),
+        summary: Box::new(CallSummary {
+            call: CallId(1),
+            peer: "sip:bob@127.0.0.1".to_owned(),
+            direction: "outgoing",
+            end_reason: "hung up".to_owned(),
+            duration_secs: 2.0,
+            verdict: None,
+            reached_encrypted: true,
+            srtp_suite: None,
+            codec: None,
+            media: None,
+        }),
+    }));
+    assert_eq!(keys(&mut app, &[Key::Char('a')]), [Action::ListDevices]);
+    assert!(matches!(app.modal, Some(Modal::Devices { .. })));
+}
