@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 
 use support::baresip::start_baresip;
-use support::calls::{write_account, write_call_config};
+use support::calls::{sipp_uac, write_account, write_call_config};
 use support::oauth::{approve_device, start_kamailio_jwt, start_oauth_server};
 use support::peers::{PeersRun, free_tcp_port};
 use support::slapd::{PEOPLE_DN, Slapd, sample_ldif};
@@ -290,5 +290,57 @@ fn oauth_device_login_from_the_ui_then_registered() {
     );
     assert!(store.exists(), "the tokens are stored");
     pane.keys(&["Escape"]);
+    quit(&pane);
+}
+
+#[test]
+fn a_downgrade_rings_the_bell_and_shows_the_alarm() {
+    let run = PeersRun::new();
+    let port = free_tcp_port();
+    let config = write_call_config(
+        &run,
+        "bob",
+        Some(port),
+        "srtp = \"optional\"\non_downgrade = \"alert\"",
+    );
+    let pane = ui(&run, "downgrade", &config);
+    pane.wait_for(&[&format!("calls to 127.0.0.1:{port}")], 20);
+    let bells = run.dir().join("bells");
+    pane.count_bells(&bells);
+    // SIPp calls with SDES, then re-INVITEs with plain RTP/AVP, then hangs up.
+    let sipp = std::thread::scope(|scope| {
+        let sipp = scope.spawn(|| {
+            sipp_uac(
+                &run,
+                port,
+                true,
+                &["--scenario", "uac-sdes-reinvite-plain.xml"],
+            )
+        });
+        pane.snapshot("popup", &["Incoming call", "[a] Answer"], 20);
+        let rings = std::fs::read_to_string(&bells)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert!(rings >= 1, "an incoming call rings");
+        pane.keys(&["a"]);
+        let screen = pane.snapshot("alarm", &["SECURITY DOWNGRADE", "DOWNGRADE:"], 20);
+        assert!(
+            screen.contains("🔓  Not secure"),
+            "the open lock and the words: {screen}"
+        );
+        let after = std::fs::read_to_string(&bells)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert!(
+            after > rings,
+            "the downgrade rang the bell ({rings} then {after})"
+        );
+        sipp.join().unwrap()
+    });
+    assert!(sipp.status.success(), "{}", sipp.describe());
+    pane.keys(&["Escape"]);
+    pane.wait_gone("SECURITY DOWNGRADE on call", 5);
     quit(&pane);
 }

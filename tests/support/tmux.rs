@@ -33,6 +33,18 @@ impl Pane {
         pane
     }
 
+    /// Counts the terminal bells of this session from now on, one line each in `file`.
+    pub fn count_bells(&self, file: &Path) {
+        let hook = format!("run-shell \"echo bell >> '{}'\"", file.display());
+        for args in [
+            vec!["set-option", "-t", &self.name, "bell-action", "any"],
+            vec!["set-hook", "-t", &self.name, "alert-bell", &hook],
+        ] {
+            let status = self.tmux().args(&args).status().unwrap();
+            assert!(status.success(), "tmux {args:?}");
+        }
+    }
+
     fn tmux(&self) -> Command {
         let mut cmd = Command::new("tmux");
         cmd.args(["-L", &self.socket]);

@@ -94,9 +94,14 @@ fn summary_lines(call: &CallView) -> Vec<Line<'static>> {
         )));
     }
     if let Some(codec) = &call.codec {
+        // The verdict follows re-offers; the answer's suite is only the first one.
+        let suite = match &call.verdict {
+            Some(verdict) => verdict.srtp_suite.as_deref(),
+            None => call.suite.as_deref(),
+        };
         lines.push(Line::from(format!(
             "SRTP {} · codec {}",
-            call.suite.as_deref().unwrap_or("none (plain RTP)"),
+            suite.unwrap_or("none (plain RTP)"),
             codec
         )));
     }

@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             "!!"
         };
         frame.render_widget(
-            Paragraph::new(format!("{blink} {text} (Esc to dismiss)"))
+            Paragraph::new(format!("{blink} [Esc] {text}"))
                 .style(Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)),
             alarm,
         );
