@@ -344,3 +344,31 @@ fn a_downgrade_rings_the_bell_and_shows_the_alarm() {
     pane.wait_gone("SECURITY DOWNGRADE on call", 5);
     quit(&pane);
 }
+
+#[test]
+fn lockphone_alone_is_the_ui_on_a_terminal_and_an_error_elsewhere() {
+    let run = PeersRun::new();
+    let xdg = run.dir().join("alone-xdg");
+    std::fs::create_dir_all(xdg.join("lockphone")).unwrap();
+    let config = write_account(&run, "alice", "register = false", "");
+    std::fs::copy(&config, xdg.join("lockphone/lockphone.toml")).unwrap();
+    let command = format!(
+        "env XDG_CONFIG_HOME='{}' timeout --foreground 60 '{}' 2>'{}'",
+        xdg.display(),
+        support::lockphone_bin().display(),
+        run.dir().join("alone.err").display()
+    );
+    let pane = Pane::start("alone", &command, 80, 24);
+    pane.snapshot("ui", &["Lockphone", "sip:alice@127.0.0.1", "d Dial"], 20);
+    quit(&pane);
+    let out = support::lockphone_command(20, &xdg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give a command"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
