@@ -9,6 +9,8 @@ pub mod call;
 pub mod capf;
 pub mod config;
 pub mod contacts;
+pub mod control;
+pub mod daemon;
 pub mod media;
 pub mod oauth;
 pub mod redact;

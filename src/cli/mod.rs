@@ -3,6 +3,7 @@
 mod call;
 mod capf_server;
 mod contacts;
+mod daemon;
 mod demo;
 mod enroll;
 mod login;
@@ -77,6 +78,9 @@ enum Command {
     Ui(ui::UiArgs),
     /// Search the account's contacts (config file and LDAP directory).
     Contacts(contacts::ContactsArgs),
+    /// Run the account's phone for scripts: JSON-lines control on a Unix socket (and
+    /// optionally 127.0.0.1 TCP with a token); see docs/control-api.md.
+    Daemon(daemon::DaemonArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -116,6 +120,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::CapfServer(args) => capf_server::run(args).await,
         Command::Ui(args) => ui::run(args, cli.verbose).await,
         Command::Contacts(args) => contacts::run(args).await,
+        Command::Daemon(args) => daemon::run(args).await,
     }
 }
 

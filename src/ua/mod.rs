@@ -123,7 +123,7 @@ enum CallAction {
 #[derive(Debug)]
 pub struct Phone {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<Event>,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<Event>>,
     engine: tokio::task::JoinHandle<()>,
     /// The verifier's side of the TLS configuration, where trust decisions are applied.
     tls: Option<ClientTls>,
@@ -140,7 +140,7 @@ impl Phone {
         let engine = tokio::spawn(engine.run(command_rx));
         Ok(Phone {
             commands,
-            events,
+            events: tokio::sync::Mutex::new(events),
             engine,
             tls,
         })
@@ -363,7 +363,13 @@ impl Phone {
 
     /// The next event; `None` once the engine has stopped.
     pub async fn next_event(&mut self) -> Option<Event> {
-        self.events.recv().await
+        self.events.get_mut().recv().await
+    }
+
+    /// The next event, for a phone shared between tasks (in an `Arc`): one task reports
+    /// while others act through `&self`. With several tasks waiting, each event goes to one.
+    pub async fn next_event_shared(&self) -> Option<Event> {
+        self.events.lock().await.recv().await
     }
 
     /// Un-registers if registered (waiting up to 5 s for the answer) and stops the engine.
