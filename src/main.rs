@@ -12,6 +12,11 @@ fn main() -> ExitCode {
     if !args.is_ui() {
         cli::init_logging(args.verbose);
     }
+    // A FIPS build that is not really in FIPS mode must not run at all.
+    if let Err(e) = lockphone::tls::check_fips() {
+        eprintln!("lockphone: {e}");
+        return ExitCode::from(cli::EXIT_CONFIG);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,7 @@
 //! The trust decision against the real kamailio of tests/peers: a certificate no CA vouches for
 //! produces a TrustDecisionRequired event; "Always trust" (trust import) and a pinned
-//! fingerprint let the registration through and say so; a changed certificate is refused.
+//! fingerprint let the registration through and say so; a changed certificate raises the
+//! alarm and is refused; importing a PEM bundle makes its CA an anchor.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -144,9 +145,67 @@ fn a_changed_certificate_is_refused_until_the_user_decides_again() {
     let (code, events, stderr) = register(&config(&run, port, ""));
     assert_eq!(code, Some(4), "{stderr}");
     assert!(stderr.contains("CHANGED"), "{stderr}");
+    let alarm = events
+        .iter()
+        .find(|e| e["event"] == "certificate-changed")
+        .expect("the CertificateChanged alarm");
+    assert_eq!(alarm["server"], "127.0.0.1");
+    assert_eq!(
+        alarm["stored_sha256"],
+        sha256_of(&run.pki().join("rogue.crt"))
+    );
+    assert_eq!(
+        alarm["presented"]["sha256"],
+        sha256_of(&run.pki().join("server.crt"))
+    );
     assert!(events.iter().all(|e| e["event"] != "registered"));
     assert!(
         !run.kamailio_log().contains("REQ REGISTER"),
         "nothing crossed the refused TLS"
     );
+}
+
+#[test]
+fn importing_a_bundle_makes_its_ca_an_anchor_and_says_what_it_imported() {
+    let run = PeersRun::new();
+    let port = run.start_kamailio(&["--auth", "digest"]);
+    let bundle = run.dir().join("deploy.pem");
+    let text = std::fs::read_to_string(run.pki().join("ca.crt")).unwrap()
+        + &std::fs::read_to_string(run.pki().join("server.crt")).unwrap();
+    std::fs::write(&bundle, text).unwrap();
+    let store_path = store(&run);
+    let out = run_lockphone(
+        &[
+            "trust",
+            "--store",
+            store_path.to_str().unwrap(),
+            "import",
+            bundle.to_str().unwrap(),
+        ],
+        10,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("CA added as trust anchor"), "{stdout}");
+    assert!(stdout.contains("Peers Test CA"), "{stdout}");
+    assert!(stdout.contains("for 127.0.0.1 (sha256"), "{stdout}");
+    assert!(stdout.contains("imported 2 certificate(s)"), "{stdout}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&store_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let list = run_lockphone(
+        &["trust", "--store", store_path.to_str().unwrap(), "list"],
+        10,
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).contains("CA  "));
+    // The account's own ca_file is the unrelated rogue certificate: the imported CA verifies.
+    let (code, events, stderr) = register(&config(&run, port, ""));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(connected_trust(&events), "certificate-authority");
 }

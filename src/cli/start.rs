@@ -19,6 +19,9 @@ pub(crate) async fn start_phone(args: &AccountArgs) -> Result<(Phone, AccountCon
     let account = config
         .account(args.account.as_deref())
         .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    if lockphone::tls::fips_mode() {
+        eprintln!("lockphone: FIPS mode ({})", lockphone::tls::FIPS_POLICY);
+    }
     let phone = Phone::start(account)
         .await
         .map_err(|e| fail(&e.to_string(), exit_code_for_error(&e)))?;

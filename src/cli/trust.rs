@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use lockphone::tls::{CertificateSummary, load_certificate_chain};
-use lockphone::trust::store::{TrustStore, TrustedCertificate};
+use lockphone::tls::load_certificate_chain;
+use lockphone::trust::import::import_certificates;
+use lockphone::trust::store::TrustStore;
 
 use super::{EXIT_CONFIG, EXIT_OK};
 
@@ -26,17 +27,18 @@ enum TrustAction {
         /// The server identity (SIP domain or IP address).
         identity: String,
     },
-    /// Forget the certificate trusted for a server.
+    /// Forget the certificate trusted for a server, or an imported CA (by its sha256).
     Remove {
-        /// The server identity.
+        /// The server identity, or the SHA-256 fingerprint of an imported CA certificate.
         identity: String,
     },
-    /// Trust the (first) certificate of a PEM file for a server identity.
+    /// Import every certificate of a PEM bundle: CA certificates become trust anchors,
+    /// server certificates are trusted for the SIP identities their subjectAltNames name.
     Import {
-        /// The server identity the certificate is trusted for (SIP domain or IP address).
+        /// Trust the (single) server certificate for this identity instead of its SANs.
         #[arg(long)]
-        identity: String,
-        /// The PEM file.
+        identity: Option<String>,
+        /// The PEM file (one certificate or a bundle).
         file: PathBuf,
     },
 }
@@ -60,8 +62,8 @@ fn execute(args: TrustArgs) -> Result<(), String> {
     let mut store = TrustStore::open(&path).map_err(|e| e.to_string())?;
     match args.action {
         TrustAction::List => {
-            if store.entries().is_empty() {
-                println!("no trusted server certificates in {}", path.display());
+            if store.entries().is_empty() && store.anchors().is_empty() {
+                println!("no trusted certificates in {}", path.display());
             }
             for entry in store.entries() {
                 println!(
@@ -69,21 +71,28 @@ fn execute(args: TrustArgs) -> Result<(), String> {
                     entry.identity, entry.sha256, entry.subject, entry.not_after
                 );
             }
+            for anchor in store.anchors() {
+                println!(
+                    "CA  {}  {}  (until {})",
+                    anchor.sha256, anchor.subject, anchor.not_after
+                );
+            }
         }
         TrustAction::Show { identity } => {
-            let entry = store.get(&identity).ok_or_else(|| {
-                format!(
-                    "no trusted certificate for `{identity}` in {}",
-                    path.display()
-                )
-            })?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(entry).map_err(|e| e.to_string())?
-            );
+            let text = match (store.get(&identity), find_anchor(&store, &identity)) {
+                (Some(entry), _) => serde_json::to_string_pretty(entry),
+                (None, Some(anchor)) => serde_json::to_string_pretty(anchor),
+                (None, None) => {
+                    return Err(format!(
+                        "no trusted certificate for `{identity}` in {}",
+                        path.display()
+                    ));
+                }
+            };
+            println!("{}", text.map_err(|e| e.to_string())?);
         }
         TrustAction::Remove { identity } => {
-            if !store.remove(&identity) {
+            if !store.remove(&identity) && !store.remove_anchor(&identity) {
                 return Err(format!(
                     "no trusted certificate for `{identity}` in {}",
                     path.display()
@@ -94,23 +103,47 @@ fn execute(args: TrustArgs) -> Result<(), String> {
         }
         TrustAction::Import { identity, file } => {
             let chain = load_certificate_chain(&file).map_err(|e| e.to_string())?;
-            let cert = chain
-                .first()
-                .ok_or_else(|| format!("{} holds no certificate", file.display()))?;
-            let summary = CertificateSummary::of(cert.as_ref(), "imported by the user");
-            store.insert(TrustedCertificate::new(
-                &identity,
-                &summary.sha256,
-                &summary.subject,
-                &summary.issuer,
-                &summary.not_after,
-            ));
+            let report = import_certificates(&mut store, &chain, identity.as_deref())
+                .map_err(|e| format!("{}: {e}; nothing imported", file.display()))?;
             store.save().map_err(|e| e.to_string())?;
+            for (subject, sha256) in &report.anchors {
+                println!("CA added as trust anchor: {subject} (sha256 {sha256})");
+            }
+            for (subject, sha256) in &report.known_anchors {
+                println!("CA already trusted: {subject} (sha256 {sha256})");
+            }
+            for (identity, subject, sha256) in &report.servers {
+                println!("trusting {subject} for {identity} (sha256 {sha256})");
+            }
             println!(
-                "trusting {} for {identity} (sha256 {})",
-                summary.subject, summary.sha256
+                "imported {} certificate(s) from {}: {} CA anchor(s), {} server identity entr{} into {}",
+                chain.len(),
+                file.display(),
+                report.anchors.len() + report.known_anchors.len(),
+                report.servers.len(),
+                if report.servers.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                path.display()
             );
         }
     }
     Ok(())
+}
+
+/// The imported CA with this fingerprint (any spelling).
+fn find_anchor<'a>(
+    store: &'a TrustStore,
+    sha256: &str,
+) -> Option<&'a lockphone::trust::store::TrustedAnchor> {
+    let hex = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    };
+    let wanted = hex(sha256);
+    store.anchors().iter().find(|a| hex(&a.sha256) == wanted)
 }

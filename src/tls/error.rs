@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use rustls::{AlertDescription, CertificateError};
 
-use super::CertificateChanged;
+use super::{CertificateChanged, PinMismatch};
 use crate::trust::identity::IdentityError;
 
 /// Why a TLS connection or configuration failed.
@@ -34,6 +34,12 @@ pub enum TlsError {
         .0.identity, .0.stored, .0.presented.sha256, .0.identity
     )]
     CertificateChanged(Box<CertificateChanged>),
+    /// The account pins certificates and the server presents another one no CA vouches for.
+    #[error(
+        "the certificate of {} ({}) is none of the pinned ones (tls.pinned_sha256) and no trusted CA signed it: refused; check with the administrator before changing the pin",
+        .0.identity, .0.presented
+    )]
+    PinMismatch(PinMismatch),
     /// The server's certificate has expired.
     #[error("server certificate has expired")]
     Expired,
@@ -140,7 +146,10 @@ impl TlsError {
                     Some(identity) => TlsError::Identity(identity.clone()),
                     None => match other.0.downcast_ref::<CertificateChanged>() {
                         Some(changed) => TlsError::CertificateChanged(Box::new(changed.clone())),
-                        None => TlsError::BadCertificate(other.to_string()),
+                        None => match other.0.downcast_ref::<PinMismatch>() {
+                            Some(pin) => TlsError::PinMismatch(pin.clone()),
+                            None => TlsError::BadCertificate(other.to_string()),
+                        },
                     },
                 },
                 other => TlsError::BadCertificate(format!("{other:?}")),

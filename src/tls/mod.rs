@@ -24,7 +24,7 @@ pub use error::TlsError;
 pub use files::{check_private, load_certificate_chain, load_private_key};
 pub use record::{ConnectionSecurity, TrustBasis, fingerprint};
 pub use summary::CertificateSummary;
-pub use verifier::{CertificateChanged, TrustStoreUnavailable};
+pub use verifier::{CertificateChanged, PinMismatch, TrustStoreUnavailable};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,15 +43,55 @@ use crate::trust::store::TrustStore;
 pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-/// Whether this build runs TLS on the FIPS-validated aws-lc module (the `fips` feature).
-/// Every TLS configuration of a FIPS build is checked with rustls' `fips()` when built.
+/// Whether this build runs TLS on the FIPS-validated aws-lc module: a `fips` build whose
+/// crypto provider rustls reports as FIPS (`CryptoProvider::fips()`: every suite, key
+/// exchange, signature algorithm, RNG and key loader from the validated module, which is in
+/// FIPS mode). A non-`fips` build is never in FIPS mode.
 pub fn fips_mode() -> bool {
-    cfg!(feature = "fips")
+    static FIPS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FIPS.get_or_init(|| cfg!(feature = "fips") && provider().fips())
 }
 
-/// The crypto provider (aws-lc-rs; its FIPS module in a `fips` build).
+/// The start-up check of a FIPS build: refuses (loudly, with [`TlsError::NotFips`]) to run if
+/// the TLS client configuration it would use is not FIPS-approved. Does nothing in other
+/// builds.
+pub fn check_fips() -> Result<(), TlsError> {
+    if !cfg!(feature = "fips") {
+        return Ok(());
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(PROTOCOL_VERSIONS)
+        .map_err(|e| TlsError::Other(e.to_string()))?
+        .with_root_certificates(RootCertStore::empty())
+        .with_no_client_auth();
+    if fips_mode() && config.fips() {
+        Ok(())
+    } else {
+        Err(TlsError::NotFips)
+    }
+}
+
+/// What FIPS mode allows, in words (for status lines and reports).
+pub const FIPS_POLICY: &str =
+    "TLS 1.2/1.3, AES-GCM suites, P-256/P-384 key exchange, no user-accepted certificates";
+
+/// The crypto provider: aws-lc-rs. In a `fips` build, its FIPS module restricted to the
+/// FIPS policy: AES-GCM cipher suites only (the module already drops ChaCha20-Poly1305) and
+/// the NIST curves P-256 and P-384 for key exchange (no X25519, no hybrid post-quantum group).
 pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    if cfg!(feature = "fips") {
+        provider
+            .cipher_suites
+            .retain(|suite| format!("{:?}", suite.suite()).contains("_GCM_"));
+        provider.kx_groups.retain(|group| {
+            matches!(
+                group.name(),
+                rustls::NamedGroup::secp256r1 | rustls::NamedGroup::secp384r1
+            )
+        });
+    }
+    Arc::new(provider)
 }
 
 /// The certificates trusted to sign a server's certificate.
@@ -222,6 +262,9 @@ impl ClientTlsBuilder {
             }
             None => (builder.with_no_client_auth(), None),
         };
+        if cfg!(feature = "fips") && !(fips_mode() && config.fips()) {
+            return Err(TlsError::NotFips);
+        }
         Ok(ClientTls {
             base: Arc::new(config),
             certified,

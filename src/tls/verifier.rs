@@ -78,6 +78,18 @@ pub enum TrustStoreUnavailable {
     Store(#[from] StoreError),
 }
 
+/// The account pins certificates (`tls.pinned_sha256`) and the server presents another one
+/// that no CA vouches for (carried through rustls as an `Other` error and surfaced as
+/// [`TlsError::PinMismatch`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the certificate of {identity} is not a pinned one")]
+pub struct PinMismatch {
+    /// The server identity.
+    pub identity: String,
+    /// The fingerprint presented.
+    pub presented: String,
+}
+
 impl SipServerVerifier {
     /// A verifier over these anchors. Refuses to exist when nothing at all could be trusted
     /// (no anchor, no pin, no store): every connection would fail with a confusing error.
@@ -116,15 +128,12 @@ impl SipServerVerifier {
         self
     }
 
-    /// Whether anything at all can be trusted.
+    /// Whether anything at all can be trusted: an anchor, a pin, or a trust store the user's
+    /// decisions go to (a server no CA vouches for can then be decided about).
     pub(super) fn can_trust_anything(&self) -> bool {
         !self.roots.is_empty()
             || !self.pinned.is_empty()
-            || self.store.as_ref().is_some_and(|s| {
-                s.lock()
-                    .map(|s| !s.entries().is_empty())
-                    .unwrap_or_default()
-            })
+            || (self.user_decisions && self.store.is_some())
     }
 
     /// "Always trust": stores the certificate with this summary for `identity` in the trust
@@ -320,6 +329,15 @@ impl ServerCertVerifier for SipServerVerifier {
                     identity,
                     stored,
                     presented: Box::new(presented),
+                }))
+            }
+            StoreVerdict::Unknown if !self.pinned.is_empty() => {
+                let reason = format!("not the pinned certificate (tls.pinned_sha256); {reason}");
+                let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
+                self.wait_for_decision(&identity, summary);
+                Err(other_error(PinMismatch {
+                    identity,
+                    presented: sha256,
                 }))
             }
             StoreVerdict::Unknown => {

@@ -174,6 +174,31 @@ struct Identifiers {
     all: Vec<String>,
 }
 
+/// The server identities a certificate names, as trust store keys (lower case): its
+/// `sip:domain` URIs, SRVName domains, dNSNames, xmppAddrs and IP addresses — the Subject CN
+/// only when it has no subjectAltName. Wildcard names are left out (a store entry is for one
+/// server).
+pub fn server_identities(cert_der: &[u8]) -> Result<Vec<String>, IdentityError> {
+    let ids = identifiers(cert_der)?;
+    let mut names: Vec<String> = Vec::new();
+    let domains = ids
+        .sip_uris
+        .iter()
+        .chain(&ids.srv_names)
+        .chain(&ids.dns_names)
+        .chain(&ids.xmpp_addrs)
+        .cloned()
+        .chain(ids.ips.iter().map(IpAddr::to_string));
+    let common_names = (!ids.has_san).then_some(ids.common_names.iter().cloned());
+    for name in domains.chain(common_names.into_iter().flatten()) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if !name.is_empty() && !name.contains('*') && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
 /// Checks `cert_der` against what we expected to reach.
 pub fn check_identity(
     cert_der: &[u8],

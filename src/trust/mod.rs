@@ -6,6 +6,7 @@
 
 pub mod decision;
 pub mod identity;
+pub mod import;
 pub mod store;
 
 pub use decision::{TrustDecision, TrustDecisionError};

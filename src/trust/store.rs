@@ -1,5 +1,7 @@
 //! The user's trust store: server certificates the user chose to trust ("Always trust"),
-//! keyed by the server identity they were presented for.
+//! keyed by the server identity they were presented for, and CA certificates the user
+//! imported (`lockphone trust import`), used as extra trust anchors of every account that
+//! uses the store.
 //!
 //! A JSON file under the user's config folder (`$XDG_CONFIG_HOME/lockphone/trusted-servers.json`
 //! or `~/.config/lockphone/…`), written atomically (temporary file, fsync, rename) with mode
@@ -98,11 +100,27 @@ pub enum StoreVerdict {
     Unknown,
 }
 
+/// A CA certificate the user imported: an extra trust anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedAnchor {
+    /// SHA-256 fingerprint of the DER certificate (upper-case hex, colon separated).
+    pub sha256: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its expiry date.
+    pub not_after: String,
+    /// The certificate, PEM.
+    pub pem: String,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoreFile {
     #[serde(default)]
     trusted: Vec<TrustedCertificate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    anchors: Vec<TrustedAnchor>,
 }
 
 /// The trust store file and its entries.
@@ -110,6 +128,7 @@ struct StoreFile {
 pub struct TrustStore {
     path: PathBuf,
     entries: Vec<TrustedCertificate>,
+    anchors: Vec<TrustedAnchor>,
 }
 
 impl TrustStore {
@@ -122,16 +141,12 @@ impl TrustStore {
 
     /// Opens the store at `path` (empty if the file does not exist yet).
     pub fn open(path: &Path) -> Result<TrustStore, StoreError> {
-        let entries = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let file: StoreFile =
-                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                        path: path.to_owned(),
-                        reason: e.to_string(),
-                    })?;
-                file.trusted
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        let file = match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StoreFile::default(),
             Err(source) => {
                 return Err(StoreError::Io {
                     path: path.to_owned(),
@@ -141,7 +156,8 @@ impl TrustStore {
         };
         Ok(TrustStore {
             path: path.to_owned(),
-            entries,
+            entries: file.trusted,
+            anchors: file.anchors,
         })
     }
 
@@ -153,6 +169,24 @@ impl TrustStore {
     /// Every entry.
     pub fn entries(&self) -> &[TrustedCertificate] {
         &self.entries
+    }
+
+    /// The CA certificates the user imported.
+    pub fn anchors(&self) -> &[TrustedAnchor] {
+        &self.anchors
+    }
+
+    /// Adds a CA certificate (once per fingerprint); whether it was new.
+    pub fn insert_anchor(&mut self, anchor: TrustedAnchor) -> bool {
+        if self
+            .anchors
+            .iter()
+            .any(|a| a.sha256.eq_ignore_ascii_case(&anchor.sha256))
+        {
+            return false;
+        }
+        self.anchors.push(anchor);
+        true
     }
 
     /// The entry for an identity.
@@ -188,6 +222,17 @@ impl TrustStore {
         before != self.entries.len()
     }
 
+    /// Removes the CA certificate with this fingerprint (any spelling); whether there was one.
+    pub fn remove_anchor(&mut self, sha256: &str) -> bool {
+        let wanted: String = sha256.chars().filter(char::is_ascii_hexdigit).collect();
+        let before = self.anchors.len();
+        self.anchors.retain(|a| {
+            let hex: String = a.sha256.chars().filter(char::is_ascii_hexdigit).collect();
+            !hex.eq_ignore_ascii_case(&wanted)
+        });
+        before != self.anchors.len()
+    }
+
     /// Writes the store atomically with mode 0600 (creating the folder with mode 0700).
     pub fn save(&self) -> Result<(), StoreError> {
         let io = |source| StoreError::Io {
@@ -198,6 +243,7 @@ impl TrustStore {
         create_private_dir(&dir).map_err(io)?;
         let file = StoreFile {
             trusted: self.entries.clone(),
+            anchors: self.anchors.clone(),
         };
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| io(std::io::Error::other(e.to_string())))?;

@@ -43,13 +43,19 @@ pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, U
     if account.transport != TransportKind::Tls {
         return Ok(None);
     }
-    let anchors = account_anchors(account)?;
+    let mut anchors = account_anchors(account)?;
     let policy = identity_policy(account);
     let store_path = match &account.tls.trust_store {
         Some(path) => path.clone(),
         None => TrustStore::default_path().map_err(|e| UaError::Config(e.to_string()))?,
     };
     let store = TrustStore::open(&store_path).map_err(|e| UaError::Config(e.to_string()))?;
+    // CA certificates the user imported (`lockphone trust import`) are anchors too.
+    for anchor in store.anchors() {
+        if let Some(der) = crate::trust::import::anchor_der(anchor) {
+            anchors.add_der(der)?;
+        }
+    }
     let mut builder = ClientTlsBuilder::new(anchors)
         .identity_policy(policy)
         .trust_store(Arc::new(store))

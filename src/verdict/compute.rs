@@ -73,6 +73,8 @@ pub struct Verdict {
     pub tls_version: Option<String>,
     /// How the server certificate was trusted, when it was.
     pub trusted_by: Option<TrustBasis>,
+    /// Whether the signalling ran on the FIPS-validated crypto module (a FIPS build).
+    pub fips: bool,
 }
 
 impl Verdict {
@@ -118,6 +120,7 @@ impl Verdict {
             transport: signalling.transport.as_str().to_owned(),
             tls_version: signalling.tls_version.as_deref().map(tls_version_words),
             trusted_by: signalling.trusted_by,
+            fips: signalling.fips,
         }
     }
 }
@@ -238,6 +241,9 @@ impl fmt::Display for Verdict {
                 Some(TrustBasis::PinnedFingerprint) => " with pinned certificate",
                 None => " verified",
             })?;
+        }
+        if self.fips {
+            f.write_str(" [FIPS]")?;
         }
         if !self.reasons.is_empty() {
             write!(f, "; {}", self.reasons.join("; "))?;

@@ -50,13 +50,48 @@ impl TestCa {
 
     /// A server certificate with exactly these subjectAltName entries.
     pub fn leaf_with_sans(&self, sans: Vec<SanType>) -> Leaf {
+        self.leaf_with(|params| params.subject_alt_names = sans)
+    }
+
+    /// A server certificate with its parameters (no SAN, rcgen's default subject) edited by
+    /// `edit`: validity, subject, SANs.
+    pub fn leaf_with(&self, edit: impl FnOnce(&mut CertificateParams)) -> Leaf {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.subject_alt_names = sans;
+        edit(&mut params);
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         Leaf {
             cert: cert.der().clone(),
             key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         }
+    }
+}
+
+impl Leaf {
+    /// A self-signed server certificate (no CA knows it) with its parameters edited by `edit`.
+    pub fn self_signed(edit: impl FnOnce(&mut CertificateParams)) -> Leaf {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        edit(&mut params);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Leaf {
+            cert: cert.der().clone(),
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        }
+    }
+
+    /// The certificate in PEM.
+    pub fn pem(&self) -> String {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD.encode(self.cert.as_ref());
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        )
     }
 }

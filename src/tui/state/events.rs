@@ -95,6 +95,7 @@ impl App {
                 }
             }
             Event::CallSecurity { call, verdict } => {
+                self.fips |= verdict.fips;
                 if let Some(view) = self.call_mut(call) {
                     view.verdict = Some(verdict);
                 }

@@ -53,6 +53,7 @@ pub(crate) fn verdict(level: SecurityLevel, remote: RemoteSecurity) -> Verdict {
         transport: "TLS".to_owned(),
         tls_version: Some("TLSv1.3".to_owned()),
         trusted_by: Some(TrustBasis::CertificateAuthority),
+        fips: false,
     }
 }
 
