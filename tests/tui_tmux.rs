@@ -372,3 +372,34 @@ fn lockphone_alone_is_the_ui_on_a_terminal_and_an_error_elsewhere() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn blind_transfer_from_the_ui_hands_the_call_over() {
+    let run = PeersRun::new();
+    let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
+    let carol_port = free_tcp_port();
+    let carol = write_call_config(&run, "carol", Some(carol_port), "");
+    let carol = support::calls::Answerer::start(&run, &carol, carol_port, 1, 60);
+    let config = write_account(&run, "alice", "register = false", "");
+    let pane = ui(&run, "transfer", &config);
+    pane.wait_for(&["No call."], 20);
+    pane.keys(&["d"]);
+    pane.type_text(&format!("sip:bob@127.0.0.1:{};transport=tls", bob.tls_port));
+    pane.keys(&["Enter"]);
+    pane.wait_for(&["Encrypted", "Active"], 30);
+    pane.keys(&["t"]);
+    pane.type_text(&format!("carol@127.0.0.1:{carol_port};transport=tls"));
+    pane.snapshot("target", &["Transfer to ▸ sip:carol@127.0.0.1"], 5);
+    pane.keys(&["Enter"]);
+    pane.snapshot(
+        "done",
+        &["transfer Accepted", "transfer Succeeded", "Ended (hung up)"],
+        30,
+    );
+    let events = carol.wait_ended(0, 1);
+    assert!(
+        support::calls::named(&events, "call-started").len() == 1,
+        "carol got bob's call: {events:#?}"
+    );
+    quit(&pane);
+}
