@@ -138,7 +138,24 @@ fn an_incoming_call_pops_up_and_is_answered() {
         call.wait().unwrap().success(),
         "the caller's call succeeded"
     );
-    quit(&pane);
+    // A second call is rejected: the caller is told Busy Here.
+    let rejected = support::lockphone_command(60, &run.dir().join("bob-xdg"))
+        .args(["call", "-c"])
+        .arg(&caller)
+        .arg(format!("sip:alice@127.0.0.1:{port};transport=tls"))
+        .args(["--json", "--play", "silence"])
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pane.wait_for(&["Incoming call", "[r] Reject"], 20);
+    pane.keys(&["r"]);
+    let out = rejected.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the rejected call fails");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("486"), "Busy Here: {stdout}");
+    pane.snapshot("rejected", &["Ended"], 10);
+    quit_with(&pane, "C-c");
 }
 
 /// An account registering at kamailio whose certificate no configured CA vouches for.
