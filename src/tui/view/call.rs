@@ -73,7 +73,11 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 fn summary_lines(call: &CallView) -> Vec<Line<'static>> {
-    let shown = badge(call.verdict.as_ref());
+    let mut shown = badge(call.verdict.as_ref());
+    if call.verdict.is_none() && call.ended() {
+        shown.symbol = "–";
+        shown.words = "Not connected";
+    }
     let mut state = call.state.words();
     if let Some(secs) = call.answered_secs {
         state.push_str(&format!("  {:02}:{:02}", secs / 60, secs % 60));
