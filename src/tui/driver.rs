@@ -1,6 +1,7 @@
 //! The event loop: keys (a reader thread), the phone's events, results of background work and
 //! a one-second tick go through [`App::update`]; its actions are carried out on the phone.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::ua::Phone;
 
 /// Runs the UI until the user quits; the terminal is restored on every way out.
 pub(super) async fn run(
-    mut phone: Phone,
+    phone: Phone,
     mut app: App,
     options: UiOptions,
     tx: UnboundedSender<Input>,
@@ -30,12 +31,15 @@ pub(super) async fn run(
     let mut call_options = call_options(&options.audio);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut terminate = terminate_signal();
+    // Shared with the tasks of slow actions (a dial waits for the connection), so that the
+    // screen and the keys stay live meanwhile.
+    let mut phone = Arc::new(phone);
     let result = loop {
         if let Err(e) = guard.terminal.draw(|frame| view::draw(frame, &app)) {
             break Err(TuiError::Terminal(e));
         }
         let input = tokio::select! {
-            event = phone.next_event() => match event {
+            event = phone.next_event_shared() => match event {
                 Some(event) => Input::Phone(event),
                 None => break Ok(()),
             },
@@ -53,14 +57,14 @@ pub(super) async fn run(
             match action {
                 Action::Quit => quit = true,
                 Action::Restart => restart = true,
-                action => perform(&phone, &mut app, action, &options, &mut call_options, &tx).await,
+                action => perform(&phone, action, &options, &mut call_options, &tx),
             }
         }
         if quit {
             break Ok(());
         }
         if restart {
-            phone = match restarted(phone, &options.account).await {
+            phone = match restarted(phone, &options.account).await.map(Arc::new) {
                 Ok(phone) => phone,
                 Err(e) => {
                     // No phone left to shut down; the guard restores the terminal.
@@ -73,17 +77,37 @@ pub(super) async fn run(
     stop.store(true, Ordering::Relaxed);
     drop(guard);
     eprintln!("lockphone: hanging up and unregistering…");
-    phone.shutdown().await;
+    if let Some(phone) = sole(phone).await {
+        phone.shutdown().await;
+    }
     result
+}
+
+/// The phone once no action task holds it any more (they end within seconds: a dial's
+/// connection attempt is bounded); `None` if one still does after 8 s.
+async fn sole(mut phone: Arc<Phone>) -> Option<Phone> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        match Arc::try_unwrap(phone) {
+            Ok(phone) => return Some(phone),
+            Err(shared) if tokio::time::Instant::now() < deadline => {
+                phone = shared;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Stops `phone` and starts a new one for `account`, listening and registering as
 /// configured.
 async fn restarted(
-    phone: Phone,
+    phone: Arc<Phone>,
     account: &crate::config::AccountConfig,
 ) -> Result<Phone, TuiError> {
-    phone.shutdown().await;
+    if let Some(phone) = sole(phone).await {
+        phone.shutdown().await;
+    }
     let phone = Phone::start(account).await?;
     if account.calls.listen.is_some() {
         phone.listen().await?;
@@ -129,39 +153,63 @@ fn call_options(audio: &AudioChoice) -> CallOptions {
     }
 }
 
-/// Carries out one action. Slow work (login, directory, device listing) runs in its own task
-/// and reports through `tx`.
-async fn perform(
-    phone: &Phone,
-    app: &mut App,
+/// Carries out one action. What waits for an answer (the phone's, the directory's, the
+/// authorization server's, the sound system's) runs in its own task and reports through `tx`.
+fn perform(
+    phone: &Arc<Phone>,
     action: Action,
     options: &UiOptions,
     call_options: &mut CallOptions,
     tx: &UnboundedSender<Input>,
 ) {
+    let task = |work: std::pin::Pin<Box<dyn Future<Output = Option<Input>> + Send>>| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if let Some(input) = work.await {
+                let _ = tx.send(input);
+            }
+        });
+    };
+    let shared = Arc::clone(phone);
     match action {
         Action::Dial(uri) => {
-            let result = phone
-                .dial(&uri, call_options.clone())
-                .await
-                .map_err(|e| e.to_string());
-            let actions = app.update(Input::Dialed { uri, result });
-            debug_assert!(actions.is_empty());
+            let call_options = call_options.clone();
+            task(Box::pin(async move {
+                let result = shared
+                    .dial(&uri, call_options)
+                    .await
+                    .map_err(|e| e.to_string());
+                Some(Input::Dialed { uri, result })
+            }));
         }
         Action::Hangup(call) => phone.hangup(call),
         Action::Hold(call, hold) => phone.hold(call, hold),
         Action::Dtmf(call, digits) => phone.send_dtmf(call, &digits),
         Action::Answer { call, muted } => {
-            report(
-                tx,
-                ops::answer(phone, call, muted, call_options.clone()).await,
-            );
+            let call_options = call_options.clone();
+            task(Box::pin(async move {
+                failure(ops::answer(&shared, call, muted, call_options).await)
+            }));
         }
-        Action::Reject(call) => report(tx, ops::reject(phone, call).await),
-        Action::Mute(call, mute) => report(tx, ops::mute(phone, call, mute).await),
-        Action::Transfer(call, target) => report(tx, ops::transfer(phone, call, &target).await),
+        Action::Reject(call) => {
+            task(Box::pin(async move {
+                failure(ops::reject(&shared, call).await)
+            }));
+        }
+        Action::Mute(call, mute) => {
+            task(Box::pin(async move {
+                failure(ops::mute(&shared, call, mute).await)
+            }));
+        }
+        Action::Transfer(call, target) => {
+            task(Box::pin(async move {
+                failure(ops::transfer(&shared, call, &target).await)
+            }));
+        }
         Action::DecideTrust { server, choice } => {
-            report(tx, ops::decide_trust(phone, &server, choice));
+            if let Some(input) = failure(ops::decide_trust(phone, &server, choice)) {
+                let _ = tx.send(input);
+            }
         }
         Action::Register => phone.register(),
         Action::SearchContacts(query) => {
@@ -171,11 +219,10 @@ async fn perform(
                 .aor_uri()
                 .map(|uri| uri.host.to_string())
                 .unwrap_or_default();
-            let tx = tx.clone();
-            tokio::spawn(async move {
+            task(Box::pin(async move {
                 let result = ops::search(directory.as_ref(), &query, &domain).await;
-                let _ = tx.send(Input::Contacts { query, result });
-            });
+                Some(Input::Contacts { query, result })
+            }));
         }
         Action::Login { issuer } => {
             let account = options.account.clone();
@@ -198,11 +245,9 @@ async fn perform(
     }
 }
 
-/// A failed action goes to the log pane.
-fn report(tx: &UnboundedSender<Input>, result: Result<(), String>) {
-    if let Err(why) = result {
-        let _ = tx.send(Input::Log(why));
-    }
+/// The log line of a failed action, if it failed.
+fn failure(result: Result<(), String>) -> Option<Input> {
+    result.err().map(Input::Log)
 }
 
 fn list_devices() -> Result<Vec<DeviceEntry>, String> {

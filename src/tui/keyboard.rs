@@ -9,13 +9,16 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::input::{Input, Key};
 
-/// The key of a crossterm key event (`None` for keys the UI does not use, and releases).
-pub(super) fn key_of(event: &KeyEvent) -> Option<Key> {
+/// The keys of a crossterm key event (none for keys the UI does not use, and releases).
+/// Alt+key comes from terminals as Escape then the key, and a quick Escape followed by a key
+/// reads the same: the UI binds nothing to Alt, so it is taken as those two keys.
+pub(super) fn keys_of(event: &KeyEvent) -> Vec<Key> {
     if event.kind == KeyEventKind::Release {
-        return None;
+        return Vec::new();
     }
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match event.code {
+    let alt = event.modifiers.contains(KeyModifiers::ALT);
+    let key = match event.code {
         KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
         KeyCode::Char(c) => Key::Char(c),
         KeyCode::Enter => Key::Enter,
@@ -28,8 +31,13 @@ pub(super) fn key_of(event: &KeyEvent) -> Option<Key> {
         KeyCode::Right => Key::Right,
         KeyCode::PageUp => Key::PageUp,
         KeyCode::PageDown => Key::PageDown,
-        _ => return None,
-    })
+        _ => return Vec::new(),
+    };
+    if alt && !ctrl {
+        vec![Key::Esc, key]
+    } else {
+        vec![key]
+    }
 }
 
 /// Starts the reader thread; it stops when `stop` is set or the receiver is gone. A resize
@@ -42,17 +50,38 @@ pub(super) fn spawn_reader(tx: UnboundedSender<Input>, stop: Arc<AtomicBool>) {
                 Ok(true) => {}
                 Err(_) => break,
             }
-            let input = match event::read() {
-                Ok(TermEvent::Key(key)) => key_of(&key).map(Input::Key),
-                Ok(TermEvent::Resize(..)) => Some(Input::Tick),
-                Ok(_) => None,
+            let inputs = match event::read() {
+                Ok(TermEvent::Key(key)) => keys_of(&key).into_iter().map(Input::Key).collect(),
+                Ok(TermEvent::Resize(..)) => vec![Input::Tick],
+                Ok(_) => Vec::new(),
                 Err(_) => break,
             };
-            if let Some(input) = input
-                && tx.send(input).is_err()
-            {
+            if inputs.into_iter().any(|input| tx.send(input).is_err()) {
                 break;
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_alt_as_escape_then_the_key() {
+        let press = |code, modifiers| keys_of(&KeyEvent::new(code, modifiers));
+        assert_eq!(
+            press(KeyCode::Char('q'), KeyModifiers::NONE),
+            [Key::Char('q')]
+        );
+        assert_eq!(
+            press(KeyCode::Char('q'), KeyModifiers::ALT),
+            [Key::Esc, Key::Char('q')]
+        );
+        assert_eq!(
+            press(KeyCode::Char('C'), KeyModifiers::CONTROL),
+            [Key::Ctrl('c')]
+        );
+        assert!(press(KeyCode::F(5), KeyModifiers::NONE).is_empty());
+    }
 }

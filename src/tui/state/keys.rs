@@ -195,6 +195,7 @@ impl App {
                 let uri = dial_target(&text);
                 app.history.retain(|h| *h != uri);
                 app.history.push(uri.clone());
+                app.log_line(format!("calling {uri}…"));
                 vec![Action::Dial(uri)]
             }),
         }
