@@ -18,7 +18,10 @@ impl App {
         if self.modal.is_some() {
             return self.modal_key(key);
         }
-        if let Some(ringing) = self.ringing().map(|c| c.id) {
+        // While a field is being typed in, its letters are text, not answers.
+        if self.mode == Mode::Normal
+            && let Some(ringing) = self.ringing().map(|c| c.id)
+        {
             match key {
                 Key::Char('a') => return self.answer(ringing, false),
                 Key::Char('m') => return self.answer(ringing, true),

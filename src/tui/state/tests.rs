@@ -444,3 +444,24 @@ fn after_the_keypad_and_a_hang_up_a_opens_the_audio_devices() {
     assert_eq!(keys(&mut app, &[Key::Char('a')]), [Action::ListDevices]);
     assert!(matches!(app.modal, Some(Modal::Devices { .. })));
 }
+
+#[test]
+fn letters_typed_in_the_dial_field_never_answer_a_ringing_call() {
+    let mut app = app();
+    keys(&mut app, &[Key::Char('d')]);
+    app.update(Input::Phone(Event::CallStarted {
+        call: CallId(9),
+        direction: "incoming".to_owned(),
+        peer: "sip:eve@127.0.0.1".to_owned(),
+        security: verified_tls(),
+    }));
+    assert!(keys(&mut app, &[Key::Char('a'), Key::Char('m'), Key::Char('r')]).is_empty());
+    assert!(matches!(&app.mode, Mode::Dial(f) if f.text == "amr"));
+    assert_eq!(
+        keys(&mut app, &[Key::Esc, Key::Char('a')]),
+        [Action::Answer {
+            call: CallId(9),
+            muted: false
+        }]
+    );
+}

@@ -139,7 +139,9 @@ pub fn help_line(app: &App) -> String {
             &["↑↓ Choose", "Enter Select", "Esc Close"]
         }
         (Some(_), _) => &["Esc Close"],
-        (None, _) if app.ringing().is_some() => &["a Answer", "m Answer muted", "r Reject"],
+        (None, Mode::Normal) if app.ringing().is_some() => {
+            &["a Answer", "m Answer muted", "r Reject"]
+        }
         (None, Mode::Dial(_)) => &["Enter Call", "Tab Complete", "↑↓ History", "Esc Cancel"],
         (None, Mode::Search(_)) => &["Enter Search", "Esc Cancel"],
         (None, Mode::Transfer(_)) => &["Enter Transfer", "Esc Cancel"],
