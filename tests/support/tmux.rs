@@ -17,7 +17,9 @@ impl Pane {
     /// The pane stays after the command exits (so the restored terminal can be read).
     pub fn start(name: &str, command: &str, width: u16, height: u16) -> Pane {
         let pane = Pane {
-            socket: format!("lockphone-tui-{}", std::process::id()),
+            // A server per session: one session's end (its server exits with it) never races
+            // another test's start.
+            socket: format!("lockphone-tui-{}-{name}", std::process::id()),
             name: name.to_owned(),
             captures: super::repo_root().join("target/tui-captures"),
         };
