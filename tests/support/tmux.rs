@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// One tmux session running one command; killed when dropped.
+/// One tmux session (on its own server) running one command; killed when dropped.
 pub struct Pane {
     socket: String,
     name: String,
@@ -133,10 +133,18 @@ impl Pane {
 
 impl Drop for Pane {
     fn drop(&mut self) {
-        let _ = self
+        // The session's own server, and with it the session; then its socket file.
+        let socket = self
             .tmux()
-            .args(["kill-session", "-t", &self.name])
-            .status();
+            .args(["display-message", "-p", "#{socket_path}"])
+            .output()
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .filter(|path| path.contains("lockphone-tui-"));
+        let _ = self.tmux().arg("kill-server").status();
+        if let Some(path) = socket {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
