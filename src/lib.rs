@@ -230,6 +230,7 @@ pub mod redact;
 pub mod tls;
 pub mod transport;
 pub mod trust;
+pub mod tui;
 pub mod ua;
 pub mod user_files;
 pub mod verdict;

@@ -9,7 +9,9 @@ mod cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    cli::init_logging(args.verbose);
+    if !args.is_ui() {
+        cli::init_logging(args.verbose);
+    }
     // A FIPS build that is not really in FIPS mode must not run at all.
     if let Err(e) = lockphone::tls::check_fips() {
         eprintln!("lockphone: {e}");

@@ -12,6 +12,7 @@ mod prompt;
 mod register;
 mod start;
 mod trust;
+mod ui;
 
 use std::path::PathBuf;
 
@@ -38,7 +39,18 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+impl Cli {
+    /// Whether this run is the terminal UI (its log goes to the UI's log pane, not stderr).
+    pub(crate) fn is_ui(&self) -> bool {
+        match &self.command {
+            Some(Command::Ui(_)) => true,
+            None => ui::on_a_terminal(),
+            Some(_) => false,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +74,8 @@ enum Command {
     Enroll(Box<enroll::EnrollArgs>),
     /// Run a CAPF server (test CA, device table) for labs and tests.
     CapfServer(capf_server::CapfServerArgs),
+    /// The terminal user interface (also `lockphone` alone on a terminal).
+    Ui(ui::UiArgs),
     /// Search the account's contacts (config file and LDAP directory).
     Contacts(contacts::ContactsArgs),
     /// Run the account's phone for scripts: JSON-lines control on a Unix socket (and
@@ -85,7 +99,16 @@ pub(crate) struct AccountArgs {
 
 /// Runs the parsed command and returns the process exit code.
 pub(crate) async fn run(cli: Cli) -> u8 {
-    match cli.command {
+    let Some(command) = cli.command else {
+        if ui::on_a_terminal() {
+            return ui::run(ui::UiArgs::default(), cli.verbose).await;
+        }
+        eprintln!(
+            "lockphone: give a command (lockphone --help), or run it on a terminal for the UI"
+        );
+        return EXIT_CONFIG;
+    };
+    match command {
         Command::Register(args) => register::run(args).await,
         Command::Trust(args) => trust::run(args),
         Command::Call(args) => call::run_call(args).await,
@@ -95,6 +118,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Logout(args) => login::run_logout(args).await,
         Command::Enroll(args) => enroll::run(*args).await,
         Command::CapfServer(args) => capf_server::run(args).await,
+        Command::Ui(args) => ui::run(args, cli.verbose).await,
         Command::Contacts(args) => contacts::run(args).await,
         Command::Daemon(args) => daemon::run(args).await,
     }

@@ -9,6 +9,7 @@ pub mod oauth;
 pub mod peers;
 pub mod pki;
 pub mod slapd;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
