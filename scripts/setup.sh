@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what building and testing Lockphone needs on Debian (idempotent; needs root or sudo):
-# the C toolchain pieces of the audio and codec crates, binutils for the hardening check, and
+# the C toolchain pieces of the audio and codec crates, binutils for the hardening check, tmux
+# for the terminal-UI and trust-prompt tests, and
 # the interop peers of tests/peers (kamailio, baresip, SIPp, stunnel, tshark, …).
 #   scripts/setup.sh            build dependencies + peers
 #   scripts/setup.sh --build    build dependencies only
@@ -12,7 +13,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 	exit 1
 fi
 
-pkgs=(libasound2-dev cmake pkg-config gcc g++ binutils python3 openssl)
+pkgs=(libasound2-dev cmake pkg-config gcc g++ binutils python3 openssl tmux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
