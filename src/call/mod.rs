@@ -106,10 +106,11 @@ impl CallOptions {
     }
 
     /// Sends a WAV file, looped (any rate and channel count: mixed to mono, resampled to
-    /// 48 kHz), records nothing. The file is opened when the call's media starts (once
-    /// answered): if it cannot be read, the call goes on without media (a warning is logged,
-    /// no [`Event::CallStats`](crate::ua::Event::CallStats) come and the summary's `media` is
-    /// `None`), so check the path first.
+    /// 48 kHz), records nothing. [`Phone::dial`](crate::ua::Phone::dial) and
+    /// [`Phone::answer`](crate::ua::Phone::answer) refuse a file that cannot be read
+    /// ([`UaError::AudioFile`](crate::ua::UaError::AudioFile)); one that still cannot be
+    /// played when the call's media starts (not a WAV file) fails the call
+    /// ([`Event::CallFailed`](crate::ua::Event::CallFailed), then it is hung up).
     pub fn file(path: impl Into<PathBuf>) -> CallOptions {
         CallOptions {
             play: AudioIn::File(path.into()),
@@ -119,7 +120,8 @@ impl CallOptions {
 
     /// Uses a sound card both ways: `None` for the system default, else its name or id (see
     /// `lockphone_media::device::list_devices`). Needs a sound card; headless machines use
-    /// tones, silence and files. The card is opened when the call's media starts.
+    /// tones, silence and files. The card is opened when the call's media starts: one that
+    /// cannot be opened then fails the call ([`Event::CallFailed`](crate::ua::Event::CallFailed)).
     ///
     /// ```
     /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};
@@ -139,9 +141,9 @@ impl CallOptions {
     }
 
     /// Also writes what is received to a WAV file (48 kHz mono 16-bit), replacing any
-    /// other output. The file is created when the call's media starts; as with
-    /// [`file`](CallOptions::file), a file that cannot be created leaves the call without
-    /// media.
+    /// other output. The file is created when the call's media starts; its folder must
+    /// exist ([`UaError::AudioFile`](crate::ua::UaError::AudioFile) otherwise), and a file
+    /// that still cannot be created fails the call, as with [`file`](CallOptions::file).
     ///
     /// ```
     /// # use lockphone::{call::CallOptions, media::{AudioIn, AudioOut}};

@@ -79,7 +79,7 @@ fn execute(args: TrustArgs) -> Result<(), String> {
             }
         }
         TrustAction::Show { identity } => {
-            let text = match (store.get(&identity), find_anchor(&store, &identity)) {
+            let text = match (store.get(&identity), store.anchor(&identity)) {
                 (Some(entry), _) => serde_json::to_string_pretty(entry),
                 (None, Some(anchor)) => serde_json::to_string_pretty(anchor),
                 (None, None) => {
@@ -131,19 +131,4 @@ fn execute(args: TrustArgs) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The imported CA with this fingerprint (any spelling).
-fn find_anchor<'a>(
-    store: &'a TrustStore,
-    sha256: &str,
-) -> Option<&'a lockphone::trust::store::TrustedAnchor> {
-    let hex = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_hexdigit)
-            .collect::<String>()
-            .to_ascii_uppercase()
-    };
-    let wanted = hex(sha256);
-    store.anchors().iter().find(|a| hex(&a.sha256) == wanted)
 }

@@ -68,11 +68,16 @@ pub fn check_fips() -> Result<(), TlsError> {
         .map_err(|e| TlsError::Other(e.to_string()))?
         .with_root_certificates(RootCertStore::empty())
         .with_no_client_auth();
-    if fips_mode() && config.fips() {
-        Ok(())
-    } else {
-        Err(TlsError::NotFips)
+    require_fips(config.fips())
+}
+
+/// In a `fips` build, refuses a configuration rustls does not report as FIPS-approved (its
+/// `fips()`); nothing in other builds.
+fn require_fips(config_is_fips: bool) -> Result<(), TlsError> {
+    if cfg!(feature = "fips") && !(fips_mode() && config_is_fips) {
+        return Err(TlsError::NotFips);
     }
+    Ok(())
 }
 
 /// What FIPS mode allows, in words (for status lines and reports).
@@ -309,9 +314,7 @@ impl ClientTlsBuilder {
             }
             None => (builder.with_no_client_auth(), None),
         };
-        if cfg!(feature = "fips") && !(fips_mode() && config.fips()) {
-            return Err(TlsError::NotFips);
-        }
+        require_fips(config.fips())?;
         Ok(ClientTls {
             base: Arc::new(config),
             certified,
@@ -475,6 +478,7 @@ pub fn listener_config(
             path: None,
             reason: e.to_string(),
         })?;
+    require_fips(config.fips())?;
     Ok(Arc::new(config))
 }
 
@@ -492,5 +496,6 @@ pub fn server_config_from_der(
             path: None,
             reason: e.to_string(),
         })?;
+    require_fips(config.fips())?;
     Ok(Arc::new(config))
 }

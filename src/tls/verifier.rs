@@ -222,9 +222,13 @@ impl SipServerVerifier {
             .and_then(|map| map.get(&identity.to_ascii_lowercase()).cloned())
     }
 
+    /// Keeps `summary` as the certificate waiting for the user's decision about `identity`,
+    /// unless one already waits: the certificate a decision applies to must stay the one the
+    /// user was shown, even if another connection meanwhile presents a different one (that
+    /// one is asked about after the decision).
     fn wait_for_decision(&self, identity: &str, summary: CertificateSummary) {
         if let Ok(mut map) = self.undecided.lock() {
-            map.insert(identity.to_ascii_lowercase(), summary);
+            map.entry(identity.to_ascii_lowercase()).or_insert(summary);
         }
     }
 
@@ -412,5 +416,59 @@ impl ServerCertVerifier for SipServerVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(name: &str) -> CertificateDer<'static> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    #[test]
+    fn the_certificate_a_decision_applies_to_is_the_first_one_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TrustStore::open(&dir.path().join("trusted.json")).unwrap();
+        let verifier = SipServerVerifier::new(TrustAnchors::empty(), super::super::provider())
+            .unwrap()
+            .with_trust_store(Arc::new(store));
+        let name = ServerName::try_from("sip.example.test").unwrap();
+        let (shown, other) = (
+            self_signed("sip.example.test"),
+            self_signed("sip.example.test"),
+        );
+        let verify = |cert: &CertificateDer<'_>| {
+            verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now())
+        };
+        assert!(verify(&shown).is_err());
+        let pending = verifier.pending_decision("sip.example.test").unwrap();
+        assert_eq!(pending.sha256, fingerprint(&shown));
+        // Another connection presents another certificate before the user answers.
+        assert!(verify(&other).is_err());
+        let pending = verifier.pending_decision("sip.example.test").unwrap();
+        assert_eq!(pending.sha256, fingerprint(&shown), "still the one shown");
+        verifier.trust_always("sip.example.test", &pending).unwrap();
+        assert!(verify(&shown).is_ok());
+        assert!(
+            verify(&other).is_err(),
+            "only the certificate shown was trusted"
+        );
+        let stored = TrustStore::open(&dir.path().join("trusted.json")).unwrap();
+        assert_eq!(
+            stored.verdict("sip.example.test", &fingerprint(&shown)),
+            StoreVerdict::Trusted
+        );
+        assert_eq!(
+            verifier
+                .pending_decision("sip.example.test")
+                .unwrap()
+                .sha256,
+            fingerprint(&other),
+            "the other certificate is asked about next"
+        );
     }
 }

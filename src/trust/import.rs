@@ -12,6 +12,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::identity::server_identities;
 use super::store::{TrustStore, TrustedAnchor, TrustedCertificate};
+use crate::capf::keys::pem_block;
 use crate::tls::{CertificateSummary, fingerprint};
 
 /// Why a bundle could not be imported (nothing is changed then).
@@ -99,7 +100,7 @@ pub fn import_certificates(
                 sha256: fingerprint(der.as_ref()),
                 subject: summary.subject.clone(),
                 not_after: summary.not_after.clone(),
-                pem: pem_of(der.as_ref()),
+                pem: pem_block("CERTIFICATE", der.as_ref()),
             };
             new_anchors.push(anchor);
             continue;
@@ -144,19 +145,6 @@ pub fn import_certificates(
         store.insert(entry);
     }
     Ok(report)
-}
-
-/// A DER certificate as PEM text.
-fn pem_of(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem
 }
 
 /// The DER certificate of a stored anchor.

@@ -178,11 +178,7 @@ impl TrustStore {
 
     /// Adds a CA certificate (once per fingerprint); whether it was new.
     pub fn insert_anchor(&mut self, anchor: TrustedAnchor) -> bool {
-        if self
-            .anchors
-            .iter()
-            .any(|a| a.sha256.eq_ignore_ascii_case(&anchor.sha256))
-        {
+        if self.anchor(&anchor.sha256).is_some() {
             return false;
         }
         self.anchors.push(anchor);
@@ -222,14 +218,18 @@ impl TrustStore {
         before != self.entries.len()
     }
 
+    /// The imported CA certificate with this fingerprint (any spelling: case, colons).
+    pub fn anchor(&self, sha256: &str) -> Option<&TrustedAnchor> {
+        self.anchors
+            .iter()
+            .find(|a| same_fingerprint(&a.sha256, sha256))
+    }
+
     /// Removes the CA certificate with this fingerprint (any spelling); whether there was one.
     pub fn remove_anchor(&mut self, sha256: &str) -> bool {
-        let wanted: String = sha256.chars().filter(char::is_ascii_hexdigit).collect();
         let before = self.anchors.len();
-        self.anchors.retain(|a| {
-            let hex: String = a.sha256.chars().filter(char::is_ascii_hexdigit).collect();
-            !hex.eq_ignore_ascii_case(&wanted)
-        });
+        self.anchors
+            .retain(|a| !same_fingerprint(&a.sha256, sha256));
         before != self.anchors.len()
     }
 
@@ -249,6 +249,16 @@ impl TrustStore {
             .map_err(|e| io(std::io::Error::other(e.to_string())))?;
         write_private_atomic(&self.path, text.as_bytes()).map_err(io)
     }
+}
+
+/// Whether two fingerprints are the same, whatever their case and separators.
+fn same_fingerprint(a: &str, b: &str) -> bool {
+    fn hex(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars()
+            .filter(char::is_ascii_hexdigit)
+            .map(|c| c.to_ascii_uppercase())
+    }
+    hex(a).eq(hex(b))
 }
 
 #[cfg(test)]
@@ -303,6 +313,30 @@ mod tests {
         );
         assert!(store.remove("A.TEST"));
         assert!(!store.remove("a.test"));
+    }
+
+    #[test]
+    fn anchors_are_found_and_removed_by_any_fingerprint_spelling() {
+        let mut store = TrustStore::open(Path::new("/nonexistent/lockphone/t.json")).unwrap();
+        let anchor = TrustedAnchor {
+            sha256: "AB:CD:01".to_owned(),
+            subject: "CN=ca".to_owned(),
+            not_after: "2030-01-01".to_owned(),
+            pem: String::new(),
+        };
+        assert!(store.insert_anchor(anchor.clone()));
+        assert!(!store.insert_anchor(TrustedAnchor {
+            sha256: "abcd01".to_owned(),
+            ..anchor
+        }));
+        assert_eq!(
+            store.anchor("abcd01").map(|a| a.subject.as_str()),
+            Some("CN=ca")
+        );
+        assert!(store.anchor("AB:CD").is_none(), "a prefix is not a match");
+        assert!(store.anchor("sip.example.test").is_none());
+        assert!(store.remove_anchor("ab cd 01"));
+        assert!(store.anchors().is_empty());
     }
 
     #[test]

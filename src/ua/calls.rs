@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use super::engine::{Engine, Route};
 use super::event::Event;
 use crate::call::{CallId, CallOptions, CallSummary, codec_name, local_media, media_params};
-use crate::media::{MediaSession, MediaSocket};
+use crate::media::{MediaError, MediaSession, MediaSocket};
 use crate::tls::ConnectionSecurity;
 use crate::verdict::{self, Verdict};
 
@@ -326,12 +326,16 @@ impl Engine {
                     .srtp
                     .as_ref()
                     .map(|s| s.suite.as_str().to_owned());
-                Self::start_media(call, negotiated);
+                let started = Self::start_media(call, negotiated);
                 self.emit(Event::CallAnswered {
                     call: id,
                     codec,
                     srtp_suite,
                 });
+                if let Err(e) = started {
+                    self.media_failed(id, &e);
+                    return;
+                }
             }
             Err((status, reason)) => {
                 tracing::info!(%reason, status, "refusing the incoming call");
@@ -341,9 +345,12 @@ impl Engine {
         self.publish_verdict(id);
     }
 
-    /// Starts (or updates) the media session with what the offer/answer decided.
-    fn start_media(call: &mut ActiveCall, negotiated: Negotiated) {
+    /// Starts (or updates) the media session with what the offer/answer decided. `Err` when
+    /// it could not start (a file or sound card that cannot be opened): see
+    /// [`Engine::media_failed`].
+    fn start_media(call: &mut ActiveCall, negotiated: Negotiated) -> Result<(), MediaError> {
         let params = media_params(&negotiated);
+        let mut started = Ok(());
         match (&call.media, call.socket.take()) {
             (Some(media), _) => {
                 if let Err(e) = media.update(params) {
@@ -365,12 +372,25 @@ impl Engine {
                         }
                         call.media = Some(media);
                     }
-                    Err(e) => tracing::warn!(error = %e, "media could not start"),
+                    Err(e) => started = Err(e),
                 }
             }
             (None, None) => {}
         }
         call.negotiated = Some(negotiated);
+        started
+    }
+
+    /// The call's audio could not start: a call without audio is a failure, reported
+    /// ([`Event::CallFailed`], the summary's end reason) and hung up.
+    fn media_failed(&mut self, id: CallId, error: &MediaError) {
+        let reason = format!("the call's audio could not start: {error}");
+        tracing::warn!(%reason, "hanging up");
+        if let Some(call) = self.calls.active.get_mut(&id) {
+            call.sip.hangup(Engine::now());
+            call.failure = Some(reason.clone());
+        }
+        self.emit(Event::CallFailed { call: id, reason });
     }
 
     /// Recomputes a call's verdict and publishes it when it changed; applies the account's
@@ -548,7 +568,10 @@ impl Engine {
                 let hold = call.hold_pending.take();
                 match receive_answer(&mut call.negotiation, &response.body) {
                     Ok(negotiated) => {
-                        Self::start_media(call, negotiated);
+                        if let Err(e) = Self::start_media(call, negotiated) {
+                            self.media_failed(id, &e);
+                            return;
+                        }
                         if let Some(on_hold) = hold {
                             call.on_hold = on_hold;
                             self.emit(Event::CallHold {
@@ -602,12 +625,16 @@ impl Engine {
                     .srtp
                     .as_ref()
                     .map(|s| s.suite.as_str().to_owned());
-                Self::start_media(call, negotiated);
+                let started = Self::start_media(call, negotiated);
                 self.emit(Event::CallAnswered {
                     call: id,
                     codec,
                     srtp_suite: suite,
                 });
+                if let Err(e) = started {
+                    self.media_failed(id, &e);
+                    return;
+                }
                 self.publish_verdict(id);
             }
             Err((_, reason)) => {
@@ -691,8 +718,11 @@ impl Engine {
         let _ = call
             .sip
             .answer_reoffer(now, Ok(sdp.to_string().into_bytes()));
-        if let Some(negotiated) = negotiated {
-            Self::start_media(call, negotiated);
+        if let Some(negotiated) = negotiated
+            && let Err(e) = Self::start_media(call, negotiated)
+        {
+            self.media_failed(id, &e);
+            return;
         }
         if downgrade.is_some() && action == verdict::DowngradePolicy::Hangup {
             call.sip.hangup(now);

@@ -210,7 +210,8 @@ pub enum Event {
         /// Why it failed, for `failed`.
         reason: Option<String>,
     },
-    /// The call cannot go on as negotiated (a non-conforming SDP answer, say); it is hung up.
+    /// The call cannot go on as negotiated (a non-conforming SDP answer, say, or audio that
+    /// could not start: a file or sound card that cannot be opened); it is hung up.
     CallFailed {
         /// The call.
         call: CallId,

@@ -21,6 +21,7 @@
 //! ```
 
 mod actions;
+mod audio_files;
 mod calls;
 mod engine;
 mod event;
@@ -70,6 +71,16 @@ pub enum UaError {
     /// An argument is unusable (a malformed URI, a status that is not a refusal).
     #[error("{0}")]
     Invalid(String),
+    /// The file a call was to play (`--play`, [`CallOptions::file`]) cannot be read, or the
+    /// one to record into (`--record`, [`CallOptions::record_to`]) cannot be created: the
+    /// call was not made or answered.
+    #[error("the call's audio file {} {reason}: fix the path (--play/--record) and try again", path.display())]
+    AudioFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl From<ConfigError> for UaError {
@@ -252,7 +263,10 @@ impl Phone {
     /// [`Event::CallStarted`], [`Event::CallRinging`], [`Event::CallAnswered`],
     /// [`Event::CallSecurity`] (the verdict, whenever it changes), [`Event::CallStats`] every
     /// second, and always [`Event::CallEnded`] with the [`CallSummary`](crate::call::CallSummary)
-    /// last. Errors at once when `uri` is malformed or cannot be reached.
+    /// last. Errors at once when `uri` is malformed or cannot be reached, or when the file to
+    /// play cannot be read or the one to record into cannot be created ([`UaError::AudioFile`]).
+    /// Audio that still cannot start once answered (a sound card gone, a file that is not
+    /// WAV) fails the call: [`Event::CallFailed`] with the reason, then it is hung up.
     ///
     /// `uri` may name the transport and port of a direct call:
     /// `sip:bob@192.0.2.7:5061;transport=tls`, `sips:bob@example.com`. Here a direct call on
@@ -305,6 +319,7 @@ impl Phone {
     /// # }
     /// ```
     pub async fn dial(&self, uri: &str, options: CallOptions) -> Result<CallId, UaError> {
+        audio_files::check_audio_files(&options)?;
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Dial {
@@ -434,7 +449,8 @@ impl Phone {
     /// Answers an incoming call that is ringing (see [`Phone::auto_answer`]) with these
     /// options: our SDP answer in a 200 (or a 488 with the reason when the offer is not
     /// acceptable). Errors with [`UaError::NoSuchCall`] for an unknown or ended call and
-    /// [`UaError::CallState`] when it is not an incoming call still ringing.
+    /// [`UaError::CallState`] when it is not an incoming call still ringing,
+    /// [`UaError::AudioFile`] (the call still rings) when a play/record file is unusable.
     ///
     /// ```no_run
     /// # use lockphone::ua::{Event, Phone};
@@ -452,6 +468,7 @@ impl Phone {
     /// # }
     /// ```
     pub async fn answer(&self, call: CallId, options: CallOptions) -> Result<(), UaError> {
+        audio_files::check_audio_files(&options)?;
         self.act(call, CallAction::Answer(options)).await
     }
 
