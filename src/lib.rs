@@ -8,6 +8,7 @@
 pub mod call;
 pub mod capf;
 pub mod config;
+pub mod harness;
 pub mod media;
 pub mod oauth;
 pub mod redact;

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use lockphone_media::codec::Codec;
+use lockphone_media::impair::ImpairmentSpec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
 use lockphone_sip::sdp::Direction;
 use serde::Serialize;
@@ -31,6 +32,9 @@ pub struct CallOptions {
     pub play: AudioIn,
     /// What we do with what we receive.
     pub record: AudioOut,
+    /// A simulated bad network the call's *received* media crosses before decoding
+    /// (`--impair loss=5%,burst=3,jitter=20ms,reorder=1%,seed=42`), or `None`.
+    pub impair: Option<ImpairmentSpec>,
 }
 
 impl Default for CallOptions {
@@ -40,6 +44,7 @@ impl Default for CallOptions {
                 frequency_hz: 440.0,
             },
             record: AudioOut::Null,
+            impair: None,
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct ReceivedAudio {
     pub frames_concealed: u64,
     /// Frames of silence: nothing received yet, or not receiving (hold).
     pub frames_silence: u64,
+    /// Of those, frames of silence after the first decoded or concealed frame: gaps in the
+    /// received audio (a restart of the stream, or hold). Loss alone never makes one: the
+    /// jitter buffer conceals every missing tick, so 0 proves continuous audio.
+    pub gap_frames: u64,
     /// RMS level of all decoded audio (audio and FEC frames), relative to full scale.
     pub rms: f64,
     /// RMS level of the last half second of decoded audio.
@@ -154,7 +158,12 @@ impl Playout {
             FrameKind::Audio => self.stats.frames_audio += 1,
             FrameKind::FecRecovered => self.stats.frames_fec += 1,
             FrameKind::Concealed => self.stats.frames_concealed += 1,
-            FrameKind::Silence => self.stats.frames_silence += 1,
+            FrameKind::Silence => {
+                self.stats.frames_silence += 1;
+                if self.stats.frames_silence < self.stats.frames {
+                    self.stats.gap_frames += 1;
+                }
+            }
         }
         if matches!(frame.kind(), FrameKind::Audio | FrameKind::FecRecovered) {
             // The meter only ever sees decoded audio: concealment and pre-roll silence would

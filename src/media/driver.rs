@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lockphone_media::audio::Pacer;
+use lockphone_media::impair::{Impairment, ImpairmentSpec};
 use lockphone_media::pipeline::{MediaEvent, MediaPipeline, PacketKind};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -74,6 +75,8 @@ pub(super) struct Driver {
     pub(super) stats: watch::Sender<MediaStats>,
     pub(super) events: mpsc::Sender<MediaEvent>,
     pub(super) start: Instant,
+    /// The simulated bad network every received datagram crosses (`--impair`), if any.
+    impairment: Option<Impairment<Vec<u8>>>,
     pacer: Pacer,
     tally: Tally,
     rtp_buf: Vec<u8>,
@@ -96,6 +99,7 @@ pub(super) struct Parts {
     pub(super) commands: mpsc::UnboundedReceiver<Command>,
     pub(super) events: mpsc::Sender<MediaEvent>,
     pub(super) start: Instant,
+    pub(super) impairment: Option<ImpairmentSpec>,
 }
 
 impl Driver {
@@ -112,13 +116,16 @@ impl Driver {
             commands,
             events,
             start,
+            impairment,
         } = parts;
+        let impairment = impairment.map(Impairment::new);
         let tally = Tally::default();
         let context = stats::Context {
             elapsed_ms: 0.0,
             params: &params,
             tally: &tally,
             audio: playout.stats(false),
+            impairment: impairment.as_ref().map(Impairment::stats),
         };
         let first = stats::combine(context, pipeline.stats(start.into_std()));
         let (stats, receiver) = watch::channel(first);
@@ -134,6 +141,7 @@ impl Driver {
             stats,
             events,
             start,
+            impairment,
             pacer: Pacer::new(),
             tally,
             rtp_buf: vec![0; DATAGRAM_MAX],
@@ -185,6 +193,9 @@ impl Driver {
         }
         if let Some(timeout) = self.pipeline.poll_timeout() {
             deadline = deadline.min(Instant::from_std(timeout));
+        }
+        if let Some(due) = self.impairment.as_ref().and_then(Impairment::poll_timeout) {
+            deadline = deadline.min(Instant::from_std(due));
         }
         deadline
     }
@@ -261,15 +272,30 @@ impl Driver {
             Port::Rtcp => &self.rtcp_buf,
         };
         let datagram = buf.get(..len).unwrap_or(&[]);
-        // The outcome is counted by the pipeline (drops by reason, SRTP counters).
-        let _ = self
-            .pipeline
-            .handle_packet(Instant::now().into_std(), datagram);
+        let now = Instant::now().into_std();
+        match &mut self.impairment {
+            // Through the simulated network first; `work` hands over what falls due.
+            Some(network) => network.push(now, datagram.to_vec()),
+            // The outcome is counted by the pipeline (drops by reason, SRTP counters).
+            None => {
+                let _ = self.pipeline.handle_packet(now, datagram);
+            }
+        }
+    }
+
+    /// Hands the pipeline the datagrams the simulated network delivers by `at`.
+    fn deliver_impaired(&mut self, at: std::time::Instant) {
+        if let Some(network) = &mut self.impairment {
+            while let Some(datagram) = network.poll(at) {
+                let _ = self.pipeline.handle_packet(at, &datagram);
+            }
+        }
     }
 
     /// Everything due at `now`: frames, timeouts, events, publishing (sending follows).
     fn work(&mut self, now: Instant) {
         let at = now.into_std();
+        self.deliver_impaired(at);
         let due = self.pacer.due(at);
         for _ in 0..due {
             let sending = self.params.send;
@@ -338,6 +364,7 @@ impl Driver {
             params: &self.params,
             tally: &self.tally,
             audio: self.playout.stats(analyse),
+            impairment: self.impairment.as_ref().map(Impairment::stats),
         };
         stats::combine(context, self.pipeline.stats(now.into_std()))
     }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use lockphone_media::dtmf::event_code;
+use lockphone_media::impair::ImpairmentSpec;
 use lockphone_media::pipeline::MediaEvent;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -44,6 +45,21 @@ impl MediaSession {
         input: AudioIn,
         output: AudioOut,
     ) -> Result<MediaSession, MediaError> {
+        Self::start_impaired(socket, params, input, output, None)
+    }
+
+    /// [`MediaSession::start`], with every *received* datagram (RTP and RTCP) first crossing
+    /// a simulated bad network: `impairment`'s seeded loss, bursts, jitter, delay, reordering
+    /// and duplication (`lockphone_media::impair`). What it did shows in
+    /// [`MediaStats::impairment`]; the same spec and seed drop the same packets of the same
+    /// stream.
+    pub fn start_impaired(
+        socket: MediaSocket,
+        params: MediaParams,
+        input: AudioIn,
+        output: AudioOut,
+        impairment: Option<ImpairmentSpec>,
+    ) -> Result<MediaSession, MediaError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let params = Checked::new(&params)?;
         // Input first: a failing sound card must not leave an empty recording behind.
@@ -68,6 +84,7 @@ impl MediaSession {
             commands,
             events: event_tx,
             start,
+            impairment,
         });
         let task = runtime.spawn(driver.run());
         Ok(MediaSession {

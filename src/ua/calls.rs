@@ -332,11 +332,12 @@ impl Engine {
                 }
             }
             (None, Some(socket)) => {
-                match MediaSession::start(
+                match MediaSession::start_impaired(
                     socket,
                     params,
                     call.options.play.clone(),
                     call.options.record.clone(),
+                    call.options.impair.clone(),
                 ) {
                     Ok(media) => call.media = Some(media),
                     Err(e) => tracing::warn!(error = %e, "media could not start"),
