@@ -169,9 +169,9 @@ impl Playout {
                     self.silence_after_audio += 1;
                 }
             }
-            FrameKind::Audio | FrameKind::FecRecovered | FrameKind::Concealed => {
-                self.stats.gap_frames += std::mem::take(&mut self.silence_after_audio);
-            }
+        }
+        if frame.kind() != FrameKind::Silence {
+            self.stats.gap_frames += std::mem::take(&mut self.silence_after_audio);
         }
         if matches!(frame.kind(), FrameKind::Audio | FrameKind::FecRecovered) {
             // The meter only ever sees decoded audio: concealment and pre-roll silence would
