@@ -45,7 +45,10 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             "call {}: {:?} {} setup {:.0} ms",
             report.index,
             report.result,
-            report.verdict.as_ref().map_or("-".to_owned(), |v| v.level.as_words().to_owned()),
+            report
+                .verdict
+                .as_ref()
+                .map_or("-".to_owned(), |v| v.level.as_words().to_owned()),
             report.setup_ms.unwrap_or(0.0),
         );
     }

@@ -106,14 +106,20 @@ fn two_hundred_calls_ten_at_a_time_to_baresip_all_encrypted() {
     assert_eq!(calls.len(), 200, "one report per call: {summary:#}");
     let indices: BTreeSet<u64> = calls.iter().map(|c| c["index"].as_u64().unwrap()).collect();
     assert_eq!(indices, (0..200).collect(), "every index once");
-    let ids: BTreeSet<u64> = calls.iter().map(|c| c["call_id"].as_u64().unwrap()).collect();
+    let ids: BTreeSet<u64> = calls
+        .iter()
+        .map(|c| c["call_id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 200, "a call id per call");
     for call in &calls {
         assert_eq!(call["result"], "ok", "{call:#}");
         assert_eq!(call["encrypted"], true, "{call:#}");
         assert_eq!(call["verdict"]["level"], "encrypted", "{call:#}");
         assert_eq!(call["verdict"]["transport"], "TLS", "{call:#}");
-        assert!(call["suite"].as_str().is_some_and(|s| !s.is_empty()), "{call:#}");
+        assert!(
+            call["suite"].as_str().is_some_and(|s| !s.is_empty()),
+            "{call:#}"
+        );
         assert_eq!(call["codec"], "pcmu", "{call:#}");
         let media = &call["media"];
         assert!(media["packets_received"].as_u64().unwrap() > 20, "{call:#}");

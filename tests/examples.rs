@@ -57,7 +57,12 @@ fn secure_call_example_prints_an_encrypted_verdict() {
     let run = PeersRun::new();
     let (bob, target) = callee(&run, 1);
     let alice = write_call_config(&run, "alice", None, "");
-    let out = run_example(&run, "secure_call", &[alice.to_str().unwrap(), &target, "1"], 40);
+    let out = run_example(
+        &run,
+        "secure_call",
+        &[alice.to_str().unwrap(), &target, "1"],
+        40,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -98,8 +103,7 @@ fn call_loop_example_prints_a_json_summary() {
     );
     let per_call = stdout.lines().filter(|l| l.starts_with("call ")).count();
     assert_eq!(per_call, 4, "{stdout}");
-    let summary: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["calls"], 4);
     assert_eq!(summary["ok"], 4);

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use lockphone_media::codec::Codec;
+use lockphone_media::codec::{Codec, OpusConfig};
 use lockphone_media::impair::ImpairmentSpec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
 use lockphone_sip::sdp::Direction;
@@ -35,6 +35,9 @@ pub struct CallOptions {
     /// A simulated bad network the call's *received* media crosses before decoding
     /// (`--impair loss=5%,burst=3,jitter=20ms,reorder=1%,seed=42`), or `None`.
     pub impair: Option<ImpairmentSpec>,
+    /// Opus encoder settings for this call when Opus is negotiated (`None`: the defaults,
+    /// 32 kbit/s, complexity 10, in-band FEC).
+    pub opus: Option<OpusConfig>,
 }
 
 impl Default for CallOptions {
@@ -45,6 +48,7 @@ impl Default for CallOptions {
             },
             record: AudioOut::Null,
             impair: None,
+            opus: None,
         }
     }
 }

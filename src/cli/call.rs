@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use lockphone::call::{CallId, CallOptions, CallSummary};
 use lockphone::media::{AudioIn, AudioOut};
-use lockphone_media::impair::ImpairmentSpec;
 use lockphone::ua::{Event, Phone, UaError};
+use lockphone_media::impair::ImpairmentSpec;
 use tokio::time::Instant;
 
 use super::output::print_event;
@@ -91,6 +91,7 @@ impl MediaArgs {
             play,
             record,
             impair: parse_impair(self.impair.as_deref())?,
+            opus: None,
         })
     }
 }

@@ -149,7 +149,11 @@ async fn wait_registered(phone: &mut Phone) -> Result<(), u8> {
 }
 
 /// Runs the loop, writing each report and showing progress; returns the summary.
-async fn run_loop(phone: &mut Phone, options: LoopOptions, writer: &mut ReportWriter) -> LoopSummary {
+async fn run_loop(
+    phone: &mut Phone,
+    options: LoopOptions,
+    writer: &mut ReportWriter,
+) -> LoopSummary {
     let total = options.calls;
     let mut calls = CallLoop::new(phone, options);
     let stopper = calls.stopper();
@@ -191,13 +195,11 @@ enum Progress {
 impl Progress {
     fn new(total: u32) -> Progress {
         if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::with_draw_target(
-                Some(u64::from(total)),
-                ProgressDrawTarget::stderr(),
-            );
-            if let Ok(style) = ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
-            ) {
+            let bar =
+                ProgressBar::with_draw_target(Some(u64::from(total)), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.enable_steady_tick(Duration::from_millis(200));

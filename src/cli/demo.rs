@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use lockphone::call::{CallOptions, CallSummary};
 use lockphone::config::Config;
+use lockphone::harness::local::LocalPki;
 use lockphone::media::{AudioIn, AudioOut};
 use lockphone::ua::{Event, Phone};
-use lockphone::harness::local::LocalPki;
 
 use super::output::print_event;
 use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK};
@@ -85,6 +85,7 @@ async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
         },
         record: AudioOut::Null,
         impair: None,
+        opus: None,
     }));
     let listening = callee.listen().await.map_err(|e| format!("callee: {e}"))?;
     println!("demo: callee bob listening on tls:{listening}");
@@ -102,6 +103,7 @@ async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
                 },
                 record: AudioOut::Null,
                 impair: None,
+                opus: None,
             },
         )
         .await

@@ -85,8 +85,8 @@ impl LocalPki {
         for user in users {
             let what = format!("certificate of {user}");
             let key = KeyPair::generate().map_err(cert_error(&what))?;
-            let mut params = CertificateParams::new(vec!["localhost".to_owned()])
-                .map_err(cert_error(&what))?;
+            let mut params =
+                CertificateParams::new(vec!["localhost".to_owned()]).map_err(cert_error(&what))?;
             params.distinguished_name.push(DnType::CommonName, *user);
             params
                 .subject_alt_names

@@ -330,7 +330,13 @@ mod tests {
         let failure = busy.failure.unwrap();
         assert_eq!(failure.kind, FailureKind::Rejected);
         assert_eq!(failure.reason, "refused: 486 Busy Here");
-        let cancelled = judge(2, 0.0, &summary("cancelled", false), Gathered::default(), true);
+        let cancelled = judge(
+            2,
+            0.0,
+            &summary("cancelled", false),
+            Gathered::default(),
+            true,
+        );
         assert_eq!(cancelled.failure.unwrap().kind, FailureKind::CallFailed);
         let timeout = Gathered {
             setup_ms: None,

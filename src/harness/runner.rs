@@ -276,8 +276,7 @@ impl<'p> CallLoop<'p> {
                         "not answered within {:.1} s",
                         self.options.setup_timeout.as_secs_f64()
                     );
-                    self.tracker
-                        .fail(call, FailureKind::SetupTimeout, &reason);
+                    self.tracker.fail(call, FailureKind::SetupTimeout, &reason);
                     self.hang_up(call, now);
                 }
                 Stage::Talking => self.hang_up(call, now),

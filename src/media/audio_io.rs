@@ -228,8 +228,8 @@ mod tests {
         let silence = Frame::silence();
         // Leading silence, audio, a concealed frame, 3 silent frames, audio, trailing silence.
         for frame in [
-            &silence, &silence, &audio, &concealed, &silence, &silence, &silence, &audio,
-            &silence, &silence,
+            &silence, &silence, &audio, &concealed, &silence, &silence, &silence, &audio, &silence,
+            &silence,
         ] {
             playout.play(frame, true);
         }

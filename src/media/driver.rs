@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lockphone_media::audio::Pacer;
+use lockphone_media::codec::{CodecConfig, OpusConfig};
 use lockphone_media::impair::{Impairment, ImpairmentSpec};
 use lockphone_media::pipeline::{MediaEvent, MediaPipeline, PacketKind};
 use tokio::net::UdpSocket;
@@ -50,11 +51,15 @@ pub(super) fn build_pipeline(
     params: &Checked,
     cname: &str,
     now: Instant,
+    opus: Option<&OpusConfig>,
 ) -> Result<MediaPipeline, MediaError> {
     let wallclock = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let config = params.pipeline_config(cname, wallclock);
+    let mut config = params.pipeline_config(cname, wallclock);
+    if let (Some(opus), CodecConfig::Opus(_)) = (opus, &config.codec) {
+        config.codec = CodecConfig::Opus(opus.clone());
+    }
     Ok(MediaPipeline::new(
         config,
         now.into_std(),
@@ -77,6 +82,8 @@ pub(super) struct Driver {
     pub(super) start: Instant,
     /// The simulated bad network every received datagram crosses (`--impair`), if any.
     impairment: Option<Impairment<Vec<u8>>>,
+    /// Opus settings other than the defaults, kept for pipelines a re-INVITE rebuilds.
+    opus: Option<OpusConfig>,
     pacer: Pacer,
     tally: Tally,
     rtp_buf: Vec<u8>,
@@ -100,6 +107,7 @@ pub(super) struct Parts {
     pub(super) events: mpsc::Sender<MediaEvent>,
     pub(super) start: Instant,
     pub(super) impairment: Option<ImpairmentSpec>,
+    pub(super) opus: Option<OpusConfig>,
 }
 
 impl Driver {
@@ -117,6 +125,7 @@ impl Driver {
             events,
             start,
             impairment,
+            opus,
         } = parts;
         let impairment = impairment.map(Impairment::new);
         let tally = Tally::default();
@@ -142,6 +151,7 @@ impl Driver {
             events,
             start,
             impairment,
+            opus,
             pacer: Pacer::new(),
             tally,
             rtp_buf: vec![0; DATAGRAM_MAX],
@@ -216,7 +226,7 @@ impl Driver {
     /// SSRC, sequence numbers, jitter buffer); anything else builds a new one.
     async fn update(&mut self, next: Checked, now: Instant) {
         if self.params.needs_new_pipeline(&next) {
-            match build_pipeline(&next, &self.cname, now) {
+            match build_pipeline(&next, &self.cname, now, self.opus.as_ref()) {
                 Ok(pipeline) => {
                     // What the old pipeline still had queued goes to the old addresses.
                     self.transmit().await;

@@ -62,6 +62,6 @@ mod stats;
 pub use audio_io::{AudioIn, AudioOut, ReceivedAudio};
 pub use error::MediaError;
 pub use params::{MediaParams, SrtpParams};
-pub use session::MediaSession;
+pub use session::{MediaSession, SessionOptions};
 pub use socket::MediaSocket;
 pub use stats::{MediaReport, MediaStats};
