@@ -8,6 +8,8 @@
 pub mod call;
 pub mod capf;
 pub mod config;
+pub mod control;
+pub mod daemon;
 pub mod harness;
 pub mod media;
 pub mod oauth;

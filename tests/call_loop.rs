@@ -278,7 +278,7 @@ fn exit_code_6_when_calls_are_not_secure_and_required_and_answer_max_calls_repor
     let port = free_tcp_port();
     let config = write_call_config(&run, "bob", Some(port), "srtp = \"off\"");
     let report = run.dir().join("answer.jsonl");
-    let mut answer = lockphone_command(60, &run.dir().join("xdg"))
+    let answer = lockphone_command(60, &run.dir().join("xdg"))
         .arg("answer")
         .arg("-c")
         .arg(&config)

@@ -8,14 +8,14 @@ use lockphone_media::codec::{Codec, OpusConfig};
 use lockphone_media::impair::ImpairmentSpec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
 use lockphone_sip::sdp::Direction;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{CallsConfig, SrtpMode};
 use crate::media::{AudioIn, AudioOut, MediaParams, MediaReport, SrtpParams};
 use crate::verdict::Verdict;
 
 /// Identifies a call of one [`Phone`](crate::ua::Phone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CallId(pub u64);
 

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use lockphone::call::{CallId, CallOptions, CallSummary};
 use lockphone::media::{AudioIn, AudioOut};
+use lockphone::trust::TrustDecision;
 use lockphone::ua::{Event, Phone, UaError};
 use lockphone_media::impair::ImpairmentSpec;
 use tokio::time::Instant;
 
-use super::output::print_event;
+use super::prompt::TrustPrompt;
 use super::report::{AnswerReports, ReportWriter};
 use super::start::{exit_code_for_error, fail, registration_outcome, start_phone};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
@@ -138,28 +139,26 @@ struct Outcome {
 
 /// Runs `lockphone call`.
 pub(crate) async fn run_call(args: CallArgs) -> u8 {
-    let (mut phone, registers, options) = match start(&args.account, &args.media).await {
+    let (mut phone, registers, options, prompt) = match start(&args.account, &args.media).await {
         Ok(started) => started,
         Err(code) => return code,
     };
-    if registers && let Err(code) = wait_registered(&mut phone, args.account.json).await {
+    if registers && let Err(code) = wait_registered(&mut phone, args.account.json, prompt).await {
         phone.shutdown().await;
         return code;
     }
-    let call = match phone.dial(&args.uri, options).await {
+    let call = match dial(&mut phone, &args.uri, options, args.account.json, prompt).await {
         Ok(call) => call,
-        Err(e) => {
+        Err(code) => {
             phone.shutdown().await;
-            return fail(
-                &format!("cannot call {}: {e}", args.uri),
-                exit_code_for_error(&e),
-            );
+            return code;
         }
     };
     let outcome = event_loop(
         &mut phone,
         &args.media,
         args.account.json,
+        prompt,
         Some(1),
         None,
         Some(call),
@@ -176,7 +175,7 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
         Ok(writer) => writer,
         Err(e) => return fail(&e, EXIT_CONFIG),
     };
-    let (mut phone, registers, options) = match start(&args.account, &args.media).await {
+    let (mut phone, registers, options, prompt) = match start(&args.account, &args.media).await {
         Ok(started) => started,
         Err(code) => return code,
     };
@@ -191,7 +190,7 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
             return fail(&format!("cannot listen: {e}"), EXIT_CONFIG);
         }
     }
-    if registers && let Err(code) = wait_registered(&mut phone, args.account.json).await {
+    if registers && let Err(code) = wait_registered(&mut phone, args.account.json, prompt).await {
         phone.shutdown().await;
         return code;
     }
@@ -201,6 +200,7 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
         &mut phone,
         &args.media,
         args.account.json,
+        prompt,
         args.calls,
         timeout,
         None,
@@ -213,17 +213,69 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
 }
 
 /// Reads the media options and the account, and starts its phone; returns the phone, whether
-/// the account registers, and the options.
-async fn start(account: &AccountArgs, media: &MediaArgs) -> Result<(Phone, bool, CallOptions), u8> {
+/// the account registers, the options and how trust questions are answered.
+async fn start(
+    args: &AccountArgs,
+    media: &MediaArgs,
+) -> Result<(Phone, bool, CallOptions, TrustPrompt), u8> {
     let options = media.options().map_err(|e| fail(&e, EXIT_CONFIG))?;
-    let (phone, account) = start_phone(account).await?;
-    Ok((phone, account.register, options))
+    let (phone, account) = start_phone(args).await?;
+    let prompt = TrustPrompt::new(args.json, account.tls.untrusted);
+    Ok((phone, account.register, options, prompt))
 }
 
-async fn wait_registered(phone: &mut Phone, json: bool) -> Result<(), u8> {
+/// Dials `uri`; when the far end's certificate needs the user's decision (a direct call),
+/// asks (or applies the policy) and dials once more if it was accepted.
+async fn dial(
+    phone: &mut Phone,
+    uri: &str,
+    options: CallOptions,
+    json: bool,
+    prompt: TrustPrompt,
+) -> Result<CallId, u8> {
+    let mut asked = false;
+    loop {
+        let error = match phone.dial(uri, options.clone()).await {
+            Ok(call) => return Ok(call),
+            Err(e) => e,
+        };
+        // The engine reports the question before it answers the dial.
+        let mut decision = None;
+        while let Ok(Some(event)) = tokio::time::timeout(Duration::ZERO, phone.next_event()).await {
+            prompt.print(&event, json);
+            if let Event::TrustDecisionRequired {
+                server,
+                certificate,
+            } = &event
+                && !asked
+            {
+                decision = Some(prompt.decide(phone, server, certificate).await?);
+            }
+        }
+        asked = true;
+        match decision {
+            Some(TrustDecision::AlwaysTrust | TrustDecision::Continue) => continue,
+            _ => {
+                return Err(fail(
+                    &format!("cannot call {uri}: {error}"),
+                    exit_code_for_error(&error),
+                ));
+            }
+        }
+    }
+}
+
+async fn wait_registered(phone: &mut Phone, json: bool, prompt: TrustPrompt) -> Result<(), u8> {
     phone.register();
     while let Some(event) = phone.next_event().await {
-        print_event(&event, json);
+        prompt.print(&event, json);
+        if let Event::TrustDecisionRequired {
+            server,
+            certificate,
+        } = &event
+        {
+            prompt.decide(phone, server, certificate).await?;
+        }
         if let Some(outcome) = registration_outcome(&event) {
             return outcome;
         }
@@ -238,6 +290,7 @@ async fn event_loop(
     phone: &mut Phone,
     media: &MediaArgs,
     json: bool,
+    prompt: TrustPrompt,
     calls: Option<u32>,
     timeout: Option<Duration>,
     ours: Option<CallId>,
@@ -252,11 +305,16 @@ async fn event_loop(
         tokio::select! {
             event = phone.next_event() => {
                 let Some(event) = event else { break };
-                print_event(&event, json);
+                prompt.print(&event, json);
                 if let Some(reports) = reports.as_deref_mut() {
                     reports.handle(&event);
                 }
                 match &event {
+                    Event::TrustDecisionRequired { server, certificate }
+                        if prompt.decide(phone, server, certificate).await.is_err() =>
+                    {
+                        break;
+                    }
                     Event::CallSecurity { call, .. } | Event::CallAnswered { call, .. } => {
                         if let Some(secs) = media.duration
                             && !hangups.iter().any(|(c, _)| c == call)

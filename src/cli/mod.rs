@@ -3,10 +3,12 @@
 mod call;
 mod call_loop;
 mod capf_server;
+mod daemon;
 mod demo;
 mod enroll;
 mod login;
 mod output;
+mod prompt;
 mod register;
 mod report;
 mod start;
@@ -65,6 +67,9 @@ enum Command {
     Enroll(Box<enroll::EnrollArgs>),
     /// Run a CAPF server (test CA, device table) for labs and tests.
     CapfServer(capf_server::CapfServerArgs),
+    /// Run the account's phone for scripts: JSON-lines control on a Unix socket (and
+    /// optionally 127.0.0.1 TCP with a token); see docs/control-api.md.
+    Daemon(daemon::DaemonArgs),
 }
 
 /// Options shared by the commands that use an account.
@@ -94,6 +99,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Logout(args) => login::run_logout(args).await,
         Command::Enroll(args) => enroll::run(*args).await,
         Command::CapfServer(args) => capf_server::run(args).await,
+        Command::Daemon(args) => daemon::run(args).await,
     }
 }
 

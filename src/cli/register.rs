@@ -5,6 +5,7 @@ use std::time::Duration;
 use lockphone::ua::Event;
 
 use super::output::print_event;
+use super::prompt::TrustPrompt;
 use super::start::{registration_outcome, start_phone};
 use super::{AccountArgs, EXIT_OK};
 
@@ -21,8 +22,8 @@ pub(crate) struct RegisterArgs {
 /// Runs the command; returns the exit code.
 pub(crate) async fn run(args: RegisterArgs) -> u8 {
     let json = args.account.json;
-    let mut phone = match start_phone(&args.account).await {
-        Ok((phone, _)) => phone,
+    let (mut phone, prompt) = match start_phone(&args.account).await {
+        Ok((phone, account)) => (phone, TrustPrompt::new(json, account.tls.untrusted)),
         Err(code) => return code,
     };
     phone.register();
@@ -38,7 +39,12 @@ pub(crate) async fn run(args: RegisterArgs) -> u8 {
         tokio::select! {
             event = phone.next_event() => {
                 let Some(event) = event else { break EXIT_OK };
-                print_event(&event, json);
+                prompt.print(&event, json);
+                if let Event::TrustDecisionRequired { server, certificate } = &event
+                    && let Err(code) = prompt.decide(&phone, server, certificate).await
+                {
+                    break code;
+                }
                 match registration_outcome(&event) {
                     Some(Ok(())) => registered = true,
                     Some(Err(code)) => break code,

@@ -143,6 +143,22 @@ pub struct TlsConfig {
     /// The trust store file ("Always trust" decisions); default
     /// `$XDG_CONFIG_HOME/lockphone/trusted-servers.json`.
     pub trust_store: Option<PathBuf>,
+    /// What the CLI does with a certificate nothing vouches for (no CA, pin or stored
+    /// decision): `refuse` (default: asked on a terminal, refused headless) or `never-ask`.
+    #[serde(default)]
+    pub untrusted: UntrustedPolicy,
+}
+
+/// What the command line does with a certificate that needs the user's trust decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UntrustedPolicy {
+    /// Ask on a terminal ([A]lways trust / [C]ontinue / Cancel); refuse when no one can be
+    /// asked (stdin or stderr not a terminal, or `--json`).
+    #[default]
+    Refuse,
+    /// Refuse without asking, even on a terminal.
+    NeverAsk,
 }
 
 impl Default for TlsConfig {
@@ -156,6 +172,7 @@ impl Default for TlsConfig {
             allow_wildcards: true,
             pinned_sha256: Vec::new(),
             trust_store: None,
+            untrusted: UntrustedPolicy::default(),
         }
     }
 }

@@ -22,7 +22,7 @@ mod calls;
 
 pub use account::{
     AccountConfig, AuthConfig, CUCM_OAUTH_PORT, CapfConfig, OAuthConfig, OAuthFlow, Profile,
-    TlsConfig, TransportKind,
+    TlsConfig, TransportKind, UntrustedPolicy,
 };
 pub use calls::{CallsConfig, SrtpMode};
 

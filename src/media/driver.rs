@@ -31,12 +31,18 @@ const ANALYSE_EVERY: Duration = Duration::from_secs(2);
 /// Datagrams read in one go from a socket before looking at the clock again.
 const DRAIN_MAX: usize = 64;
 
+/// The frame sent in place of the captured one while muted.
+static SILENCE: [i16; lockphone_media::audio::FRAME_SAMPLES] =
+    [0; lockphone_media::audio::FRAME_SAMPLES];
+
 /// What the handle asks of the task.
 pub(super) enum Command {
     /// A re-INVITE's outcome.
     Update(Box<Checked>),
     /// Send a key press.
     Dtmf(char),
+    /// Send silence instead of the captured audio (`true`), or the audio again.
+    Mute(bool),
 }
 
 /// Which port a datagram came in on.
@@ -92,6 +98,8 @@ pub(super) struct Driver {
     next_publish: Instant,
     next_analysis: Instant,
     last_error: Option<String>,
+    /// Muted: silent frames are encoded and sent in place of the captured ones.
+    muted: bool,
 }
 
 /// The parts a driver is built from.
@@ -160,6 +168,7 @@ impl Driver {
             next_publish: start + PUBLISH_EVERY,
             next_analysis: start + ANALYSE_EVERY,
             last_error: None,
+            muted: false,
         };
         (driver, receiver)
     }
@@ -214,6 +223,7 @@ impl Driver {
         let now = Instant::now();
         match command {
             Command::Update(next) => self.update(*next, now).await,
+            Command::Mute(muted) => self.muted = muted,
             Command::Dtmf(digit) => {
                 if let Err(e) = self.pipeline.send_dtmf(now.into_std(), digit) {
                     self.last_error = Some(format!("DTMF {digit:?}: {e}"));
@@ -309,10 +319,14 @@ impl Driver {
         let due = self.pacer.due(at);
         for _ in 0..due {
             let sending = self.params.send;
+            let muted = self.muted;
             let pipeline = &mut self.pipeline;
             let mut failure = None;
             self.capture.tick(|frame| {
-                if sending && let Err(e) = pipeline.push_capture_frame(at, frame.samples()) {
+                // Muted, the capture still runs (its pacing, a file's position) but the
+                // far end gets encoded silence, so the stream and the call stay up.
+                let samples = if muted { &SILENCE } else { frame.samples() };
+                if sending && let Err(e) = pipeline.push_capture_frame(at, samples) {
                     failure = Some(e.to_string());
                 }
             });

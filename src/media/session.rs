@@ -138,6 +138,15 @@ impl MediaSession {
             .map_err(|_| MediaError::Ended)
     }
 
+    /// Mutes (`true`) or unmutes what we send: while muted, silent frames are encoded and
+    /// sent in place of the captured audio, so RTP keeps flowing (the far end's jitter buffer,
+    /// RTCP and any media timeout see a live stream) and the call stays up.
+    pub fn set_muted(&self, muted: bool) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::Mute(muted))
+            .map_err(|_| MediaError::Ended)
+    }
+
     /// The latest statistics (published every 100 ms and after every update).
     pub fn stats(&self) -> MediaStats {
         self.stats.borrow().clone()

@@ -24,7 +24,7 @@ pub use error::TlsError;
 pub use files::{check_private, load_certificate_chain, load_private_key};
 pub use record::{ConnectionSecurity, TrustBasis, fingerprint};
 pub use summary::CertificateSummary;
-pub use verifier::CertificateChanged;
+pub use verifier::{CertificateChanged, TrustStoreUnavailable};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -264,6 +264,26 @@ impl ClientTls {
     /// The certificate last refused for `identity` for a reason the user may override.
     pub fn pending_decision(&self, identity: &str) -> Option<CertificateSummary> {
         self.verifier.pending_decision(identity)
+    }
+
+    /// "Always trust": stores this certificate for `identity` and accepts it from now on.
+    pub fn trust_always(
+        &self,
+        identity: &str,
+        certificate: &CertificateSummary,
+    ) -> Result<(), TrustStoreUnavailable> {
+        self.verifier.trust_always(identity, certificate)
+    }
+
+    /// "Continue": accepts the certificate with this fingerprint for `identity` for the life
+    /// of this configuration only.
+    pub fn trust_for_session(&self, identity: &str, sha256: &str) {
+        self.verifier.trust_for_session(identity, sha256);
+    }
+
+    /// "Cancel": forgets the certificate waiting for a decision for `identity`.
+    pub fn forget_pending(&self, identity: &str) {
+        self.verifier.forget_pending(identity);
     }
 
     /// Whether a client certificate is configured.

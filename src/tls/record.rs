@@ -87,6 +87,8 @@ pub enum TrustBasis {
     CertificateAuthority,
     /// The user chose "Always trust" for this server.
     UserTrustStore,
+    /// The user chose "Continue" for this server: accepted for this run only.
+    UserContinued,
     /// Its fingerprint is pinned in the account.
     PinnedFingerprint,
 }

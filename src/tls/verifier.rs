@@ -13,10 +13,15 @@
 //!    reason (unknown issuer, name mismatch, …) and the certificate's summary is kept
 //!    ([`SipServerVerifier::pending_decision`]) so the user agent can ask the user.
 //!
+//! The user's answer ([`crate::trust::TrustDecision`]) comes back through
+//! [`SipServerVerifier::trust_always`] (stored in the trust store file) or
+//! [`SipServerVerifier::trust_for_session`] (kept in memory only). In FIPS mode neither the
+//! store nor session decisions are consulted: only CAs and the account's pins are trusted.
+//!
 //! How each accepted certificate was trusted is remembered (by fingerprint) so the connection
 //! record can say so.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -30,7 +35,7 @@ use super::record::{TrustBasis, fingerprint};
 use super::summary::CertificateSummary;
 use super::{TlsError, TrustAnchors};
 use crate::trust::identity::{ExpectedIdentity, IdentityPolicy, check_identity};
-use crate::trust::store::{StoreVerdict, TrustStore};
+use crate::trust::store::{StoreError, StoreVerdict, TrustStore, TrustedCertificate};
 
 /// Verifies SIP servers' certificates. See the [module docs](self).
 #[derive(Debug)]
@@ -38,8 +43,12 @@ pub struct SipServerVerifier {
     roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
     identity: IdentityPolicy,
-    store: Option<Arc<TrustStore>>,
+    store: Option<Mutex<TrustStore>>,
     pinned: Vec<String>,
+    /// (identity, fingerprint) pairs the user accepted with "Continue", for this run only.
+    session: Mutex<HashSet<(String, String)>>,
+    /// Whether the user's decisions (store, session) may be used: not in FIPS mode.
+    user_decisions: bool,
     accepted: Mutex<HashMap<String, TrustBasis>>,
     undecided: Mutex<HashMap<String, CertificateSummary>>,
 }
@@ -57,6 +66,18 @@ pub struct CertificateChanged {
     pub presented: Box<CertificateSummary>,
 }
 
+/// Why an "Always trust" decision could not be stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustStoreUnavailable {
+    /// This configuration has no trust store.
+    #[error("no trust store is configured for this connection")]
+    NoStore,
+    /// Reading or writing the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl SipServerVerifier {
     /// A verifier over these anchors. Refuses to exist when nothing at all could be trusted
     /// (no anchor, no pin, no store): every connection would fail with a confusing error.
@@ -67,6 +88,8 @@ impl SipServerVerifier {
             identity: IdentityPolicy::default(),
             store: None,
             pinned: Vec::new(),
+            session: Mutex::new(HashSet::new()),
+            user_decisions: !super::fips_mode(),
             accepted: Mutex::new(HashMap::new()),
             undecided: Mutex::new(HashMap::new()),
         })
@@ -80,7 +103,7 @@ impl SipServerVerifier {
 
     /// Consults the user's trust store for certificates the chain or name check refuses.
     pub fn with_trust_store(mut self, store: Arc<TrustStore>) -> SipServerVerifier {
-        self.store = Some(store);
+        self.store = Some(Mutex::new(Arc::unwrap_or_clone(store)));
         self
     }
 
@@ -97,7 +120,58 @@ impl SipServerVerifier {
     pub(super) fn can_trust_anything(&self) -> bool {
         !self.roots.is_empty()
             || !self.pinned.is_empty()
-            || self.store.as_ref().is_some_and(|s| !s.entries().is_empty())
+            || self.store.as_ref().is_some_and(|s| {
+                s.lock()
+                    .map(|s| !s.entries().is_empty())
+                    .unwrap_or_default()
+            })
+    }
+
+    /// "Always trust": stores the certificate with this summary for `identity` in the trust
+    /// store file (re-read first, so entries other processes added are kept; written
+    /// atomically, mode 0600) and accepts it from now on.
+    pub fn trust_always(
+        &self,
+        identity: &str,
+        certificate: &CertificateSummary,
+    ) -> Result<(), TrustStoreUnavailable> {
+        let store = self.store.as_ref().ok_or(TrustStoreUnavailable::NoStore)?;
+        let mut store = store.lock().map_err(|_| TrustStoreUnavailable::NoStore)?;
+        let mut fresh = TrustStore::open(store.path())?;
+        fresh.insert(TrustedCertificate::new(
+            identity,
+            &certificate.sha256,
+            &certificate.subject,
+            &certificate.issuer,
+            &certificate.not_after,
+        ));
+        fresh.save()?;
+        *store = fresh;
+        self.forget_pending(identity);
+        Ok(())
+    }
+
+    /// "Continue": accepts the certificate with this fingerprint for `identity` until this
+    /// verifier is dropped (nothing is written).
+    pub fn trust_for_session(&self, identity: &str, sha256: &str) {
+        if let Ok(mut session) = self.session.lock() {
+            session.insert((identity.to_ascii_lowercase(), normalize_fingerprint(sha256)));
+        }
+        self.forget_pending(identity);
+    }
+
+    /// Forgets the certificate waiting for a decision for `identity` ("Cancel").
+    pub fn forget_pending(&self, identity: &str) {
+        if let Ok(mut map) = self.undecided.lock() {
+            map.remove(&identity.to_ascii_lowercase());
+        }
+    }
+
+    fn session_trusts(&self, identity: &str, sha256: &str) -> bool {
+        self.session
+            .lock()
+            .map(|s| s.contains(&(identity.to_ascii_lowercase(), sha256.to_owned())))
+            .unwrap_or_default()
     }
 
     /// How the certificate with this fingerprint was accepted, if it was.
@@ -115,6 +189,12 @@ impl SipServerVerifier {
             .lock()
             .ok()
             .and_then(|map| map.get(&identity.to_ascii_lowercase()).cloned())
+    }
+
+    fn wait_for_decision(&self, identity: &str, summary: CertificateSummary) {
+        if let Ok(mut map) = self.undecided.lock() {
+            map.insert(identity.to_ascii_lowercase(), summary);
+        }
     }
 
     fn remember(&self, sha256: String, basis: TrustBasis) {
@@ -212,25 +292,39 @@ impl ServerCertVerifier for SipServerVerifier {
             return Ok(ServerCertVerified::assertion());
         }
         let identity = expected.to_string();
-        let verdict = self
-            .store
-            .as_ref()
-            .map_or(StoreVerdict::Unknown, |s| s.verdict(&identity, &sha256));
+        if !self.user_decisions {
+            // FIPS mode: the user cannot accept what no CA vouches for.
+            return Err(error);
+        }
+        if self.session_trusts(&identity, &sha256) {
+            self.remember(sha256, TrustBasis::UserContinued);
+            return Ok(ServerCertVerified::assertion());
+        }
+        let verdict = self.store.as_ref().map_or(StoreVerdict::Unknown, |s| {
+            s.lock()
+                .map(|s| s.verdict(&identity, &sha256))
+                .unwrap_or(StoreVerdict::Unknown)
+        });
         match verdict {
             StoreVerdict::Trusted => {
                 self.remember(sha256, TrustBasis::UserTrustStore);
                 Ok(ServerCertVerified::assertion())
             }
-            StoreVerdict::Changed { stored } => Err(other_error(CertificateChanged {
-                identity,
-                stored,
-                presented: Box::new(CertificateSummary::of(end_entity.as_ref(), &reason)),
-            })),
+            StoreVerdict::Changed { stored } => {
+                let reason = format!(
+                    "the certificate CHANGED since you trusted it (was {stored}); {reason}"
+                );
+                let presented = CertificateSummary::of(end_entity.as_ref(), &reason);
+                self.wait_for_decision(&identity, presented.clone());
+                Err(other_error(CertificateChanged {
+                    identity,
+                    stored,
+                    presented: Box::new(presented),
+                }))
+            }
             StoreVerdict::Unknown => {
                 let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
-                if let Ok(mut map) = self.undecided.lock() {
-                    map.insert(identity.to_ascii_lowercase(), summary);
-                }
+                self.wait_for_decision(&identity, summary);
                 Err(error)
             }
         }

@@ -142,6 +142,11 @@ impl TransportLayer {
             .and_then(|tls| tls.pending_decision(identity))
     }
 
+    /// The client TLS configuration (its verifier takes the user's trust decisions).
+    pub fn client_tls(&self) -> Option<&ClientTls> {
+        self.inner.client_tls.as_ref()
+    }
+
     /// How many malformed datagrams were dropped.
     pub fn dropped_count(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)

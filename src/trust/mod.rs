@@ -4,5 +4,8 @@
 //! meant to reach (the domain of the original URI, never an SRV target). It is the piece the
 //! TLS verifier ([`crate::tls::verifier`]) will call instead of web-PKI name matching.
 
+pub mod decision;
 pub mod identity;
 pub mod store;
+
+pub use decision::{TrustDecision, TrustDecisionError};

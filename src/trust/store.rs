@@ -106,7 +106,7 @@ struct StoreFile {
 }
 
 /// The trust store file and its entries.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TrustStore {
     path: PathBuf,
     entries: Vec<TrustedCertificate>,

@@ -26,10 +26,10 @@ use crate::verdict::{self, Verdict};
 pub(super) struct ActiveCall {
     pub(super) id: CallId,
     pub(super) sip: Call,
-    negotiation: OfferAnswer,
-    socket: Option<MediaSocket>,
-    media: Option<MediaSession>,
-    negotiated: Option<Negotiated>,
+    pub(super) negotiation: OfferAnswer,
+    pub(super) socket: Option<MediaSocket>,
+    pub(super) media: Option<MediaSession>,
+    pub(super) negotiated: Option<Negotiated>,
     /// Where the call's requests and responses go (the connection it started on).
     pub(super) route: Route,
     /// What the connection carrying the dialog established.
@@ -37,15 +37,21 @@ pub(super) struct ActiveCall {
     /// Whether the far end is the TLS peer itself (no proxy between).
     direct: bool,
     remote_call_info: Option<verdict::SecurityLevel>,
-    verdict: Option<Verdict>,
+    pub(super) verdict: Option<Verdict>,
     reached_encrypted: bool,
-    options: CallOptions,
-    answered_at: Option<Instant>,
+    pub(super) options: CallOptions,
+    pub(super) answered_at: Option<Instant>,
     /// Our INVITE's client transaction (for CANCEL).
     invite_transaction: Option<TransactionId>,
-    peer: String,
+    pub(super) peer: String,
     /// Why we hung up on our own accord (a non-conforming SDP answer, say), for the summary.
     failure: Option<String>,
+    /// We send silence instead of the captured audio.
+    pub(super) muted: bool,
+    /// We put the call on hold (our last hold/resume re-offer that was answered).
+    pub(super) on_hold: bool,
+    /// Our hold (`true`) or resume re-offer waiting for its answer.
+    pub(super) hold_pending: Option<bool>,
 }
 
 impl ActiveCall {
@@ -80,6 +86,9 @@ impl ActiveCall {
             invite_transaction: None,
             peer,
             failure: None,
+            muted: false,
+            on_hold: false,
+            hold_pending: None,
         }
     }
 }
@@ -300,7 +309,7 @@ impl Engine {
     }
 
     /// Answers an incoming call: our SDP answer to its offer (or a 488 with the reason).
-    fn answer_call(&mut self, id: CallId, invite: &Request) {
+    pub(super) fn answer_call(&mut self, id: CallId, invite: &Request) {
         let now = Engine::now();
         let Some(call) = self.calls.active.get_mut(&id) else {
             return;
@@ -312,7 +321,17 @@ impl Engine {
                 call.remote_call_info =
                     verdict::parse_remote_call_info(invite.headers.get_all(&HeaderName::CallInfo));
                 call.answered_at = Some(now);
+                let codec = codec_name(negotiated.codec).to_owned();
+                let srtp_suite = negotiated
+                    .srtp
+                    .as_ref()
+                    .map(|s| s.suite.as_str().to_owned());
                 Self::start_media(call, negotiated);
+                self.emit(Event::CallAnswered {
+                    call: id,
+                    codec,
+                    srtp_suite,
+                });
             }
             Err((status, reason)) => {
                 tracing::info!(%reason, status, "refusing the incoming call");
@@ -342,7 +361,14 @@ impl Engine {
                     call.options.record.clone(),
                     options,
                 ) {
-                    Ok(media) => call.media = Some(media),
+                    Ok(media) => {
+                        if call.muted
+                            && let Err(e) = media.set_muted(true)
+                        {
+                            tracing::warn!(error = %e, "cannot mute");
+                        }
+                        call.media = Some(media);
+                    }
                     Err(e) => tracing::warn!(error = %e, "media could not start"),
                 }
             }
@@ -523,8 +549,19 @@ impl Engine {
                 {
                     call.remote_call_info = Some(level);
                 }
+                let hold = call.hold_pending.take();
                 match receive_answer(&mut call.negotiation, &response.body) {
-                    Ok(negotiated) => Self::start_media(call, negotiated),
+                    Ok(negotiated) => {
+                        Self::start_media(call, negotiated);
+                        if let Some(on_hold) = hold {
+                            call.on_hold = on_hold;
+                            self.emit(Event::CallHold {
+                                call: id,
+                                on_hold,
+                                refused: None,
+                            });
+                        }
+                    }
                     Err((_, reason)) => {
                         tracing::warn!(%reason, "unacceptable answer to our re-offer: hanging up");
                         call.sip.hangup(now);
@@ -534,7 +571,9 @@ impl Engine {
             }
             CallEvent::ReofferRefused { status, reason } => {
                 tracing::info!(status, %reason, "the far end refused our re-offer");
+                self.hold_refused(id, status, &reason);
             }
+            CallEvent::Transfer { progress } => self.transfer_progress(id, progress),
             CallEvent::TokenRejected { description } => match &self.oauth {
                 // The renewed token reaches the call through apply_token.
                 Some(oauth) => oauth.token_rejected(description),
@@ -746,11 +785,10 @@ impl Engine {
         };
         let mut rng = StdRng::from_rng(&mut self.rng);
         match call.negotiation.create_offer(&mut rng) {
-            Ok(offer) => {
-                if let Err(e) = call.sip.reoffer(now, offer.to_string().into_bytes(), false) {
-                    tracing::info!(error = %e, "cannot re-offer now");
-                }
-            }
+            Ok(offer) => match call.sip.reoffer(now, offer.to_string().into_bytes(), false) {
+                Ok(()) => call.hold_pending = Some(hold),
+                Err(e) => tracing::info!(error = %e, "cannot re-offer now"),
+            },
             Err(e) => tracing::warn!(error = %e, "cannot build a re-offer"),
         }
     }

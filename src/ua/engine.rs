@@ -4,7 +4,7 @@
 //! [`Phone`](super::Phone), or a timer — it drains every `poll_*` of the transaction layer and
 //! the registration, sends what they produced, and sleeps until the earliest `poll_timeout`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +25,9 @@ use super::event::{Event, FailureKind};
 use super::{Command, UaError, setup};
 use crate::config::AccountConfig;
 use crate::oauth::session::{OAuthSession, TokenUpdate};
-use crate::tls::ConnectionSecurity;
+use crate::tls::{CertificateSummary, ConnectionSecurity, TlsError};
 use crate::transport::{ConnectionId, Target, TransportError, TransportEvent, TransportLayer};
+use crate::trust::TrustDecision;
 
 /// Where a message goes: a target, and for responses the connection the request came on.
 #[derive(Debug, Clone)]
@@ -62,6 +63,11 @@ pub(super) struct Engine {
     pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,
+    /// The registration as reported (for [`Phone::status`](super::Phone::status)).
+    registration_status: std::sync::Mutex<super::status::RegistrationStatus>,
+    /// Registrar servers whose certificate waits for the user's decision (by lower-case
+    /// name): the registration is paused, not retried, until `decide_trust`.
+    awaiting_trust: HashMap<String, CertificateSummary>,
     shutting_down: bool,
     stop: bool,
     /// Stop at this time (a short linger after a shutdown with nothing to un-register).
@@ -104,6 +110,8 @@ impl Engine {
             stats_at: None,
             rng: StdRng::from_os_rng(),
             local: None,
+            registration_status: std::sync::Mutex::default(),
+            awaiting_trust: HashMap::new(),
             shutting_down: false,
             stop: false,
             stop_at: None,
@@ -134,7 +142,21 @@ impl Engine {
     }
 
     pub(super) fn emit(&self, event: Event) {
+        if let Ok(mut registration) = self.registration_status.lock() {
+            registration.observe(&event);
+        }
         let _ = self.events.send(event);
+    }
+
+    /// What the registration came to, as the events told it.
+    pub(super) fn registration_status(&self) -> super::status::RegistrationStatus {
+        let mut status = self
+            .registration_status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        status.registrar = self.registrar_uri.to_string();
+        status
     }
 
     fn next_wake(&self) -> Option<std::time::Instant> {
@@ -151,14 +173,9 @@ impl Engine {
 
     async fn handle_command(&mut self, command: Command) {
         match command {
-            Command::Register => {
-                if let Err(failure) = self.connect_registrar().await {
-                    self.emit(failure);
-                    return;
-                }
-                if let Some(registration) = &mut self.registration {
-                    registration.register(Engine::now());
-                }
+            Command::Register => self.register().await,
+            Command::TrustDecided { server, decision } => {
+                self.trust_decided(&server, decision).await;
             }
             Command::Unregister => {
                 if let Some(registration) = &mut self.registration {
@@ -180,6 +197,16 @@ impl Engine {
             Command::Hold(call, hold) => self.hold(call, hold),
             Command::Dtmf(call, digits) => self.send_dtmf(call, &digits),
             Command::AutoAnswer(options) => self.calls.auto_answer = options,
+            Command::Act {
+                call,
+                action,
+                reply,
+            } => {
+                let _ = reply.send(self.act(call, action));
+            }
+            Command::Status { reply } => {
+                let _ = reply.send(self.status());
+            }
             Command::Listen { reply } => {
                 let result = self.listen().await;
                 let _ = reply.send(result);
@@ -202,6 +229,54 @@ impl Engine {
         }
     }
 
+    /// Connects to the registrar and (re-)registers; a certificate waiting for the user's
+    /// decision pauses it (no failure, no retry) until [`Engine::trust_decided`].
+    async fn register(&mut self) {
+        if let Err(failure) = self.connect_registrar().await {
+            if !self.awaiting_registrar_trust() {
+                self.emit(failure);
+            }
+            return;
+        }
+        if let Some(registration) = &mut self.registration {
+            registration.register(Engine::now());
+        }
+    }
+
+    /// The registrar's server identity (what its certificate is checked against).
+    fn registrar_server(&self) -> String {
+        server_identity(&self.target)
+    }
+
+    fn awaiting_registrar_trust(&self) -> bool {
+        self.awaiting_trust
+            .contains_key(&self.registrar_server().to_ascii_lowercase())
+    }
+
+    /// The user decided about `server`'s certificate (already applied to the verifier by
+    /// [`Phone::decide_trust`](super::Phone::decide_trust)): resume or fail the paused
+    /// registration.
+    async fn trust_decided(&mut self, server: &str, decision: TrustDecision) {
+        let Some(certificate) = self.awaiting_trust.remove(&server.to_ascii_lowercase()) else {
+            return;
+        };
+        match decision {
+            TrustDecision::AlwaysTrust | TrustDecision::Continue => self.register().await,
+            TrustDecision::Cancel => {
+                // Nothing retries a refused server: register again to be asked again.
+                self.registration = None;
+                self.local = None;
+                self.emit(Event::RegistrationFailed {
+                    kind: FailureKind::Tls,
+                    reason: format!(
+                        "the certificate of {server} was not trusted (decision: cancel; sha256 {}; {}): not connected",
+                        certificate.sha256, certificate.reason
+                    ),
+                });
+            }
+        }
+    }
+
     /// Connects to the registrar and makes sure the registration's contact names this
     /// connection's local address (a new connection after a lost one has a new port).
     async fn connect_registrar(&mut self) -> Result<(), Event> {
@@ -211,10 +286,22 @@ impl Engine {
                 aor: self.aor.to_string(),
             });
         }
+        if self.awaiting_registrar_trust() {
+            return Err(Event::RegistrationFailed {
+                kind: FailureKind::Tls,
+                reason: format!(
+                    "waiting for a trust decision about the certificate of {}",
+                    self.registrar_server()
+                ),
+            });
+        }
         let info = match self.transport.connect(&self.target).await {
             Ok(info) => info,
             Err(error) => {
-                self.announce_trust_decision(&error);
+                if let Some(certificate) = self.announce_trust_decision(&error) {
+                    self.awaiting_trust
+                        .insert(self.registrar_server().to_ascii_lowercase(), certificate);
+                }
                 return Err(failure_for(error));
             }
         };
@@ -252,26 +339,36 @@ impl Engine {
         Ok(())
     }
 
-    /// After a TLS refusal the user may override, tells the user what to decide about.
-    fn announce_trust_decision(&self, error: &TransportError) {
-        self.announce_trust_decision_for(&self.target, error);
+    /// After a TLS refusal the user may override, tells the user what to decide about;
+    /// returns the certificate waiting for the decision.
+    fn announce_trust_decision(&self, error: &TransportError) -> Option<CertificateSummary> {
+        self.announce_trust_decision_for(&self.target, error)
     }
 
-    /// The same, for a connection to `target`.
-    pub(super) fn announce_trust_decision_for(&self, target: &Target, error: &TransportError) {
-        if !matches!(error, TransportError::Tls { .. }) {
-            return;
-        }
-        let server = target
-            .server_name
-            .clone()
-            .unwrap_or_else(|| target.addr.ip().to_string());
-        if let Some(certificate) = self.transport.pending_trust_decision(&server) {
-            self.emit(Event::TrustDecisionRequired {
-                server,
-                certificate: Box::new(certificate),
+    /// The same, for a connection to `target`. A stored server presenting another
+    /// certificate first raises the [`Event::CertificateChanged`] alarm.
+    pub(super) fn announce_trust_decision_for(
+        &self,
+        target: &Target,
+        error: &TransportError,
+    ) -> Option<CertificateSummary> {
+        let TransportError::Tls { source, .. } = error else {
+            return None;
+        };
+        let server = server_identity(target);
+        if let TlsError::CertificateChanged(changed) = source {
+            self.emit(Event::CertificateChanged {
+                server: server.clone(),
+                stored_sha256: changed.stored.clone(),
+                presented: changed.presented.clone(),
             });
         }
+        let certificate = self.transport.pending_trust_decision(&server)?;
+        self.emit(Event::TrustDecisionRequired {
+            server,
+            certificate: Box::new(certificate.clone()),
+        });
+        Some(certificate)
     }
 
     /// Our registration contact on a connection with this local address.
@@ -399,6 +496,13 @@ impl Engine {
         if self.local.is_none()
             && let Err(failure) = self.connect_registrar().await
         {
+            if self.awaiting_registrar_trust() {
+                // Paused until the user decides: no retry, no new question.
+                if let Some(registration) = &mut self.registration {
+                    while registration.poll_request().is_some() {}
+                }
+                return true;
+            }
             match failure {
                 Event::RegistrationFailed { reason, .. } => {
                     tracing::info!(%reason, "registrar still unreachable");
@@ -700,6 +804,14 @@ pub(super) fn sent_by(local: SocketAddr) -> String {
 /// Our `User-Agent`.
 pub(super) fn user_agent() -> String {
     concat!("Lockphone/", env!("CARGO_PKG_VERSION")).to_owned()
+}
+
+/// The identity a target's certificate is checked against: its server name, else its IP.
+pub(super) fn server_identity(target: &Target) -> String {
+    target
+        .server_name
+        .clone()
+        .unwrap_or_else(|| target.addr.ip().to_string())
 }
 
 fn failure_for(error: TransportError) -> Event {

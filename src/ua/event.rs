@@ -23,6 +23,20 @@ pub enum FailureKind {
     Config,
 }
 
+/// The steps of a blind transfer (see [`Event::CallTransfer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferState {
+    /// The far end accepted the REFER (202) and calls the target.
+    Accepted,
+    /// The far end reports the new call's progress (100, 180…).
+    Trying,
+    /// The target answered: the transfer is done.
+    Succeeded,
+    /// The REFER was refused, the target did not answer, or no outcome came in time.
+    Failed,
+}
+
 /// One event of the user agent. Serializes to JSON with an `event` tag.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -67,12 +81,25 @@ pub enum Event {
         reason: String,
     },
     /// The server's certificate is not trusted automatically (unknown issuer, self-signed,
-    /// name mismatch): the user may decide to trust it (`lockphone trust import`, or a pin).
+    /// name mismatch, or changed since it was trusted): the registration waits (paused, not
+    /// failed) for [`Phone::decide_trust`](super::Phone::decide_trust) with `server`. A call
+    /// attempt fails at once with the TLS error instead; dial again after deciding. Headless:
+    /// decide `cancel`, or pin the fingerprint in `tls.pinned_sha256`.
     TrustDecisionRequired {
         /// The server identity the certificate was presented for.
         server: String,
         /// What the user needs to decide.
         certificate: Box<CertificateSummary>,
+    },
+    /// ALARM: a server whose certificate the user trusted ("Always trust") now presents a
+    /// different one. It is refused; a `TrustDecisionRequired` for it follows.
+    CertificateChanged {
+        /// The server identity.
+        server: String,
+        /// The fingerprint the user trusted.
+        stored_sha256: String,
+        /// The certificate presented now.
+        presented: Box<CertificateSummary>,
     },
     /// The connection to the registrar was lost; re-registration follows.
     ConnectionLost {
@@ -119,6 +146,27 @@ pub enum Event {
         what: String,
         /// What the account's policy does about it.
         action: crate::verdict::DowngradePolicy,
+    },
+    /// Our hold or resume re-offer was answered (or refused: the call stays as it was).
+    CallHold {
+        /// The call.
+        call: CallId,
+        /// Whether the call is now on hold.
+        on_hold: bool,
+        /// Why the far end refused the change, if it did.
+        refused: Option<String>,
+    },
+    /// How a transfer we asked for ([`Phone::transfer`](super::Phone::transfer)) goes. After
+    /// `succeeded` we hang up: the far end is now talking to the transfer target.
+    CallTransfer {
+        /// The call.
+        call: CallId,
+        /// The step reached.
+        state: TransferState,
+        /// The SIP status reported (the REFER's error, or the new call's status), if any.
+        status: Option<u16>,
+        /// Why it failed, for `failed`.
+        reason: Option<String>,
     },
     /// The call cannot go on as negotiated (a non-conforming SDP answer, say); it is hung up.
     CallFailed {

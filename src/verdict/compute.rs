@@ -140,7 +140,7 @@ fn signalling_level(record: &ConnectionSecurity, reasons: &mut Vec<String>) -> S
         return SecurityLevel::NotSecure;
     }
     match record.trusted_by {
-        Some(TrustBasis::UserTrustStore) => {
+        Some(TrustBasis::UserTrustStore | TrustBasis::UserContinued) => {
             reasons.push("server certificate accepted by user, not by a CA".to_owned());
         }
         Some(TrustBasis::PinnedFingerprint) => {
@@ -234,6 +234,7 @@ impl fmt::Display for Verdict {
             f.write_str(match self.trusted_by {
                 Some(TrustBasis::CertificateAuthority) => " verified by CA",
                 Some(TrustBasis::UserTrustStore) => " trusted by user",
+                Some(TrustBasis::UserContinued) => " accepted by user for this session",
                 Some(TrustBasis::PinnedFingerprint) => " with pinned certificate",
                 None => " verified",
             })?;

@@ -4,6 +4,7 @@
 
 pub mod baresip;
 pub mod calls;
+pub mod daemon;
 pub mod oauth;
 pub mod peers;
 pub mod pki;

@@ -64,6 +64,7 @@ impl Call {
                 self.bye_deadline = None;
                 self.state = CallState::Terminated;
             }
+            Method::Refer => self.on_refer_response(now, cseq.seq, response),
             _ => {}
         }
     }

@@ -49,6 +49,8 @@ impl Call {
                 self.end(EndReason::RemoteHangup);
             }
             Method::Invite | Method::Update => self.on_reoffer(now, transaction, request),
+            Method::Notify => self.on_notify(transaction, &request),
+            Method::Refer => self.on_incoming_refer(transaction, &request),
             Method::Options | Method::Info => {
                 let mut ok = self.response_to(&request, 200, "OK");
                 ok.headers.push(HeaderName::Allow, build::ALLOW);
@@ -286,7 +288,7 @@ impl Call {
         self.bye_deadline = Some(now + super::bye_wait(&self.config.timers));
     }
 
-    fn respond(
+    pub(super) fn respond(
         &mut self,
         transaction: TransactionId,
         request: &Request,

@@ -46,6 +46,7 @@ mod in_dialog;
 mod session_timer;
 #[cfg(test)]
 mod tests;
+mod transfer;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -58,10 +59,11 @@ use crate::message::{Method, Request, Response, Transport, Uri};
 use crate::transaction::{TimerConfig, TransactionId};
 
 pub use session_timer::SessionTimerConfig;
+pub use transfer::{TRANSFER_WAIT, TransferProgress, sipfrag_status};
 
 /// The methods a Lockphone user agent accepts (its `Allow` header, in REGISTER, dialogs and
 /// OPTIONS answers alike).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY";
 
 /// What a call is configured with. Start from [`CallConfig::new`].
 #[derive(Debug, Clone)]
@@ -236,6 +238,11 @@ pub enum CallEvent {
         /// The server's `error_description`.
         description: Option<String>,
     },
+    /// How a transfer we asked for with [`Call::refer`] goes.
+    Transfer {
+        /// The news.
+        progress: TransferProgress,
+    },
     /// The call is over.
     Ended {
         /// Why.
@@ -258,6 +265,9 @@ pub enum CallError {
     /// A re-INVITE or UPDATE of ours is still waiting for its answer.
     #[error("a re-INVITE or UPDATE is already in progress")]
     ReofferPending,
+    /// A transfer (REFER) of ours is still under way.
+    #[error("a transfer is already in progress")]
+    TransferPending,
 }
 
 /// Our re-INVITE or UPDATE waiting for its answer (or for a retry after 491).
@@ -303,6 +313,8 @@ pub struct Call {
     reoffer_retry_at: Option<Instant>,
     /// The far end's re-INVITE/UPDATE awaiting our answer.
     incoming_reoffer: Option<(TransactionId, Request)>,
+    /// Our REFER, until its outcome is known.
+    transfer: Option<transfer::PendingTransfer>,
     /// The SDP body we last sent (offer or answer); a session refresh re-sends it.
     local_sdp: Vec<u8>,
     /// Whether the far end accepts UPDATE (from its Allow).
@@ -348,6 +360,7 @@ impl Call {
             reoffer: None,
             reoffer_retry_at: None,
             incoming_reoffer: None,
+            transfer: None,
             local_sdp: Vec::new(),
             peer_allows_update: false,
             timer,
@@ -489,6 +502,9 @@ impl Call {
             self.reoffer_retry_at,
             self.timer.poll_timeout(),
             self.bye_deadline,
+            self.transfer
+                .as_ref()
+                .and_then(transfer::PendingTransfer::deadline),
         ]
         .into_iter()
         .flatten()
@@ -510,6 +526,7 @@ impl Call {
             self.state = CallState::Terminated;
         }
         self.session_timer_due(now);
+        self.transfer_timeout(now);
     }
 
     /// A client transaction of this call failed (timeout or transport error); `method` and
@@ -521,6 +538,7 @@ impl Call {
                 self.end(EndReason::Failed { reason });
             }
             Method::Bye => self.state = CallState::Terminated,
+            Method::Refer => self.refer_failed(seq),
             Method::Invite | Method::Update
                 if self.reoffer.as_ref().is_some_and(|p| p.seq == seq) =>
             {

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 
 use super::*;
 use crate::auth::{Authenticator, Credentials};
-use crate::message::{Message, StatusCode};
+use crate::message::{HeaderName, Message, StatusCode};
 use crate::transaction::{TransactionEvent, TransactionLayer};
 
 #[allow(clippy::disallowed_methods)]
@@ -26,6 +26,8 @@ struct Side {
     rng: StdRng,
     /// Drop every message this side sends while set.
     mute: bool,
+    /// Answer a REFER with 202 here (a transferee), instead of letting the call refuse it.
+    accept_refer: bool,
     sent: Vec<String>,
 }
 
@@ -40,6 +42,7 @@ impl Side {
             events: Vec::new(),
             rng: StdRng::seed_from_u64(seed),
             mute: false,
+            accept_refer: false,
             sent: Vec::new(),
         }
     }
@@ -104,6 +107,14 @@ impl Side {
             progressed = true;
             match event {
                 TransactionEvent::Request { id, request, .. } => match &mut self.call {
+                    Some(call)
+                        if self.accept_refer
+                            && request.method == Method::Refer
+                            && call.matches_request(&request) =>
+                    {
+                        let accepted = call.response_to(&request, 202, "Accepted");
+                        self.layer.respond(now, id.unwrap(), accepted).unwrap();
+                    }
                     Some(call) if call.matches_request(&request) => {
                         call.handle_request(now, id, request);
                     }
@@ -525,7 +536,7 @@ fn bearer_challenge(invite: &Request, invalid: bool) -> Response {
         ""
     };
     response.headers.push(
-        crate::message::HeaderName::ProxyAuthenticate,
+        HeaderName::ProxyAuthenticate,
         format!("Bearer realm=\"example.test\", scope=\"sip\"{error}"),
     );
     response
@@ -556,9 +567,7 @@ fn rejected_bearer_token_on_invite_waits_for_a_new_one_and_retries_once() {
     let first = next_invite(&mut call);
     call.handle_response(now, &bearer_challenge(&first, false));
     let second = next_invite(&mut call);
-    let auth = second
-        .headers
-        .get(&crate::message::HeaderName::ProxyAuthorization);
+    let auth = second.headers.get(&HeaderName::ProxyAuthorization);
     assert_eq!(auth, Some("Bearer old-token"));
     // The proxy says the token is no good: the call waits for a renewed one.
     call.handle_response(now, &bearer_challenge(&second, true));
@@ -572,9 +581,7 @@ fn rejected_bearer_token_on_invite_waits_for_a_new_one_and_retries_once() {
     });
     let third = next_invite(&mut call);
     assert_eq!(
-        third
-            .headers
-            .get(&crate::message::HeaderName::ProxyAuthorization),
+        third.headers.get(&HeaderName::ProxyAuthorization),
         Some("Bearer new-token")
     );
     assert!(third.headers.cseq().unwrap().seq > second.headers.cseq().unwrap().seq);
@@ -602,14 +609,12 @@ fn callee_answers_carry_the_record_route_of_the_invite() {
         b"v=0 offer".to_vec(),
         &mut StdRng::seed_from_u64(9),
     );
-    invite.headers.push(
-        crate::message::HeaderName::RecordRoute,
-        "<sip:p2.example.test;lr>",
-    );
-    invite.headers.push(
-        crate::message::HeaderName::RecordRoute,
-        "<sip:p1.example.test;lr>",
-    );
+    invite
+        .headers
+        .push(HeaderName::RecordRoute, "<sip:p2.example.test;lr>");
+    invite
+        .headers
+        .push(HeaderName::RecordRoute, "<sip:p1.example.test;lr>");
     let mut layer: TransactionLayer<()> = TransactionLayer::new(TimerConfig::default());
     layer.handle_request(now, invite, Transport::Tls, ());
     let Some(TransactionEvent::Request {
@@ -627,10 +632,7 @@ fn callee_answers_carry_the_record_route_of_the_invite() {
     let mut answers = 0;
     while let Some(output) = call.poll_output() {
         if let CallOutput::Response { response, .. } = output {
-            let routes: Vec<&str> = response
-                .headers
-                .get_all(&crate::message::HeaderName::RecordRoute)
-                .collect();
+            let routes: Vec<&str> = response.headers.get_all(&HeaderName::RecordRoute).collect();
             assert_eq!(
                 routes,
                 ["<sip:p2.example.test;lr>", "<sip:p1.example.test;lr>"],
@@ -646,11 +648,10 @@ fn callee_answers_carry_the_record_route_of_the_invite() {
 /// The caller's INVITE answered 200 by a fork with To-tag `tag`.
 fn ok_from_fork(invite: &Request, tag: &str) -> Response {
     let mut ok = Response::for_request(invite, StatusCode::OK, None);
-    let to = invite.headers.get(&crate::message::HeaderName::To).unwrap();
-    ok.headers
-        .set(crate::message::HeaderName::To, format!("{to};tag={tag}"));
+    let to = invite.headers.get(&HeaderName::To).unwrap();
+    ok.headers.set(HeaderName::To, format!("{to};tag={tag}"));
     ok.headers.push(
-        crate::message::HeaderName::Contact,
+        HeaderName::Contact,
         format!("<sip:bob@192.0.2.{}:5061;transport=tls>", tag.len()),
     );
     ok
@@ -705,10 +706,9 @@ fn caller_acks_every_2xx_and_byes_a_second_fork() {
 
     // A response of another call (other From tag) does not match.
     let mut stranger = first.clone();
-    stranger.headers.set(
-        crate::message::HeaderName::From,
-        "<sip:alice@example.test>;tag=other",
-    );
+    stranger
+        .headers
+        .set(HeaderName::From, "<sip:alice@example.test>;tag=other");
     assert!(!call.matches_response(&stranger));
 }
 
@@ -740,4 +740,160 @@ fn reinvite_without_sdp_is_answered_with_our_current_sdp_until_acked() {
     let oks = sent_count(&pair.bob, "SIP/2.0 200");
     pair.advance(Duration::from_secs(2));
     assert_eq!(sent_count(&pair.bob, "SIP/2.0 200"), oks);
+}
+
+/// The transferee (bob) reports the new call's progress in a NOTIFY.
+fn notify(pair: &mut Pair, sipfrag: &str, state: &str) {
+    let now = pair.now;
+    let (mut notify, _) = pair.bob.call().dialog_request(Method::Notify).unwrap();
+    notify.headers.push(HeaderName::Event, "refer");
+    notify
+        .headers
+        .push(HeaderName::SubscriptionState, state.to_owned());
+    notify
+        .headers
+        .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
+    notify.body = sipfrag.as_bytes().to_vec();
+    let bob = &mut pair.bob;
+    bob.layer
+        .send_request(now, notify, bob.transport, (), &mut bob.rng)
+        .unwrap();
+    pair.settle();
+}
+
+fn transfers(side: &Side) -> Vec<TransferProgress> {
+    side.events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::Transfer { progress } => Some(progress.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn blind_transfer_reports_accepted_progress_and_success_from_the_notifies() {
+    let mut pair = confirmed(Transport::Tls);
+    pair.bob.accept_refer = true;
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    pair.alice.call().refer(&target).unwrap();
+    assert_eq!(
+        pair.alice.call().refer(&target),
+        Err(CallError::TransferPending)
+    );
+    pair.settle();
+    let refer = pair
+        .alice
+        .sent
+        .iter()
+        .find(|m| m.starts_with("REFER "))
+        .unwrap();
+    assert!(
+        refer.contains("Refer-To: <sip:carol@example.test>"),
+        "{refer}"
+    );
+    assert!(
+        refer.contains("Referred-By: <sip:alice@example.test>"),
+        "{refer}"
+    );
+    assert_eq!(transfers(&pair.alice), [TransferProgress::Accepted]);
+    notify(&mut pair, "SIP/2.0 100 Trying\r\n", "active;expires=60");
+    notify(
+        &mut pair,
+        "SIP/2.0 200 OK\r\n",
+        "terminated;reason=noresource",
+    );
+    assert_eq!(sent_count(&pair.alice, "SIP/2.0 200 OK"), 2);
+    assert_eq!(
+        transfers(&pair.alice),
+        [
+            TransferProgress::Accepted,
+            TransferProgress::Trying { status: 100 },
+            TransferProgress::Succeeded { status: 200 },
+        ]
+    );
+    assert!(!pair.alice.call().transfer_pending());
+    // The call itself goes on; a late NOTIFY no longer has a subscription.
+    assert_eq!(pair.alice.call().state(), CallState::Confirmed);
+    notify(&mut pair, "SIP/2.0 200 OK\r\n", "terminated");
+    assert_eq!(sent_count(&pair.alice, "SIP/2.0 481"), 1);
+}
+
+#[test]
+fn failed_transfer_target_and_missing_final_notify_are_reported_as_failures() {
+    let mut pair = confirmed(Transport::Tls);
+    pair.bob.accept_refer = true;
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    pair.alice.call().refer(&target).unwrap();
+    pair.settle();
+    notify(&mut pair, "SIP/2.0 486 Busy Here\r\n", "terminated");
+    assert!(matches!(
+        transfers(&pair.alice).last(),
+        Some(TransferProgress::Failed {
+            status: Some(486),
+            ..
+        })
+    ));
+    // Again, but the far end never says how it ended.
+    pair.alice.events.clear();
+    pair.alice.call().refer(&target).unwrap();
+    pair.settle();
+    pair.advance(TRANSFER_WAIT + Duration::from_secs(1));
+    assert_eq!(
+        transfers(&pair.alice),
+        [
+            TransferProgress::Accepted,
+            TransferProgress::Failed {
+                status: None,
+                reason: "the far end never reported the outcome of the transfer".to_owned()
+            }
+        ]
+    );
+    assert!(pair.alice.ended().is_none());
+}
+
+#[test]
+fn a_refer_from_the_far_end_is_refused_with_403_and_the_call_goes_on() {
+    let mut pair = confirmed(Transport::Tls);
+    // bob does not accept transfers: his call refuses alice's REFER.
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    pair.alice.call().refer(&target).unwrap();
+    pair.settle();
+    let refused = pair
+        .bob
+        .sent
+        .iter()
+        .find(|m| m.starts_with("SIP/2.0 403"))
+        .unwrap();
+    assert!(refused.contains("transfer requests are not accepted"));
+    assert!(matches!(
+        transfers(&pair.alice).as_slice(),
+        [TransferProgress::Failed {
+            status: Some(403),
+            ..
+        }]
+    ));
+    assert_eq!(pair.bob.call().state(), CallState::Confirmed);
+    assert_eq!(pair.alice.call().state(), CallState::Confirmed);
+    // A NOTIFY of another package is refused too.
+    let now = pair.now;
+    let (mut notify, _) = pair.bob.call().dialog_request(Method::Notify).unwrap();
+    notify.headers.push(HeaderName::Event, "dialog");
+    let bob = &mut pair.bob;
+    bob.layer
+        .send_request(now, notify, bob.transport, (), &mut bob.rng)
+        .unwrap();
+    pair.settle();
+    assert_eq!(sent_count(&pair.alice, "SIP/2.0 489"), 1);
+}
+
+#[test]
+fn transfer_needs_a_confirmed_call() {
+    let mut pair = Pair::new(Transport::Tls);
+    pair.dial();
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    assert!(matches!(
+        pair.alice.call().refer(&target),
+        Err(CallError::WrongState { .. })
+    ));
 }

@@ -94,6 +94,8 @@ header_names! {
     ReferTo => "Refer-To", compact "r";
     /// `Referred-By` (compact `b`).
     ReferredBy => "Referred-By", compact "b";
+    /// `Subscription-State` (RFC 6665).
+    SubscriptionState => "Subscription-State";
     /// `Session-Expires` (compact `x`).
     SessionExpires => "Session-Expires", compact "x";
     /// `Min-SE`.
