@@ -54,7 +54,7 @@ use crate::dtmf::{DtmfError, DtmfTone};
 use crate::jitter::JitterBuffer;
 use crate::rtcp::{self, RtcpError};
 use crate::rtp::{Packetizer, RtpError};
-use crate::srtp::{SrtpContext, SrtpError};
+use crate::srtp::{SrtpContext, SrtpError, SrtpKeys};
 use crate::stats::{CodecImpairment, StatsSnapshot, mos_from_r, r_factor};
 
 /// Why the pipeline could not be built, or could not send.
@@ -73,7 +73,14 @@ pub enum PipelineError {
     /// DTMF was asked for but telephone-event was not negotiated.
     #[error("telephone-event was not negotiated: DTMF cannot be sent")]
     NoTelephoneEvent,
+    /// New SRTP keys for a plain RTP pipeline: build a new pipeline to add SRTP.
+    #[error("the stream is plain RTP: SRTP keys need a new pipeline")]
+    NotSrtp,
 }
+
+/// How long packets under the far end's previous keys are still accepted after a rekey
+/// (see [`MediaPipeline::rekey`]).
+pub const REKEY_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether a datagram to send is RTP or RTCP (they share the port with rtcp-mux; without it
 /// RTCP goes to the RTP port + 1).
@@ -150,6 +157,10 @@ pub struct MediaPipeline {
     reporter: Reporter,
     events: VecDeque<MediaEvent>,
     dtmf_duration: Duration,
+    /// When the far end's previous SRTP keys stop being accepted, after a rekey.
+    grace_until: Option<Instant>,
+    /// Our BYE has been sent: nothing more goes out.
+    closed: bool,
 }
 
 impl std::fmt::Debug for MediaPipeline {
@@ -205,7 +216,72 @@ impl MediaPipeline {
             reporter,
             events: VecDeque::new(),
             dtmf_duration: config.dtmf_duration,
+            grace_until: None,
+            closed: false,
         })
+    }
+
+    /// Switches to new SRTP keys (a re-INVITE changed them) without touching anything else:
+    /// SSRC, sequence numbers, timestamps, codec state and the jitter buffer go on, so the
+    /// audio stays continuous. `send` (our new keys) and `receive` (the far end's) are each
+    /// `None` when that direction's keys did not change: its context, ROC and replay state
+    /// are kept. A changed direction starts again at ROC 0 (RFC 4568 §7.1.4: new keys, new
+    /// crypto context).
+    ///
+    /// The far end's previous keys are still accepted for [`REKEY_GRACE`] (counted in
+    /// `srtp_rx.previous_key`): with SDES the two ends switch at different moments — the
+    /// answerer on sending its answer, the offerer on receiving it — so packets the far end
+    /// protected before it switched keep arriving for up to a signalling one-way delay, plus
+    /// what was in flight. Dropping them would cut a hole in the audio at every rekey. The
+    /// old keys were agreed for this very call and keep their own replay window, so a
+    /// replayed old packet is still refused; after the grace they fail as authentication
+    /// failures. Fails on a plain RTP pipeline.
+    pub fn rekey(
+        &mut self,
+        now: Instant,
+        send: Option<&SrtpKeys>,
+        receive: Option<&SrtpKeys>,
+    ) -> Result<(), PipelineError> {
+        if !self.srtp {
+            return Err(PipelineError::NotSrtp);
+        }
+        // (Keys are length-checked: deriving their contexts cannot fail in practice.)
+        if let Some(keys) = receive {
+            self.receiver.rekey_with_grace(keys)?;
+            self.grace_until = Some(now + REKEY_GRACE);
+        }
+        if let Some(keys) = send {
+            self.sender.rekey(keys)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: queues our last RTCP compound packet — SR (or RR), SDES and BYE
+    /// (RFC 3550 §6.6), protected like every other — after which nothing more is sent
+    /// (frames pushed are ignored, no more reports). Call once when the call ends or the
+    /// pipeline is replaced.
+    pub fn close(&mut self, now: Instant) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let bye = self
+            .reporter
+            .build_bye(now, &self.sender, &mut self.receiver);
+        self.sender.send_rtcp(bye)
+    }
+
+    /// Whether [`MediaPipeline::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Forgets the far end's previous keys once the grace after a rekey is over.
+    fn end_grace_if_due(&mut self, now: Instant) {
+        if self.grace_until.is_some_and(|until| now >= until) {
+            self.grace_until = None;
+            self.receiver.end_srtp_grace();
+        }
     }
 
     /// The codec in use.
@@ -230,12 +306,18 @@ impl MediaPipeline {
         now: Instant,
         samples: &[i16; FRAME_SAMPLES],
     ) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
         self.sender.push_frame(now, samples)
     }
 
     /// Sends a DTMF key press of the configured duration (RFC 4733), after any already
     /// queued. Audio packets pause while it is sent.
     pub fn send_dtmf(&mut self, now: Instant, digit: char) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
         self.sender.send_dtmf(now, digit, self.dtmf_duration)
     }
 
@@ -256,6 +338,7 @@ impl MediaPipeline {
     /// Takes in one received datagram (RTP or RTCP, protected or not as configured). Never
     /// fails: what cannot be used is dropped and counted.
     pub fn handle_packet(&mut self, now: Instant, datagram: &[u8]) -> PacketOutcome {
+        self.end_grace_if_due(now);
         self.receiver.count_bytes(datagram.len());
         if !is_rtcp(datagram) {
             return self.receiver.handle_rtp(now, datagram, &mut self.events);
@@ -291,12 +374,23 @@ impl MediaPipeline {
 
     /// When [`MediaPipeline::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return self.grace_until;
+        }
         let rtcp = self.reporter.next();
-        Some(self.sender.next_dtmf().map_or(rtcp, |d| d.min(rtcp)))
+        let mut next = self.sender.next_dtmf().map_or(rtcp, |d| d.min(rtcp));
+        if let Some(until) = self.grace_until {
+            next = next.min(until);
+        }
+        Some(next)
     }
 
-    /// Sends what is due: RTCP reports, DTMF packets.
+    /// Sends what is due: RTCP reports, DTMF packets; ends a rekey's grace.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), PipelineError> {
+        self.end_grace_if_due(now);
+        if self.closed {
+            return Ok(());
+        }
         self.sender.send_due_dtmf(now)?;
         if now >= self.reporter.next() {
             let report = self.reporter.build(now, &self.sender, &mut self.receiver);
