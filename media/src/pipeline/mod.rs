@@ -48,7 +48,7 @@ pub use self::config::{MediaSecurity, PayloadTypes, PipelineConfig};
 use self::receive::{Receiver, is_rtcp};
 use self::report::Reporter;
 use self::send::Sender;
-use crate::audio::{FRAME_DURATION, FRAME_SAMPLES, Frame};
+use crate::audio::{FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind};
 use crate::codec::{Codec, CodecError};
 use crate::dtmf::{DtmfError, DtmfTone};
 use crate::jitter::JitterBuffer;
@@ -161,6 +161,9 @@ pub struct MediaPipeline {
     grace_until: Option<Instant>,
     /// Our BYE has been sent: nothing more goes out.
     closed: bool,
+    /// The frame being played by [`MediaPipeline::pull_playout_samples`], and how far.
+    playout: Frame,
+    playout_pos: usize,
 }
 
 impl std::fmt::Debug for MediaPipeline {
@@ -218,6 +221,8 @@ impl MediaPipeline {
             dtmf_duration: config.dtmf_duration,
             grace_until: None,
             closed: false,
+            playout: Frame::silence(),
+            playout_pos: FRAME_SAMPLES,
         })
     }
 
@@ -370,6 +375,38 @@ impl MediaPipeline {
     /// first packet. Call every 20 ms.
     pub fn pull_playout_frame(&mut self, now: Instant) -> Frame {
         self.receiver.jitter_mut().pop_frame(now)
+    }
+
+    /// Fills `out` with the next samples to play, for an output that asks for audio in
+    /// periods shorter than a frame (a sound card's 5 or 10 ms callback period): the next
+    /// frame is taken from the jitter buffer — as [`MediaPipeline::pull_playout_frame`]
+    /// would — only when the samples of the previous one have all been handed out, at the
+    /// `now` of that pull. So a packet starts playing at the first period after it arrives
+    /// instead of the next 20 ms tick: at zero network jitter the wait for the playout
+    /// point is under one period instead of up to 20 ms. Use this or `pull_playout_frame`,
+    /// not both.
+    pub fn pull_playout_samples(&mut self, now: Instant, mut out: &mut [i16]) {
+        while !out.is_empty() {
+            if self.playout_pos >= FRAME_SAMPLES {
+                self.playout = self.receiver.jitter_mut().pop_frame(now);
+                self.playout_pos = 0;
+            }
+            let rest = self
+                .playout
+                .samples()
+                .get(self.playout_pos..)
+                .unwrap_or_default();
+            let n = rest.len().min(out.len());
+            let (head, tail) = std::mem::take(&mut out).split_at_mut(n);
+            head.copy_from_slice(rest.get(..n).unwrap_or_default());
+            self.playout_pos += n;
+            out = tail;
+            if self.playout.kind() == FrameKind::Silence && !self.receiver.jitter().is_playing() {
+                // Nothing to play yet: ask again at the next pull, so that playout starts
+                // at the first pull after a packet, not on a 20 ms grid set by the silence.
+                self.playout_pos = FRAME_SAMPLES;
+            }
+        }
     }
 
     /// When [`MediaPipeline::handle_timeout`] should next be called.

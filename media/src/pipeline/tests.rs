@@ -717,3 +717,46 @@ fn rekey_is_refused_on_plain_rtp() {
         Err(PipelineError::NotSrtp)
     ));
 }
+
+#[test]
+fn short_playout_periods_hear_a_packet_at_the_first_period_after_it_arrives() {
+    let (a, b) = configs(Codec::Pcma, None);
+    let now = test_epoch();
+    let mut a = MediaPipeline::new(a, now, &mut StdRng::seed_from_u64(1)).unwrap();
+    let mut by_frame = MediaPipeline::new(b.clone(), now, &mut StdRng::seed_from_u64(2)).unwrap();
+    let mut by_period = MediaPipeline::new(b, now, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+    // Frames are captured (and arrive) at 20 ms, 40 ms, …; loud from the one sent at 100 ms.
+    // One output pulls 20 ms frames at 13, 33, 53 ms…; the other 5 ms at 8, 13, 18, 23 ms…
+    for ms in 0..400u32 {
+        let t = now + MS * ms;
+        if ms % 20 == 0 && ms > 0 {
+            let level = if ms >= 100 { 8000 } else { 0 };
+            a.push_capture_frame(t, &[level; FRAME_SAMPLES]).unwrap();
+            while let Some(p) = a.poll_transmit() {
+                by_frame.handle_packet(t, &p.data);
+                by_period.handle_packet(t, &p.data);
+            }
+        }
+        if ms % 20 == 13 {
+            whole.extend_from_slice(by_frame.pull_playout_frame(t).samples());
+        }
+        if ms >= 8 && ms % 5 == 3 {
+            let mut out = [0i16; FRAME_SAMPLES / 4];
+            by_period.pull_playout_samples(t, &mut out);
+            pieces.extend_from_slice(&out);
+        }
+    }
+    let onset = |x: &[i16]| x.iter().position(|s| s.unsigned_abs() > 4000).unwrap();
+    let (w, p) = (onset(&whole), onset(&pieces));
+    // When each output plays its loud onset, in 1/48 ms from the start.
+    let heard_whole = 13 * 48 + w;
+    let heard_pieces = 8 * 48 + p;
+    // The frame sent at 100 ms is played at 103 ms in 5 ms periods (the silence before the
+    // first packet did not hold playout to a 20 ms grid), at 113 ms in 20 ms frames.
+    assert_eq!(heard_whole - heard_pieces, 10 * 48);
+    assert_eq!(heard_pieces - 103 * 48, w - (113 - 13) * 48);
+    // The same audio from there on.
+    let n = (whole.len() - w).min(pieces.len() - p);
+    assert_eq!(&whole[w..w + n], &pieces[p..p + n]);
+}
