@@ -232,13 +232,20 @@ impl Driver {
         }
     }
 
-    /// Applies a re-INVITE: same keys and codec keep the pipeline (SRTP contexts, ROC,
-    /// SSRC, sequence numbers, jitter buffer); anything else builds a new one.
+    /// Applies a re-INVITE. Same codec and payload types keep the pipeline (SSRC, sequence
+    /// numbers, codec and jitter buffer state): same keys keep the SRTP contexts as they are
+    /// (ROC, replay windows); new keys swap them in place (ROC 0 under the new keys, the far
+    /// end's old keys accepted for a short grace). Another codec, other payload types, or
+    /// SRTP switched on or off build a new pipeline, after a BYE for the old SSRC.
     async fn update(&mut self, next: Checked, now: Instant) {
         if self.params.needs_new_pipeline(&next) {
             match build_pipeline(&next, &self.cname, now, self.opus.as_ref()) {
                 Ok(pipeline) => {
-                    // What the old pipeline still had queued goes to the old addresses.
+                    // The old stream ends with a BYE; what it still had queued goes to the
+                    // old addresses.
+                    if let Err(e) = self.pipeline.close(now.into_std()) {
+                        self.last_error = Some(format!("RTCP BYE: {e}"));
+                    }
                     self.transmit().await;
                     let old = std::mem::replace(&mut self.pipeline, pipeline);
                     self.tally.retired.retire(&old.stats(now.into_std()));
@@ -248,6 +255,11 @@ impl Driver {
                     return;
                 }
             }
+        } else if let Some((send, receive)) = self.params.changed_keys(&next)
+            && let Err(e) = self.pipeline.rekey(now.into_std(), send, receive)
+        {
+            self.last_error = Some(format!("re-INVITE keys not applied: {e}"));
+            return;
         }
         self.params = next;
         self.publish(now, false);
@@ -399,8 +411,11 @@ impl Driver {
         self.stats.send_replace(snapshot);
     }
 
-    /// Sends what is left, finishes the output file, and reports.
+    /// Says BYE, sends what is left, finishes the output file, and reports.
     async fn finish(mut self) -> MediaReport {
+        if let Err(e) = self.pipeline.close(Instant::now().into_std()) {
+            self.last_error = Some(format!("RTCP BYE: {e}"));
+        }
         self.transmit().await;
         self.playout.finish();
         let now = Instant::now();

@@ -112,9 +112,10 @@ impl MediaSession {
     }
 
     /// Applies a re-INVITE's outcome: a new remote address, direction (hold: `send:
-    /// false`), keys or codec. With the same SRTP keys the SRTP contexts are kept (ROC,
-    /// replay windows, SSRC and sequence numbers continue); with other keys, another codec
-    /// or other payload types the pipeline is rebuilt (new SSRC, new contexts at ROC 0).
+    /// false`), keys or codec. The SSRC, sequence numbers and jitter buffer go on unless the
+    /// codec, the payload types or SRTP on/off change (then the pipeline is rebuilt, with a
+    /// new SSRC). Same SRTP keys keep the contexts (ROC, replay windows); new keys replace
+    /// them in place (ROC 0), the far end's old keys still accepted for 2 s.
     pub fn update(&self, params: MediaParams) -> Result<(), MediaError> {
         let params = Checked::new(&params)?;
         let has_event = params.telephone_event.is_some();
