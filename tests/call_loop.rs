@@ -193,8 +193,11 @@ fn impaired_loop_shows_the_loss_and_conceals_it_without_gaps() {
         let concealed = media["frames_concealed"].as_i64().unwrap();
         assert!(concealed > 0 && concealed + 5 >= rtp_lost, "{call:#}");
         assert_eq!(media["gap_frames"], 0, "{call:#}");
+        // Every 20 ms tick played audio or concealment, but for the silence before the first
+        // packet (at most half a second, even on a loaded machine).
+        let frames = media["frames"].as_i64().unwrap();
         let played = media["frames_audio"].as_i64().unwrap() + concealed;
-        assert!(played >= 4 * 50 * 9 / 10, "{call:#}");
+        assert!(frames >= 150 && played + 25 >= frames, "{call:#}");
         lost += rtp_lost;
         expected += media["packets_received"].as_i64().unwrap() + rtp_lost;
     }
