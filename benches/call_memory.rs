@@ -3,17 +3,19 @@
 //! under 100 bytes).
 //!
 //! A callee and a caller `Phone` in this process (throw-away PKI, TLS, SDES-SRTP, PCMU,
-//! silence), a [`CallLoop`] placing short calls many at a time. After a warm-up loop and a
-//! pause longer than the transactions' timers (timer L, 64·T1 = 32 s, keeps an answered
-//! INVITE's server transaction), the resident set size is the baseline; then the measured
-//! loop, the same pause, and the growth divided by the calls is printed. RSS straight after
-//! the loop (timers still holding their transactions) is printed too.
+//! silence), a [`CallLoop`] placing short calls many at a time. The warm-up is a loop as long
+//! as the measured one, so that the allocator has already reached the high-water mark of a
+//! loop (every call of the last 32 s still holds its transactions: timer L, 64·T1, keeps an
+//! answered INVITE's server transaction); after it and a pause longer than the timers, the
+//! resident set size is the baseline; then the measured loop, the same pause, and the growth
+//! divided by the calls is printed. RSS straight after the loop (timers still holding their
+//! transactions) and the calls the phones still hold are printed too.
 //!
 //! ```sh
 //! cargo bench --bench call_memory
 //! LOCKPHONE_BENCH_CALLS=2000 LOCKPHONE_BENCH_DRAIN_SECS=35 cargo bench --bench call_memory
 //! ```
-//! Knobs: `LOCKPHONE_BENCH_CALLS` (10000), `LOCKPHONE_BENCH_WARMUP` (1000),
+//! Knobs: `LOCKPHONE_BENCH_CALLS` (10000), `LOCKPHONE_BENCH_WARMUP` (as many),
 //! `LOCKPHONE_BENCH_CONCURRENCY` (50), `LOCKPHONE_BENCH_CALL_MS` (100, each call's length),
 //! `LOCKPHONE_BENCH_DRAIN_SECS` (40).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -50,7 +52,7 @@ fn mib(bytes: u64) -> f64 {
 #[tokio::main]
 async fn main() {
     let calls: u32 = knob("LOCKPHONE_BENCH_CALLS", 10_000);
-    let warmup: u32 = knob("LOCKPHONE_BENCH_WARMUP", 1000);
+    let warmup: u32 = knob("LOCKPHONE_BENCH_WARMUP", calls);
     let concurrency: u32 = knob("LOCKPHONE_BENCH_CONCURRENCY", 50);
     let call = Duration::from_millis(knob("LOCKPHONE_BENCH_CALL_MS", 100));
     let drain = Duration::from_secs(knob("LOCKPHONE_BENCH_DRAIN_SECS", 40));
@@ -86,6 +88,8 @@ async fn main() {
     );
     tokio::time::sleep(drain).await;
     let drained = rss_bytes();
+    let held = pair.caller.status().await.map_or(0, |s| s.calls.len());
+    println!("call_memory: calls the caller still holds after the pause: {held}");
     let per_call = |rss: u64| (rss as f64 - baseline as f64) / f64::from(calls.max(1));
     println!(
         "call_memory: RSS baseline {:.2} MiB, right after the loop {:.2} MiB ({:+.0} B/call, timers still running), after {} s {:.2} MiB",

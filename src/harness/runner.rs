@@ -178,7 +178,7 @@ impl<'p> CallLoop<'p> {
             }
             let now = Instant::now();
             let may_dial = placing
-                && self.flights.len() < self.options.concurrency as usize
+                && self.flights.len() < self.options.concurrency.max(1) as usize
                 && !self.phone_stopped;
             if may_dial && now >= self.next_dial {
                 self.dial(now).await;
@@ -208,7 +208,9 @@ impl<'p> CallLoop<'p> {
     async fn dial(&mut self, now: Instant) {
         self.placed += 1;
         if let Some(interval) = self.options.interval() {
-            self.next_dial = self.next_dial.max(now - interval) + interval;
+            // Never more than one call of credit: a stalled loop does not burst afterwards.
+            let floor = now.checked_sub(interval).unwrap_or(now);
+            self.next_dial = self.next_dial.max(floor) + interval;
         }
         let index_hint = self.placed - 1;
         let options = self.options.call_options(index_hint);
