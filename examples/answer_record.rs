@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use lockphone::call::CallOptions;
 use lockphone::config::Config;
-use lockphone::media::{AudioIn, AudioOut};
 use lockphone::ua::{Event, Phone};
 
 struct Args {
@@ -110,10 +109,7 @@ async fn answer_one(phone: &mut Phone, out: &std::path::Path) -> Result<(), Stri
                     "incoming call from {peer}: answering, recording to {}",
                     out.display()
                 );
-                let options = CallOptions {
-                    play: AudioIn::Silence,
-                    record: AudioOut::File(out.to_owned()),
-                };
+                let options = CallOptions::silence().record_to(out);
                 phone
                     .answer(call, options)
                     .await

@@ -224,6 +224,7 @@ pub mod config;
 pub mod contacts;
 pub mod control;
 pub mod daemon;
+pub mod harness;
 pub mod media;
 pub mod oauth;
 pub mod redact;

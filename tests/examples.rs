@@ -347,3 +347,84 @@ fn trust_prompt_example_accepts_only_the_expected_fingerprint() {
         "{stdout}"
     );
 }
+
+/// Runs example `name` with `args`, bounded by `secs`, with its trust store in the run.
+fn run_example(run: &PeersRun, name: &str, args: &[&str], secs: u64) -> std::process::Output {
+    Command::new("timeout")
+        .arg("--kill-after=5")
+        .arg(secs.to_string())
+        .arg(example_binary(name))
+        .args(args)
+        .env("XDG_CONFIG_HOME", run.dir().join("xdg"))
+        .output()
+        .unwrap_or_else(|e| panic!("run example {name}: {e}"))
+}
+
+/// A Lockphone callee (`lockphone answer`) for `calls` calls; its URI.
+fn callee(run: &PeersRun, calls: u32) -> (support::calls::Answerer, String) {
+    let port = free_tcp_port();
+    let config = support::calls::write_call_config(run, "bob", Some(port), "");
+    let answerer = support::calls::Answerer::start(run, &config, port, calls, 60);
+    (answerer, format!("sip:bob@127.0.0.1:{port};transport=tls"))
+}
+
+#[test]
+fn secure_call_example_prints_an_encrypted_verdict() {
+    let run = PeersRun::new();
+    let (bob, target) = callee(&run, 1);
+    let alice = support::calls::write_call_config(&run, "alice", None, "");
+    let out = run_example(
+        &run,
+        "secure_call",
+        &[alice.to_str().unwrap(), &target, "1"],
+        40,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("final verdict: Encrypted"), "{stdout}");
+    let json = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("verdict json: "))
+        .expect("a JSON verdict line");
+    let verdict: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(verdict["level"], "encrypted");
+    assert_eq!(verdict["transport"], "TLS");
+    assert!(verdict["srtp_suite"].as_str().is_some());
+    let (status, _) = bob.finish(15);
+    assert!(status.success(), "callee: {status}");
+}
+
+#[test]
+fn call_loop_example_prints_a_json_summary() {
+    let run = PeersRun::new();
+    let (bob, target) = callee(&run, 4);
+    let alice = support::calls::write_call_config(&run, "alice", None, "");
+    let out = run_example(
+        &run,
+        "call_loop",
+        &[alice.to_str().unwrap(), &target, "4", "2"],
+        60,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let per_call = stdout.lines().filter(|l| l.starts_with("call ")).count();
+    assert_eq!(per_call, 4, "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["calls"], 4);
+    assert_eq!(summary["ok"], 4);
+    assert_eq!(summary["encrypted"], 4);
+    assert!(summary["setup_ms"]["p50"].as_f64().unwrap() > 0.0);
+    let (status, _) = bob.finish(15);
+    assert!(status.success(), "callee: {status}");
+}

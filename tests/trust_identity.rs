@@ -467,7 +467,6 @@ async fn continue_lasts_for_this_run_only_and_is_asked_again_after_a_restart() {
 async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_after_continue() {
     use lockphone::call::CallOptions;
     use lockphone::config::Config;
-    use lockphone::media::{AudioIn, AudioOut};
     use lockphone::trust::TrustDecision;
     use lockphone::ua::{Event, Phone, UaError};
 
@@ -481,10 +480,7 @@ async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_afte
     ))
     .unwrap();
     let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
-    let options = || CallOptions {
-        play: AudioIn::Silence,
-        record: AudioOut::Null,
-    };
+    let options = CallOptions::silence;
     let uri = format!("sips:bob@127.0.0.1:{}", addr.port());
     // A call attempt is not held: it fails at once with the TLS reason, and the question
     // comes as an event before the answer.

@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use lockphone_media::codec::Codec;
+use lockphone_media::codec::{Codec, OpusConfig};
+use lockphone_media::impair::ImpairmentSpec;
 use lockphone_sip::offer_answer::{AudioCodec, LocalMedia, Negotiated, SrtpPolicy};
 use lockphone_sip::sdp::Direction;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,12 @@ pub struct CallOptions {
     pub play: AudioIn,
     /// What we do with what we receive.
     pub record: AudioOut,
+    /// A simulated bad network the call's *received* media crosses before decoding
+    /// (`--impair loss=5%,burst=3,jitter=20ms,reorder=1%,seed=42`), or `None`.
+    pub impair: Option<ImpairmentSpec>,
+    /// Opus encoder settings for this call when Opus is negotiated (`None`: the defaults,
+    /// 32 kbit/s, complexity 10, in-band FEC).
+    pub opus: Option<OpusConfig>,
 }
 
 impl Default for CallOptions {
@@ -79,6 +86,8 @@ impl Default for CallOptions {
                 frequency_hz: 440.0,
             },
             record: AudioOut::Null,
+            impair: None,
+            opus: None,
         }
     }
 }
@@ -130,13 +139,10 @@ impl CallOptions {
     /// assert_eq!(options.record, AudioOut::Device(None));
     /// ```
     pub fn device(name: Option<String>) -> CallOptions {
-        let options = CallOptions {
-            play: AudioIn::Device(name.clone()),
-            ..CallOptions::default()
-        };
         CallOptions {
+            play: AudioIn::Device(name.clone()),
             record: AudioOut::Device(name),
-            ..options
+            ..CallOptions::default()
         }
     }
 

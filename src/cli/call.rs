@@ -8,9 +8,11 @@ use lockphone::call::{CallId, CallOptions, CallSummary};
 use lockphone::media::{AudioIn, AudioOut};
 use lockphone::trust::TrustDecision;
 use lockphone::ua::{Event, Phone, UaError};
+use lockphone_media::impair::ImpairmentSpec;
 use tokio::time::Instant;
 
 use super::prompt::TrustPrompt;
+use super::report::{AnswerReports, ReportWriter};
 use super::start::{exit_code_for_error, fail, registration_outcome, start_phone};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
@@ -37,6 +39,37 @@ pub(crate) struct MediaArgs {
     /// Exit with status 6 unless the call reached the Encrypted verdict.
     #[arg(long)]
     require_secure: bool,
+    /// Pass the received media through a simulated bad network first, e.g.
+    /// `loss=5%,burst=3,jitter=20ms,reorder=1%,dup=0.5%,delay=40ms,seed=42` (seeded: the same
+    /// spec drops the same packets).
+    #[arg(long, value_name = "SPEC")]
+    impair: Option<String>,
+}
+
+/// `--play tone|tone:HZ|silence|FILE`.
+pub(crate) fn parse_play(play: &str) -> Result<AudioIn, String> {
+    Ok(match play {
+        "tone" => AudioIn::Tone {
+            frequency_hz: 440.0,
+        },
+        "silence" => AudioIn::Silence,
+        other => match other.strip_prefix("tone:") {
+            Some(hz) => AudioIn::Tone {
+                frequency_hz: hz
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| (20.0..=20_000.0).contains(f))
+                    .ok_or_else(|| format!("--play {other}: give a frequency in Hz, 20..20000"))?,
+            },
+            None => AudioIn::File(PathBuf::from(other)),
+        },
+    })
+}
+
+/// `--impair SPEC`, parsed by the media engine's impairment stage.
+pub(crate) fn parse_impair(spec: Option<&str>) -> Result<Option<ImpairmentSpec>, String> {
+    spec.map(|s| s.parse().map_err(|e| format!("--impair {s}: {e}")))
+        .transpose()
 }
 
 impl MediaArgs {
@@ -46,31 +79,21 @@ impl MediaArgs {
             .device
             .as_ref()
             .map(|name| (name != "default").then(|| name.clone()));
-        let play = match (&device, self.play.as_str()) {
-            (Some(name), _) => AudioIn::Device(name.clone()),
-            (None, "tone") => AudioIn::Tone {
-                frequency_hz: 440.0,
-            },
-            (None, "silence") => AudioIn::Silence,
-            (None, other) => match other.strip_prefix("tone:") {
-                Some(hz) => AudioIn::Tone {
-                    frequency_hz: hz
-                        .parse()
-                        .ok()
-                        .filter(|f: &f64| (20.0..=20_000.0).contains(f))
-                        .ok_or_else(|| {
-                            format!("--play {other}: give a frequency in Hz, 20..20000")
-                        })?,
-                },
-                None => AudioIn::File(PathBuf::from(other)),
-            },
+        let play = match &device {
+            Some(name) => AudioIn::Device(name.clone()),
+            None => parse_play(&self.play)?,
         };
         let record = match (&device, &self.record) {
             (Some(name), _) => AudioOut::Device(name.clone()),
             (None, Some(path)) => AudioOut::File(path.clone()),
             (None, None) => AudioOut::Null,
         };
-        Ok(CallOptions { play, record })
+        Ok(CallOptions {
+            play,
+            record,
+            impair: parse_impair(self.impair.as_deref())?,
+            opus: None,
+        })
     }
 }
 
@@ -91,9 +114,14 @@ pub(crate) struct CallArgs {
 pub(crate) struct AnswerArgs {
     #[command(flatten)]
     account: AccountArgs,
-    /// Exit after this many calls have ended (default: keep answering until Ctrl-C).
-    #[arg(long)]
+    /// Exit after this many calls have ended, with a summary (default: keep answering until
+    /// Ctrl-C).
+    #[arg(long, visible_alias = "max-calls")]
     calls: Option<u32>,
+    /// Write one JSON line per call (the same report as `lockphone loop`) and a summary line
+    /// at the end, to this file or `-` (stdout).
+    #[arg(long, value_name = "FILE|-")]
+    report: Option<PathBuf>,
     /// Give up after this many seconds without ending (default: never).
     #[arg(long)]
     timeout: Option<u64>,
@@ -134,6 +162,7 @@ pub(crate) async fn run_call(args: CallArgs) -> u8 {
         Some(1),
         None,
         Some(call),
+        None,
     )
     .await;
     phone.shutdown().await;
@@ -142,6 +171,10 @@ pub(crate) async fn run_call(args: CallArgs) -> u8 {
 
 /// Runs `lockphone answer`.
 pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
+    let writer = match ReportWriter::open(args.report.as_deref()) {
+        Ok(writer) => writer,
+        Err(e) => return fail(&e, EXIT_CONFIG),
+    };
     let (mut phone, registers, options, prompt) = match start(&args.account, &args.media).await {
         Ok(started) => started,
         Err(code) => return code,
@@ -162,6 +195,7 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
         return code;
     }
     let timeout = args.timeout.map(Duration::from_secs);
+    let mut reports = AnswerReports::new(writer);
     let outcome = event_loop(
         &mut phone,
         &args.media,
@@ -170,9 +204,11 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
         args.calls,
         timeout,
         None,
+        Some(&mut reports),
     )
     .await;
     phone.shutdown().await;
+    eprintln!("lockphone: answered {}", reports.finish());
     exit_code(&outcome, args.media.require_secure)
 }
 
@@ -249,6 +285,7 @@ async fn wait_registered(phone: &mut Phone, json: bool, prompt: TrustPrompt) -> 
 
 /// Prints events until `calls` calls have ended (or Ctrl-C / `timeout`), hanging each call up
 /// `--duration` seconds after it was answered.
+#[allow(clippy::too_many_arguments)]
 async fn event_loop(
     phone: &mut Phone,
     media: &MediaArgs,
@@ -257,6 +294,7 @@ async fn event_loop(
     calls: Option<u32>,
     timeout: Option<Duration>,
     ours: Option<CallId>,
+    mut reports: Option<&mut AnswerReports>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
     let mut hangups: Vec<(CallId, Instant)> = Vec::new();
@@ -268,6 +306,9 @@ async fn event_loop(
             event = phone.next_event() => {
                 let Some(event) = event else { break };
                 prompt.print(&event, json);
+                if let Some(reports) = reports.as_deref_mut() {
+                    reports.handle(&event);
+                }
                 match &event {
                     Event::TrustDecisionRequired { server, certificate }
                         if prompt.decide(phone, server, certificate).await.is_err() =>

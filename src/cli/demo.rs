@@ -10,13 +10,9 @@ use std::time::Duration;
 
 use lockphone::call::{CallOptions, CallSummary};
 use lockphone::config::Config;
+use lockphone::harness::local::LocalPki;
 use lockphone::media::{AudioIn, AudioOut};
 use lockphone::ua::{Event, Phone};
-use lockphone::user_files::write_private_atomic;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, SanType,
-};
 
 use super::output::print_event;
 use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK};
@@ -59,15 +55,15 @@ pub(crate) async fn run(args: DemoArgs) -> u8 {
 }
 
 async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
-    lockphone::user_files::create_private_dir(dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    make_pki(dir).map_err(|e| format!("cannot make the demo PKI: {e}"))?;
+    let pki = LocalPki::create(dir, &["alice", "bob"])
+        .map_err(|e| format!("cannot make the demo PKI: {e}"))?;
     // Without --suite the account's default list applies (all six, strongest first).
     let suites = args.suite.as_ref().map_or(String::new(), |suite| {
         format!("srtp_suites = [\"{suite}\"]\n")
     });
-    let callee_config = account_toml(dir, "bob", &args.codec, &suites, Some("127.0.0.1:0"));
-    let caller_config = account_toml(dir, "alice", &args.codec, &suites, None);
+    let calls = format!("codecs = [\"{}\"]\n{suites}", args.codec);
+    let callee_config = pki.account_toml("bob", Some("127.0.0.1:0"), &calls);
+    let caller_config = pki.account_toml("alice", None, &calls);
     let load = |text: &str| -> Result<Config, u8> {
         Config::from_toml(text).map_err(|e| {
             eprintln!("lockphone demo: {e}");
@@ -88,6 +84,8 @@ async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
             frequency_hz: CALLEE_TONE,
         },
         record: AudioOut::Null,
+        impair: None,
+        opus: None,
     }));
     let listening = callee.listen().await.map_err(|e| format!("callee: {e}"))?;
     println!("demo: callee bob listening on tls:{listening}");
@@ -104,6 +102,8 @@ async fn demo(args: &DemoArgs, dir: &Path) -> Result<u8, String> {
                     frequency_hz: CALLER_TONE,
                 },
                 record: AudioOut::Null,
+                impair: None,
+                opus: None,
             },
         )
         .await
@@ -219,58 +219,4 @@ fn judge(caller: Option<&CallSummary>, callee: Option<&CallSummary>) -> u8 {
         );
     }
     if ok { EXIT_OK } else { EXIT_DEMO_FAILED }
-}
-
-fn account_toml(dir: &Path, user: &str, codec: &str, suites: &str, listen: Option<&str>) -> String {
-    let path = |name: &str| toml_path(&dir.join(name));
-    let listen = listen.map_or(String::new(), |l| format!("listen = \"{l}\"\n"));
-    format!(
-        "[[account]]\nname = \"{user}\"\naor = \"sip:{user}@127.0.0.1\"\nregister = false\n\
-         transport = \"tls\"\n\
-         [account.tls]\nca_file = {ca}\nclient_certificate = {cert}\nclient_key = {key}\n\
-         trust_store = {store}\n\
-         [account.calls]\ncodecs = [\"{codec}\"]\n{suites}{listen}",
-        ca = path("ca.crt"),
-        cert = path(&format!("{user}.crt")),
-        key = path(&format!("{user}.key")),
-        store = path(&format!("{user}-trust.json")),
-    )
-}
-
-fn toml_path(path: &Path) -> String {
-    format!("{:?}", path.display().to_string())
-}
-
-/// A CA and two leaf certificates (IP 127.0.0.1, `sip:USER@127.0.0.1`) for alice and bob.
-fn make_pki(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Lockphone demo CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let issuer = CertifiedIssuer::self_signed(ca_params, ca_key)?;
-    write_private_atomic(&dir.join("ca.crt"), issuer.pem().as_bytes())?;
-    for user in ["alice", "bob"] {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
-        params.distinguished_name.push(DnType::CommonName, user);
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
-        params
-            .subject_alt_names
-            .push(SanType::URI(format!("sip:{user}@127.0.0.1").try_into()?));
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let cert = params.signed_by(&key, &issuer)?;
-        write_private_atomic(&dir.join(format!("{user}.crt")), cert.pem().as_bytes())?;
-        write_private_atomic(
-            &dir.join(format!("{user}.key")),
-            key.serialize_pem().as_bytes(),
-        )?;
-    }
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands. Each subcommand is a thin user of the library API.
 
 mod call;
+mod call_loop;
 mod capf_server;
 mod contacts;
 mod daemon;
@@ -10,6 +11,7 @@ mod login;
 mod output;
 mod prompt;
 mod register;
+mod report;
 mod start;
 mod trust;
 mod ui;
@@ -28,6 +30,8 @@ pub(crate) const EXIT_REFUSED: u8 = 3;
 pub(crate) const EXIT_TLS: u8 = 4;
 /// Exit code: the server could not be reached or did not answer.
 pub(crate) const EXIT_UNREACHABLE: u8 = 5;
+/// Exit code: `loop` (and its library users' scripts): some calls failed.
+pub(crate) const EXIT_CALLS_FAILED: u8 = 7;
 /// Exit code: an internal error.
 pub(crate) const EXIT_INTERNAL: u8 = 70;
 
@@ -63,6 +67,8 @@ enum Command {
     Call(call::CallArgs),
     /// Answer incoming calls automatically (on the registration and/or calls.listen).
     Answer(call::AnswerArgs),
+    /// A call loop: N calls to a target, C at a time, a JSON report per call, a summary.
+    Loop(Box<call_loop::LoopArgs>),
     /// A secure call on this machine with nothing to configure: throwaway PKI, a callee and
     /// a caller on 127.0.0.1, TLS + SRTP + Opus, a test tone, the verdict and the statistics.
     Demo(demo::DemoArgs),
@@ -113,6 +119,7 @@ pub(crate) async fn run(cli: Cli) -> u8 {
         Command::Trust(args) => trust::run(args),
         Command::Call(args) => call::run_call(args).await,
         Command::Answer(args) => call::run_answer(args).await,
+        Command::Loop(args) => call_loop::run(*args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Login(args) => login::run_login(args).await,
         Command::Logout(args) => login::run_logout(args).await,

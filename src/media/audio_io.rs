@@ -58,6 +58,12 @@ pub struct ReceivedAudio {
     pub frames_concealed: u64,
     /// Frames of silence: nothing received yet, or not receiving (hold).
     pub frames_silence: u64,
+    /// Of those, frames of silence between two stretches of audio (decoded, FEC or
+    /// concealed): gaps in the received audio, e.g. a stall longer than concealment holds, or
+    /// hold. Loss alone never makes one (the jitter buffer conceals every missing tick), so 0
+    /// proves the audio was continuous. Silence before the first and after the last packet is
+    /// not a gap.
+    pub gap_frames: u64,
     /// RMS level of all decoded audio (audio and FEC frames), relative to full scale.
     pub rms: f64,
     /// RMS level of the last half second of decoded audio.
@@ -125,6 +131,8 @@ pub(super) struct Playout {
     meter: LevelMeter,
     silence: Frame,
     stats: ReceivedAudio,
+    /// Silent frames since the last audio, counted as a gap if audio comes back.
+    silence_after_audio: u64,
     errors: u64,
     last_error: Option<String>,
 }
@@ -141,6 +149,7 @@ impl Playout {
             meter: LevelMeter::new(),
             silence: Frame::silence(),
             stats: ReceivedAudio::default(),
+            silence_after_audio: 0,
             errors: 0,
             last_error: None,
         })
@@ -154,7 +163,15 @@ impl Playout {
             FrameKind::Audio => self.stats.frames_audio += 1,
             FrameKind::FecRecovered => self.stats.frames_fec += 1,
             FrameKind::Concealed => self.stats.frames_concealed += 1,
-            FrameKind::Silence => self.stats.frames_silence += 1,
+            FrameKind::Silence => {
+                self.stats.frames_silence += 1;
+                if self.stats.frames_silence < self.stats.frames {
+                    self.silence_after_audio += 1;
+                }
+            }
+        }
+        if frame.kind() != FrameKind::Silence {
+            self.stats.gap_frames += std::mem::take(&mut self.silence_after_audio);
         }
         if matches!(frame.kind(), FrameKind::Audio | FrameKind::FecRecovered) {
             // The meter only ever sees decoded audio: concealment and pre-roll silence would
@@ -194,6 +211,34 @@ impl Playout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_silence_between_audio_is_a_gap() {
+        let mut playout = Playout::open(&AudioOut::Null).unwrap();
+        let audio = {
+            let mut f = Frame::silence();
+            f.set_kind(FrameKind::Audio);
+            f
+        };
+        let concealed = {
+            let mut f = Frame::silence();
+            f.set_kind(FrameKind::Concealed);
+            f
+        };
+        let silence = Frame::silence();
+        // Leading silence, audio, a concealed frame, 3 silent frames, audio, trailing silence.
+        for frame in [
+            &silence, &silence, &audio, &concealed, &silence, &silence, &silence, &audio, &silence,
+            &silence,
+        ] {
+            playout.play(frame, true);
+        }
+        let stats = playout.stats(false);
+        assert_eq!(stats.frames, 10);
+        assert_eq!(stats.frames_silence, 7);
+        assert_eq!(stats.frames_concealed, 1);
+        assert_eq!(stats.gap_frames, 3);
+    }
 
     #[test]
     fn tone_capture_gives_one_frame_per_tick() {

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lockphone_media::audio::Pacer;
+use lockphone_media::codec::{CodecConfig, OpusConfig};
+use lockphone_media::impair::{Impairment, ImpairmentSpec};
 use lockphone_media::pipeline::{MediaEvent, MediaPipeline, PacketKind};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -55,11 +57,15 @@ pub(super) fn build_pipeline(
     params: &Checked,
     cname: &str,
     now: Instant,
+    opus: Option<&OpusConfig>,
 ) -> Result<MediaPipeline, MediaError> {
     let wallclock = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let config = params.pipeline_config(cname, wallclock);
+    let mut config = params.pipeline_config(cname, wallclock);
+    if let (Some(opus), CodecConfig::Opus(_)) = (opus, &config.codec) {
+        config.codec = CodecConfig::Opus(opus.clone());
+    }
     Ok(MediaPipeline::new(
         config,
         now.into_std(),
@@ -80,6 +86,10 @@ pub(super) struct Driver {
     pub(super) stats: watch::Sender<MediaStats>,
     pub(super) events: mpsc::Sender<MediaEvent>,
     pub(super) start: Instant,
+    /// The simulated bad network every received datagram crosses (`--impair`), if any.
+    impairment: Option<Impairment<Vec<u8>>>,
+    /// Opus settings other than the defaults, kept for pipelines a re-INVITE rebuilds.
+    opus: Option<OpusConfig>,
     pacer: Pacer,
     tally: Tally,
     rtp_buf: Vec<u8>,
@@ -104,6 +114,8 @@ pub(super) struct Parts {
     pub(super) commands: mpsc::UnboundedReceiver<Command>,
     pub(super) events: mpsc::Sender<MediaEvent>,
     pub(super) start: Instant,
+    pub(super) impairment: Option<ImpairmentSpec>,
+    pub(super) opus: Option<OpusConfig>,
 }
 
 impl Driver {
@@ -120,13 +132,17 @@ impl Driver {
             commands,
             events,
             start,
+            impairment,
+            opus,
         } = parts;
+        let impairment = impairment.map(Impairment::new);
         let tally = Tally::default();
         let context = stats::Context {
             elapsed_ms: 0.0,
             params: &params,
             tally: &tally,
             audio: playout.stats(false),
+            impairment: impairment.as_ref().map(Impairment::stats),
         };
         let first = stats::combine(context, pipeline.stats(start.into_std()));
         let (stats, receiver) = watch::channel(first);
@@ -142,6 +158,8 @@ impl Driver {
             stats,
             events,
             start,
+            impairment,
+            opus,
             pacer: Pacer::new(),
             tally,
             rtp_buf: vec![0; DATAGRAM_MAX],
@@ -195,6 +213,9 @@ impl Driver {
         if let Some(timeout) = self.pipeline.poll_timeout() {
             deadline = deadline.min(Instant::from_std(timeout));
         }
+        if let Some(due) = self.impairment.as_ref().and_then(Impairment::poll_timeout) {
+            deadline = deadline.min(Instant::from_std(due));
+        }
         deadline
     }
 
@@ -211,13 +232,20 @@ impl Driver {
         }
     }
 
-    /// Applies a re-INVITE: same keys and codec keep the pipeline (SRTP contexts, ROC,
-    /// SSRC, sequence numbers, jitter buffer); anything else builds a new one.
+    /// Applies a re-INVITE. Same codec and payload types keep the pipeline (SSRC, sequence
+    /// numbers, codec and jitter buffer state): same keys keep the SRTP contexts as they are
+    /// (ROC, replay windows); new keys swap them in place (ROC 0 under the new keys, the far
+    /// end's old keys accepted for a short grace). Another codec, other payload types, or
+    /// SRTP switched on or off build a new pipeline, after a BYE for the old SSRC.
     async fn update(&mut self, next: Checked, now: Instant) {
         if self.params.needs_new_pipeline(&next) {
-            match build_pipeline(&next, &self.cname, now) {
+            match build_pipeline(&next, &self.cname, now, self.opus.as_ref()) {
                 Ok(pipeline) => {
-                    // What the old pipeline still had queued goes to the old addresses.
+                    // The old stream ends with a BYE; what it still had queued goes to the
+                    // old addresses.
+                    if let Err(e) = self.pipeline.close(now.into_std()) {
+                        self.last_error = Some(format!("RTCP BYE: {e}"));
+                    }
                     self.transmit().await;
                     let old = std::mem::replace(&mut self.pipeline, pipeline);
                     self.tally.retired.retire(&old.stats(now.into_std()));
@@ -227,6 +255,11 @@ impl Driver {
                     return;
                 }
             }
+        } else if let Some((send, receive)) = self.params.changed_keys(&next)
+            && let Err(e) = self.pipeline.rekey(now.into_std(), send, receive)
+        {
+            self.last_error = Some(format!("re-INVITE keys not applied: {e}"));
+            return;
         }
         self.params = next;
         self.publish(now, false);
@@ -271,15 +304,30 @@ impl Driver {
             Port::Rtcp => &self.rtcp_buf,
         };
         let datagram = buf.get(..len).unwrap_or(&[]);
-        // The outcome is counted by the pipeline (drops by reason, SRTP counters).
-        let _ = self
-            .pipeline
-            .handle_packet(Instant::now().into_std(), datagram);
+        let now = Instant::now().into_std();
+        match &mut self.impairment {
+            // Through the simulated network first; `work` hands over what falls due.
+            Some(network) => network.push(now, datagram.to_vec()),
+            // The outcome is counted by the pipeline (drops by reason, SRTP counters).
+            None => {
+                let _ = self.pipeline.handle_packet(now, datagram);
+            }
+        }
+    }
+
+    /// Hands the pipeline the datagrams the simulated network delivers by `at`.
+    fn deliver_impaired(&mut self, at: std::time::Instant) {
+        if let Some(network) = &mut self.impairment {
+            while let Some(datagram) = network.poll(at) {
+                let _ = self.pipeline.handle_packet(at, &datagram);
+            }
+        }
     }
 
     /// Everything due at `now`: frames, timeouts, events, publishing (sending follows).
     fn work(&mut self, now: Instant) {
         let at = now.into_std();
+        self.deliver_impaired(at);
         let due = self.pacer.due(at);
         for _ in 0..due {
             let sending = self.params.send;
@@ -352,6 +400,7 @@ impl Driver {
             params: &self.params,
             tally: &self.tally,
             audio: self.playout.stats(analyse),
+            impairment: self.impairment.as_ref().map(Impairment::stats),
         };
         stats::combine(context, self.pipeline.stats(now.into_std()))
     }
@@ -362,8 +411,11 @@ impl Driver {
         self.stats.send_replace(snapshot);
     }
 
-    /// Sends what is left, finishes the output file, and reports.
+    /// Says BYE, sends what is left, finishes the output file, and reports.
     async fn finish(mut self) -> MediaReport {
+        if let Err(e) = self.pipeline.close(Instant::now().into_std()) {
+            self.last_error = Some(format!("RTCP BYE: {e}"));
+        }
         self.transmit().await;
         self.playout.finish();
         let now = Instant::now();

@@ -19,9 +19,13 @@
 //!   packets cannot redirect the stream.
 //! - **Nothing received ends the call**: garbage, SRTP authentication failures, replays and
 //!   the clear RTCP some peers send on SRTP sessions are dropped and counted.
-//! - **Re-INVITE**: same codec, payload types and keys keep the pipeline (and with it the SRTP
-//!   contexts, ROC and SSRC); anything else builds a new one, whose counters are added to
-//!   the session's totals.
+//! - **Re-INVITE**: same codec and payload types keep the pipeline (SSRC, sequence numbers,
+//!   codec and jitter buffer state). Same keys keep the SRTP contexts (ROC, replay windows);
+//!   new keys are swapped into them (ROC 0 under the new keys; the far end's old keys pass
+//!   for 2 s, for the packets it sent before it switched). Another codec, other payload
+//!   types, or SRTP on/off build a new pipeline (after a BYE for the old SSRC), whose
+//!   counters are added to the session's totals.
+//! - **Stop** sends a last SRTCP compound SR/RR + SDES + BYE.
 //! - **Pacing**: headless sources and sinks (tone, silence, WAV, null) run one frame per
 //!   20 ms tick of a drift-free [`Pacer`](lockphone_media::audio::Pacer) on tokio time; a
 //!   sound card's capture is read whenever it has whole frames.
@@ -62,6 +66,6 @@ mod stats;
 pub use audio_io::{AudioIn, AudioOut, ReceivedAudio};
 pub use error::MediaError;
 pub use params::{MediaParams, SrtpParams};
-pub use session::MediaSession;
+pub use session::{MediaSession, SessionOptions};
 pub use socket::MediaSocket;
 pub use stats::{MediaReport, MediaStats};

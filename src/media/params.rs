@@ -118,12 +118,25 @@ impl Checked {
     }
 
     /// Whether moving from `self` to `next` needs a new pipeline: another codec or payload
-    /// types, or other keys. Address and direction changes keep it (and its SRTP state).
+    /// types, or SRTP switched on or off. Address, direction and key changes keep it (new
+    /// keys are swapped in: see [`Checked::changed_keys`]).
     pub(super) fn needs_new_pipeline(&self, next: &Checked) -> bool {
         self.codec != next.codec
             || self.payload_type != next.payload_type
             || self.telephone_event != next.telephone_event
-            || self.keys != next.keys
+            || self.keys.is_some() != next.keys.is_some()
+    }
+
+    /// The SRTP keys that change from `self` to `next`, as (send, receive), each `None` if
+    /// that direction keeps its keys; `None` when neither changes (or there is no SRTP).
+    pub(super) fn changed_keys<'a>(
+        &self,
+        next: &'a Checked,
+    ) -> Option<(Option<&'a SrtpKeys>, Option<&'a SrtpKeys>)> {
+        let (old, new) = (self.keys.as_ref()?, next.keys.as_ref()?);
+        let send = (old.send != new.send).then_some(&new.send);
+        let receive = (old.receive != new.receive).then_some(&new.receive);
+        (send.is_some() || receive.is_some()).then_some((send, receive))
     }
 
     /// The SDES name of the suite in use, if any.
@@ -201,8 +214,16 @@ mod tests {
         moved.remote_rtp = "127.0.0.1:5000".parse().unwrap();
         moved.send = false;
         assert!(!a.needs_new_pipeline(&Checked::new(&moved).unwrap()));
+        assert!(a.changed_keys(&Checked::new(&moved).unwrap()).is_none());
+        // New keys (the far end's only, then another suite both ways) are swapped in.
         let rekeyed = Checked::new(&params("AES_CM_128_HMAC_SHA1_80", 1, 3, 30)).unwrap();
-        assert!(a.needs_new_pipeline(&rekeyed));
+        assert!(!a.needs_new_pipeline(&rekeyed));
+        let (send, receive) = a.changed_keys(&rekeyed).unwrap();
+        assert!(send.is_none());
+        assert_eq!(receive.unwrap().master(), &[3; 30][..]);
+        let gcm = Checked::new(&params("AEAD_AES_128_GCM", 1, 2, 28)).unwrap();
+        assert!(!a.needs_new_pipeline(&gcm));
+        assert!(matches!(a.changed_keys(&gcm), Some((Some(_), Some(_)))));
         let mut pcmu = params("AES_CM_128_HMAC_SHA1_80", 1, 2, 30);
         pcmu.codec = Codec::Pcmu;
         pcmu.payload_type = 0;

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use lockphone_media::codec::OpusConfig;
 use lockphone_media::dtmf::event_code;
+use lockphone_media::impair::ImpairmentSpec;
 use lockphone_media::pipeline::MediaEvent;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -17,6 +19,16 @@ use super::{MediaError, MediaSocket};
 
 /// Events kept for [`MediaSession::next_event`] before new ones are dropped.
 const EVENT_QUEUE: usize = 64;
+
+/// What [`MediaSession::start_with`] adds to [`MediaSession::start`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// The simulated network received datagrams cross first (`None`: none).
+    pub impairment: Option<ImpairmentSpec>,
+    /// Opus encoder settings (`None`: the defaults, complexity 10 with FEC).
+    pub opus: Option<OpusConfig>,
+}
 
 /// One call's running audio: the work happens in a spawned tokio task; this is its handle.
 ///
@@ -44,6 +56,22 @@ impl MediaSession {
         input: AudioIn,
         output: AudioOut,
     ) -> Result<MediaSession, MediaError> {
+        Self::start_with(socket, params, input, output, SessionOptions::default())
+    }
+
+    /// [`MediaSession::start`] with [`SessionOptions`]: a simulated bad network every
+    /// *received* datagram (RTP and RTCP) crosses first (seeded loss, bursts, jitter, delay,
+    /// reordering, duplication: `lockphone_media::impair`; what it did shows in
+    /// [`MediaStats::impairment`], and the same spec and seed drop the same packets of the
+    /// same stream), and Opus settings other than the defaults.
+    pub fn start_with(
+        socket: MediaSocket,
+        params: MediaParams,
+        input: AudioIn,
+        output: AudioOut,
+        options: SessionOptions,
+    ) -> Result<MediaSession, MediaError> {
+        let SessionOptions { impairment, opus } = options;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let params = Checked::new(&params)?;
         // Input first: a failing sound card must not leave an empty recording behind.
@@ -52,7 +80,7 @@ impl MediaSession {
         // A random CNAME per call (RFC 7022): nothing to link calls together.
         let cname = format!("{:016x}", rand::random::<u64>());
         let start = Instant::now();
-        let pipeline = build_pipeline(&params, &cname, start)?;
+        let pipeline = build_pipeline(&params, &cname, start, opus.as_ref())?;
         let (command_tx, commands) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel(EVENT_QUEUE);
         let telephone_event = AtomicBool::new(params.telephone_event.is_some());
@@ -68,6 +96,8 @@ impl MediaSession {
             commands,
             events: event_tx,
             start,
+            impairment,
+            opus,
         });
         let task = runtime.spawn(driver.run());
         Ok(MediaSession {
@@ -82,9 +112,10 @@ impl MediaSession {
     }
 
     /// Applies a re-INVITE's outcome: a new remote address, direction (hold: `send:
-    /// false`), keys or codec. With the same SRTP keys the SRTP contexts are kept (ROC,
-    /// replay windows, SSRC and sequence numbers continue); with other keys, another codec
-    /// or other payload types the pipeline is rebuilt (new SSRC, new contexts at ROC 0).
+    /// false`), keys or codec. The SSRC, sequence numbers and jitter buffer go on unless the
+    /// codec, the payload types or SRTP on/off change (then the pipeline is rebuilt, with a
+    /// new SSRC). Same SRTP keys keep the contexts (ROC, replay windows); new keys replace
+    /// them in place (ROC 0), the far end's old keys still accepted for 2 s.
     pub fn update(&self, params: MediaParams) -> Result<(), MediaError> {
         let params = Checked::new(&params)?;
         let has_event = params.telephone_event.is_some();

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use lockphone_media::codec::Codec;
+use lockphone_media::impair::ImpairmentStats;
 use lockphone_media::stats::StatsSnapshot;
 use serde::Serialize;
 
@@ -89,6 +90,8 @@ pub struct MediaStats {
     pub audio: ReceivedAudio,
     /// The current pipeline's own snapshot (since its last rebuild).
     pub pipeline: StatsSnapshot,
+    /// What the simulated network (`--impair`) did to the received datagrams, if one is set.
+    pub impairment: Option<ImpairmentStats>,
 }
 
 /// The final word on a session, from [`MediaSession::stop`](super::MediaSession::stop).
@@ -176,6 +179,7 @@ pub(super) struct Context<'a> {
     pub(super) params: &'a super::params::Checked,
     pub(super) tally: &'a Tally,
     pub(super) audio: ReceivedAudio,
+    pub(super) impairment: Option<ImpairmentStats>,
 }
 
 /// Combines the retired counters, the current snapshot and the driver's own counts.
@@ -221,5 +225,6 @@ pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
         remote_bye: t.remote_bye,
         audio: c.audio,
         pipeline: s,
+        impairment: c.impairment,
     }
 }

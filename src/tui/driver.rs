@@ -14,7 +14,6 @@ use super::state::App;
 use super::terminal::{TerminalGuard, bell};
 use super::{TuiError, UiOptions, keyboard, ops, view};
 use crate::call::CallOptions;
-use crate::media::{AudioIn, AudioOut};
 use crate::ua::Phone;
 
 /// Runs the UI until the user quits; the terminal is restored on every way out.
@@ -136,20 +135,9 @@ fn terminate_signal() -> UnboundedReceiver<()> {
 /// The call options of an audio choice.
 fn call_options(audio: &AudioChoice) -> CallOptions {
     match audio {
-        AudioChoice::Device(name) => CallOptions {
-            play: AudioIn::Device((name != "default").then(|| name.clone())),
-            record: AudioOut::Device((name != "default").then(|| name.clone())),
-        },
-        AudioChoice::Tone => CallOptions {
-            play: AudioIn::Tone {
-                frequency_hz: 440.0,
-            },
-            record: AudioOut::Null,
-        },
-        AudioChoice::Silence => CallOptions {
-            play: AudioIn::Silence,
-            record: AudioOut::Null,
-        },
+        AudioChoice::Device(name) => CallOptions::device((name != "default").then(|| name.clone())),
+        AudioChoice::Tone => CallOptions::tone(440.0),
+        AudioChoice::Silence => CallOptions::silence(),
     }
 }
 

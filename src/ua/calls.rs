@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use super::engine::{Engine, Route};
 use super::event::Event;
 use crate::call::{CallId, CallOptions, CallSummary, codec_name, local_media, media_params};
-use crate::media::{MediaError, MediaSession, MediaSocket};
+use crate::media::{MediaError, MediaSession, MediaSocket, SessionOptions};
 use crate::tls::ConnectionSecurity;
 use crate::verdict::{self, Verdict};
 
@@ -358,11 +358,15 @@ impl Engine {
                 }
             }
             (None, Some(socket)) => {
-                match MediaSession::start(
+                let mut options = SessionOptions::default();
+                options.impairment = call.options.impair.clone();
+                options.opus = call.options.opus.clone();
+                match MediaSession::start_with(
                     socket,
                     params,
                     call.options.play.clone(),
                     call.options.record.clone(),
+                    options,
                 ) {
                     Ok(media) => {
                         if call.muted

@@ -182,6 +182,8 @@ pub struct JitterBuffer {
     held: u32,
     window: Window,
     delay: f64,
+    /// The sender said BYE: once drained, play silence instead of concealing.
+    ended: bool,
     stats: JitterStats,
 }
 
@@ -221,6 +223,7 @@ impl JitterBuffer {
             held: 0,
             window: Window::EMPTY,
             delay: FRAME_DURATION.as_secs_f64(),
+            ended: false,
             stats: JitterStats::default(),
         }
     }
@@ -273,7 +276,20 @@ impl JitterBuffer {
         self.underruns_in_a_row = 0;
         self.held = 0;
         self.window = Window::EMPTY;
+        self.ended = false;
         self.estimator.restart();
+    }
+
+    /// The sender has ended its stream (RTCP BYE): what is buffered still plays, then each
+    /// tick gives silence, neither concealed nor counted as an underrun. A packet arriving
+    /// later is still played; [`JitterBuffer::reset`] (a new source) clears this.
+    pub fn end_of_stream(&mut self) {
+        self.ended = true;
+    }
+
+    /// Whether the sender has ended its stream.
+    pub fn is_ended(&self) -> bool {
+        self.ended
     }
 
     fn extend(&self, seq: u16) -> i64 {
@@ -437,6 +453,12 @@ impl JitterBuffer {
                 self.conceal(&mut frame);
             }
             self.advance(next, false);
+        } else if self.ended {
+            // Drained after a BYE: nothing more is coming.
+            self.playing = false;
+            self.buffering_since = None;
+            self.held = 0;
+            return frame;
         } else {
             // Nothing here at all: late or paused. Hold the playout point.
             self.underruns_in_a_row += 1;

@@ -48,13 +48,13 @@ pub use self::config::{MediaSecurity, PayloadTypes, PipelineConfig};
 use self::receive::{Receiver, is_rtcp};
 use self::report::Reporter;
 use self::send::Sender;
-use crate::audio::{FRAME_DURATION, FRAME_SAMPLES, Frame};
+use crate::audio::{FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind};
 use crate::codec::{Codec, CodecError};
 use crate::dtmf::{DtmfError, DtmfTone};
 use crate::jitter::JitterBuffer;
 use crate::rtcp::{self, RtcpError};
 use crate::rtp::{Packetizer, RtpError};
-use crate::srtp::{SrtpContext, SrtpError};
+use crate::srtp::{SrtpContext, SrtpError, SrtpKeys};
 use crate::stats::{CodecImpairment, StatsSnapshot, mos_from_r, r_factor};
 
 /// Why the pipeline could not be built, or could not send.
@@ -73,7 +73,14 @@ pub enum PipelineError {
     /// DTMF was asked for but telephone-event was not negotiated.
     #[error("telephone-event was not negotiated: DTMF cannot be sent")]
     NoTelephoneEvent,
+    /// New SRTP keys for a plain RTP pipeline: build a new pipeline to add SRTP.
+    #[error("the stream is plain RTP: SRTP keys need a new pipeline")]
+    NotSrtp,
 }
+
+/// How long packets under the far end's previous keys are still accepted after a rekey
+/// (see [`MediaPipeline::rekey`]).
+pub const REKEY_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether a datagram to send is RTP or RTCP (they share the port with rtcp-mux; without it
 /// RTCP goes to the RTP port + 1).
@@ -150,6 +157,13 @@ pub struct MediaPipeline {
     reporter: Reporter,
     events: VecDeque<MediaEvent>,
     dtmf_duration: Duration,
+    /// When the far end's previous SRTP keys stop being accepted, after a rekey.
+    grace_until: Option<Instant>,
+    /// Our BYE has been sent: nothing more goes out.
+    closed: bool,
+    /// The frame being played by [`MediaPipeline::pull_playout_samples`], and how far.
+    playout: Frame,
+    playout_pos: usize,
 }
 
 impl std::fmt::Debug for MediaPipeline {
@@ -205,7 +219,74 @@ impl MediaPipeline {
             reporter,
             events: VecDeque::new(),
             dtmf_duration: config.dtmf_duration,
+            grace_until: None,
+            closed: false,
+            playout: Frame::silence(),
+            playout_pos: FRAME_SAMPLES,
         })
+    }
+
+    /// Switches to new SRTP keys (a re-INVITE changed them) without touching anything else:
+    /// SSRC, sequence numbers, timestamps, codec state and the jitter buffer go on, so the
+    /// audio stays continuous. `send` (our new keys) and `receive` (the far end's) are each
+    /// `None` when that direction's keys did not change: its context, ROC and replay state
+    /// are kept. A changed direction starts again at ROC 0 (RFC 4568 §7.1.4: new keys, new
+    /// crypto context).
+    ///
+    /// The far end's previous keys are still accepted for [`REKEY_GRACE`] (counted in
+    /// `srtp_rx.previous_key`): with SDES the two ends switch at different moments — the
+    /// answerer on sending its answer, the offerer on receiving it — so packets the far end
+    /// protected before it switched keep arriving for up to a signalling one-way delay, plus
+    /// what was in flight. Dropping them would cut a hole in the audio at every rekey. The
+    /// old keys were agreed for this very call and keep their own replay window, so a
+    /// replayed old packet is still refused; after the grace they fail as authentication
+    /// failures. Fails on a plain RTP pipeline.
+    pub fn rekey(
+        &mut self,
+        now: Instant,
+        send: Option<&SrtpKeys>,
+        receive: Option<&SrtpKeys>,
+    ) -> Result<(), PipelineError> {
+        if !self.srtp {
+            return Err(PipelineError::NotSrtp);
+        }
+        // (Keys are length-checked: deriving their contexts cannot fail in practice.)
+        if let Some(keys) = receive {
+            self.receiver.rekey_with_grace(keys)?;
+            self.grace_until = Some(now + REKEY_GRACE);
+        }
+        if let Some(keys) = send {
+            self.sender.rekey(keys)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: queues our last RTCP compound packet — SR (or RR), SDES and BYE
+    /// (RFC 3550 §6.6), protected like every other — after which nothing more is sent
+    /// (frames pushed are ignored, no more reports). Call once when the call ends or the
+    /// pipeline is replaced.
+    pub fn close(&mut self, now: Instant) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let bye = self
+            .reporter
+            .build_bye(now, &self.sender, &mut self.receiver);
+        self.sender.send_rtcp(bye)
+    }
+
+    /// Whether [`MediaPipeline::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Forgets the far end's previous keys once the grace after a rekey is over.
+    fn end_grace_if_due(&mut self, now: Instant) {
+        if self.grace_until.is_some_and(|until| now >= until) {
+            self.grace_until = None;
+            self.receiver.end_srtp_grace();
+        }
     }
 
     /// The codec in use.
@@ -230,12 +311,18 @@ impl MediaPipeline {
         now: Instant,
         samples: &[i16; FRAME_SAMPLES],
     ) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
         self.sender.push_frame(now, samples)
     }
 
     /// Sends a DTMF key press of the configured duration (RFC 4733), after any already
     /// queued. Audio packets pause while it is sent.
     pub fn send_dtmf(&mut self, now: Instant, digit: char) -> Result<(), PipelineError> {
+        if self.closed {
+            return Ok(());
+        }
         self.sender.send_dtmf(now, digit, self.dtmf_duration)
     }
 
@@ -256,6 +343,7 @@ impl MediaPipeline {
     /// Takes in one received datagram (RTP or RTCP, protected or not as configured). Never
     /// fails: what cannot be used is dropped and counted.
     pub fn handle_packet(&mut self, now: Instant, datagram: &[u8]) -> PacketOutcome {
+        self.end_grace_if_due(now);
         self.receiver.count_bytes(datagram.len());
         if !is_rtcp(datagram) {
             return self.receiver.handle_rtp(now, datagram, &mut self.events);
@@ -289,14 +377,57 @@ impl MediaPipeline {
         self.receiver.jitter_mut().pop_frame(now)
     }
 
-    /// When [`MediaPipeline::handle_timeout`] should next be called.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let rtcp = self.reporter.next();
-        Some(self.sender.next_dtmf().map_or(rtcp, |d| d.min(rtcp)))
+    /// Fills `out` with the next samples to play, for an output that asks for audio in
+    /// periods shorter than a frame (a sound card's 5 or 10 ms callback period): the next
+    /// frame is taken from the jitter buffer — as [`MediaPipeline::pull_playout_frame`]
+    /// would — only when the samples of the previous one have all been handed out, at the
+    /// `now` of that pull. So a packet starts playing at the first period after it arrives
+    /// instead of the next 20 ms tick: at zero network jitter the wait for the playout
+    /// point is under one period instead of up to 20 ms. Use this or `pull_playout_frame`,
+    /// not both.
+    pub fn pull_playout_samples(&mut self, now: Instant, mut out: &mut [i16]) {
+        while !out.is_empty() {
+            if self.playout_pos >= FRAME_SAMPLES {
+                self.playout = self.receiver.jitter_mut().pop_frame(now);
+                self.playout_pos = 0;
+            }
+            let rest = self
+                .playout
+                .samples()
+                .get(self.playout_pos..)
+                .unwrap_or_default();
+            let n = rest.len().min(out.len());
+            let (head, tail) = std::mem::take(&mut out).split_at_mut(n);
+            head.copy_from_slice(rest.get(..n).unwrap_or_default());
+            self.playout_pos += n;
+            out = tail;
+            if self.playout.kind() == FrameKind::Silence && !self.receiver.jitter().is_playing() {
+                // Nothing to play yet: ask again at the next pull, so that playout starts
+                // at the first pull after a packet, not on a 20 ms grid set by the silence.
+                self.playout_pos = FRAME_SAMPLES;
+            }
+        }
     }
 
-    /// Sends what is due: RTCP reports, DTMF packets.
+    /// When [`MediaPipeline::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return self.grace_until;
+        }
+        let rtcp = self.reporter.next();
+        let mut next = self.sender.next_dtmf().map_or(rtcp, |d| d.min(rtcp));
+        if let Some(until) = self.grace_until {
+            next = next.min(until);
+        }
+        Some(next)
+    }
+
+    /// Sends what is due: RTCP reports, DTMF packets; ends a rekey's grace.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), PipelineError> {
+        self.end_grace_if_due(now);
+        if self.closed {
+            return Ok(());
+        }
         self.sender.send_due_dtmf(now)?;
         if now >= self.reporter.next() {
             let report = self.reporter.build(now, &self.sender, &mut self.receiver);

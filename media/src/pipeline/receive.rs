@@ -9,7 +9,7 @@ use crate::dtmf::DtmfDecoder;
 use crate::jitter::JitterBuffer;
 use crate::rtcp::{ReceptionStats, ReportBlock};
 use crate::rtp::RtpPacket;
-use crate::srtp::{SrtpContext, SrtpCounters};
+use crate::srtp::{SrtpContext, SrtpCounters, SrtpError, SrtpKeys};
 use crate::stats::ReceiveStats;
 
 /// RFC 5761 §4: with RTP and RTCP on one port, a second byte of 192–223 is RTCP (RTP
@@ -105,6 +105,26 @@ impl Receiver {
         self.stats.dropped += 1;
     }
 
+    /// The far end's new keys; its old ones still pass until [`Receiver::end_srtp_grace`].
+    pub(super) fn rekey_with_grace(&mut self, keys: &SrtpKeys) -> Result<(), SrtpError> {
+        match self.srtp.as_mut() {
+            Some(srtp) => srtp.rekey_with_grace(keys),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn end_srtp_grace(&mut self) {
+        if let Some(srtp) = self.srtp.as_mut() {
+            srtp.end_grace();
+        }
+    }
+
+    /// The far end's stream said BYE: play out what is buffered, then silence.
+    pub(super) fn on_bye(&mut self) {
+        self.stats.remote_bye = true;
+        self.jitter.end_of_stream();
+    }
+
     /// A report block about the far end's stream, starting a new loss interval.
     pub(super) fn report_block(&mut self, now: Instant) -> Option<ReportBlock> {
         let block = self.reception.as_mut()?.report_block(now)?;
@@ -166,6 +186,7 @@ impl Receiver {
             });
             self.remote_ssrc = Some(ssrc);
             self.reception = Some(ReceptionStats::new(ssrc, self.clock_rate));
+            self.stats.remote_bye = false;
             self.jitter.reset();
             self.dtmf = DtmfDecoder::default();
         }

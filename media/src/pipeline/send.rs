@@ -9,7 +9,7 @@ use crate::codec::AudioEncoder;
 use crate::dtmf::{DtmfEncoder, DtmfPacket};
 use crate::rtcp::SenderInfo;
 use crate::rtp::Packetizer;
-use crate::srtp::{SrtpContext, SrtpCounters};
+use crate::srtp::{SrtpContext, SrtpCounters, SrtpError, SrtpKeys};
 use crate::stats::SendStats;
 
 /// Gap left between two queued key presses.
@@ -77,6 +77,15 @@ impl Sender {
 
     pub(super) fn srtp_counters(&self) -> Option<SrtpCounters> {
         self.srtp.as_ref().map(SrtpContext::counters)
+    }
+
+    /// New keys for what we send: SSRC, sequence numbers and timestamps go on, the ROC
+    /// starts again at 0.
+    pub(super) fn rekey(&mut self, keys: &SrtpKeys) -> Result<(), SrtpError> {
+        match self.srtp.as_mut() {
+            Some(srtp) => srtp.rekey(keys),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn encoder_mut(&mut self) -> &mut dyn AudioEncoder {

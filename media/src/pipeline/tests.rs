@@ -80,14 +80,19 @@ struct Pair {
 
 impl Pair {
     fn new(a: PipelineConfig, b: PipelineConfig, network: &str) -> Self {
+        Self::with_seeds(a, b, network, (1, 2))
+    }
+
+    /// Like [`Pair::new`], with the seeds of A's and B's pipelines (SSRC, report times).
+    fn with_seeds(a: PipelineConfig, b: PipelineConfig, network: &str, seeds: (u64, u64)) -> Self {
         let now = test_epoch();
         let spec: crate::impair::ImpairmentSpec = network.parse().unwrap();
         let mut reverse = spec.clone();
         reverse.seed = spec.seed.wrapping_add(1);
         Self {
             now,
-            a: Side::new(a, now, 1, Box::new(ToneSource::new(TONE_A, 0.5))),
-            b: Side::new(b, now, 2, Box::new(ToneSource::new(TONE_B, 0.5))),
+            a: Side::new(a, now, seeds.0, Box::new(ToneSource::new(TONE_A, 0.5))),
+            b: Side::new(b, now, seeds.1, Box::new(ToneSource::new(TONE_B, 0.5))),
             a_to_b: Impairment::new(spec),
             b_to_a: Impairment::new(reverse),
             ticks: 0,
@@ -506,4 +511,252 @@ fn random_and_mutated_datagrams_never_panic() {
         let s = b.stats(now + Duration::from_secs(3));
         assert!(s.received.dropped > 0 && s.received.packets > 0, "{s:?}");
     }
+}
+
+#[test]
+fn a_three_second_call_measures_rtt_both_ways() {
+    for seed in 1..=4u64 {
+        let (a, b) = configs(Codec::Opus, Some(SrtpSuite::AeadAes128Gcm));
+        // Different seeds move both sides' report times.
+        let network = format!("delay=40ms,jitter=2ms,seed={seed}");
+        let mut pair = Pair::with_seeds(a, b, &network, (seed * 7, seed * 13));
+        pair.run(Duration::from_secs(3));
+        for (name, side) in [("A", &pair.a), ("B", &pair.b)] {
+            let s = side.pipeline.stats(pair.now);
+            let rtt = s
+                .rtt_ms
+                .unwrap_or_else(|| panic!("seed {seed}: {name} has no RTT after 3 s: {s:?}"));
+            assert!((rtt - 80.0).abs() <= 6.0, "seed {seed}: {name}: RTT {rtt}");
+            assert!(s.remote.is_some(), "{name}: the far end's report arrived");
+        }
+    }
+    // Start-up reports end once each side has echoed the other's SR: over 20 s, about
+    // 2–3 start-up reports then one every 2.5–7.5 s, not one a second.
+    let (a, b) = configs(Codec::Pcmu, Some(SrtpSuite::AesCm128HmacSha1_80));
+    let mut pair = Pair::new(a, b, "delay=40ms,seed=5");
+    pair.run(Duration::from_secs(20));
+    for side in [&pair.a, &pair.b] {
+        let sent = side.pipeline.stats(pair.now).sent.rtcp_packets;
+        assert!((4..=10).contains(&sent), "{sent} RTCP reports in 20 s");
+    }
+}
+
+#[test]
+fn start_up_reports_stop_when_the_far_end_never_sends_an_sr() {
+    // Only A sends media and RTCP; B stays silent (a far end without RTCP).
+    let (a, _) = configs(Codec::Pcmu, None);
+    let now = test_epoch();
+    let mut a = MediaPipeline::new(a, now, &mut StdRng::seed_from_u64(3)).unwrap();
+    let mut rtcp = 0;
+    for tick in 0..1000u32 {
+        let t = now + FRAME_DURATION * tick;
+        if a.poll_timeout().is_some_and(|d| d <= t) {
+            a.handle_timeout(t).unwrap();
+        }
+        a.push_capture_frame(t, &[0; FRAME_SAMPLES]).unwrap();
+        rtcp += std::iter::from_fn(|| a.poll_transmit())
+            .filter(|p| p.kind == PacketKind::Rtcp)
+            .count();
+    }
+    // 20 s: six start-up reports in the first ~6 s, then the 5 s interval.
+    assert!((7..=11).contains(&rtcp), "{rtcp}");
+}
+
+#[test]
+fn bye_at_close_is_protected_and_ends_the_far_ends_receiving_cleanly() {
+    let (a, b) = configs(Codec::Opus, Some(SrtpSuite::AesCm128HmacSha1_32));
+    let mut pair = Pair::new(a, b, "delay=20ms,seed=4");
+    pair.run(Duration::from_secs(2));
+    let a_ssrc = pair.a.pipeline.ssrc();
+    let before = pair.b.pipeline.stats(pair.now);
+    assert!(!before.received.remote_bye);
+
+    pair.a.pipeline.close(pair.now).unwrap();
+    assert!(pair.a.pipeline.is_closed());
+    // The last datagram is our compound SR + SDES + BYE, under SRTCP.
+    let mut sent = Vec::new();
+    while let Some(t) = pair.a.pipeline.poll_transmit() {
+        sent.push(t);
+    }
+    let last = sent.last().unwrap();
+    assert_eq!(last.kind, PacketKind::Rtcp);
+    assert!(!rtcp::is_plain_compound(&last.data), "BYE sent in clear");
+    let mut check = SrtpContext::new(&keys(SrtpSuite::AesCm128HmacSha1_32, 0x11)).unwrap();
+    let mut plain = Vec::new();
+    check.unprotect_rtcp(&last.data, &mut plain).unwrap();
+    let packets = rtcp::parse_compound(&plain).unwrap();
+    assert!(matches!(packets[0], rtcp::RtcpPacket::SenderReport(ref sr) if sr.ssrc == a_ssrc));
+    assert!(matches!(packets[1], rtcp::RtcpPacket::SourceDescription(_)));
+    assert!(
+        matches!(&packets[2], rtcp::RtcpPacket::Bye(bye) if bye.sources == [a_ssrc]),
+        "{packets:?}"
+    );
+    assert_eq!(packets.len(), 3);
+    for t in sent {
+        pair.a_to_b.push(pair.now, t.data);
+    }
+    // A is closed: a frame pushed or a timeout sends nothing more.
+    pair.a
+        .pipeline
+        .push_capture_frame(pair.now, &[1000; FRAME_SAMPLES])
+        .unwrap();
+    pair.a
+        .pipeline
+        .handle_timeout(pair.now + Duration::from_secs(9))
+        .unwrap();
+    assert!(pair.a.pipeline.poll_transmit().is_none());
+
+    pair.run(Duration::from_secs(1));
+    let after = pair.b.pipeline.stats(pair.now);
+    assert!(after.received.remote_bye, "{:?}", after.received);
+    assert!(
+        pair.b
+            .events
+            .iter()
+            .any(|e| matches!(e, MediaEvent::Bye { ssrcs } if ssrcs == &[a_ssrc]))
+    );
+    // What was buffered played out, then silence: nothing concealed, nothing lost, and the
+    // jitter buffer stopped playing.
+    let jb = after.jitter_buffer;
+    assert_eq!(jb.concealed, before.jitter_buffer.concealed, "{jb:?}");
+    assert_eq!(after.received.lost, 0);
+    assert!(!pair.b.pipeline.receiver.jitter().is_playing());
+    let frame = pair.b.pipeline.pull_playout_frame(pair.now);
+    assert_eq!(frame.kind(), FrameKind::Silence);
+    assert_eq!(
+        after.srtp_rx.unwrap().auth_failures + after.srtp_rx.unwrap().replays,
+        0
+    );
+}
+
+#[test]
+fn rekey_mid_stream_keeps_ssrc_and_audio_and_refuses_old_keys_after_the_grace() {
+    let suite = SrtpSuite::AeadAes256Gcm;
+    let (a, b) = configs(Codec::Opus, Some(suite));
+    let mut pair = Pair::new(a, b, "delay=20ms,seed=8");
+    pair.run(Duration::from_secs(1));
+    let (a_ssrc, b_ssrc) = (pair.a.pipeline.ssrc(), pair.b.pipeline.ssrc());
+    let b_before = pair.b.pipeline.stats(pair.now);
+
+    // B answers a re-INVITE with new keys both ways and switches at once; A switches when
+    // the answer arrives 60 ms later, so 60 ms of A's old-key packets reach B after B's
+    // switch (accepted in the grace), and B's first new-key packets reach A before A's
+    // (lost: A cannot know keys it has not seen).
+    let (a_new, b_new) = (keys(suite, 0x33), keys(suite, 0x44));
+    pair.b
+        .pipeline
+        .rekey(pair.now, Some(&b_new), Some(&a_new))
+        .unwrap();
+    pair.run(Duration::from_millis(60));
+    pair.a
+        .pipeline
+        .rekey(pair.now, Some(&a_new), Some(&b_new))
+        .unwrap();
+    pair.run(Duration::from_secs(3));
+
+    for side in [&pair.a, &pair.b] {
+        assert_eq!(side.gaps, 0, "a silent tick: the audio was not continuous");
+        // One SSRC each way for the whole call: the stream was never rebuilt.
+        let ssrc_events = side
+            .events
+            .iter()
+            .filter(|e| matches!(e, MediaEvent::RemoteSsrc { .. }))
+            .count();
+        assert_eq!(ssrc_events, 1);
+    }
+    assert_eq!(pair.a.pipeline.ssrc(), a_ssrc);
+    assert_eq!(pair.b.pipeline.ssrc(), b_ssrc);
+    assert_eq!(pair.b.pipeline.remote_ssrc(), Some(a_ssrc));
+    let b_stats = pair.b.pipeline.stats(pair.now);
+    let rx = b_stats.srtp_rx.unwrap();
+    assert!(rx.previous_key >= 2, "{rx:?}");
+    assert_eq!(rx.auth_failures, 0, "{rx:?}");
+    // B heard A without a hole: nothing lost, nothing concealed since the rekey.
+    assert_eq!(b_stats.received.lost, 0);
+    assert_eq!(
+        b_stats.jitter_buffer.concealed, b_before.jitter_buffer.concealed,
+        "{:?}",
+        b_stats.jitter_buffer
+    );
+    assert!(pair.b.meter.detects_tone(TONE_A));
+    // A lost only B's new-key packets that beat the answer (≈ 60 ms), concealed.
+    let a_rx = pair.a.pipeline.stats(pair.now).srtp_rx.unwrap();
+    assert!((1..=5).contains(&a_rx.auth_failures), "{a_rx:?}");
+    assert!(pair.a.meter.detects_tone(TONE_B));
+
+    // After the grace, a packet under A's old keys is refused and counted.
+    let mut packetizer = Packetizer::from_parts(a_ssrc, 111, 60_000, 0);
+    let mut rtp = Vec::new();
+    packetizer.next_packet(&[0xF8; 40], 960, false, &mut rtp);
+    let mut old = SrtpContext::new(&keys(suite, 0x11)).unwrap();
+    let mut srtp = Vec::new();
+    old.protect_rtp(&rtp, &mut srtp).unwrap();
+    assert!(matches!(
+        pair.b.pipeline.handle_packet(pair.now, &srtp),
+        PacketOutcome::Dropped(DropReason::Srtp(SrtpError::AuthenticationFailed { .. }))
+    ));
+    assert_eq!(
+        pair.b
+            .pipeline
+            .stats(pair.now)
+            .srtp_rx
+            .unwrap()
+            .auth_failures,
+        1
+    );
+}
+
+#[test]
+fn rekey_is_refused_on_plain_rtp() {
+    let (a, _) = configs(Codec::Pcmu, None);
+    let now = test_epoch();
+    let mut a = MediaPipeline::new(a, now, &mut StdRng::seed_from_u64(1)).unwrap();
+    let k = keys(SrtpSuite::AeadAes128Gcm, 1);
+    assert!(matches!(
+        a.rekey(now, Some(&k), None),
+        Err(PipelineError::NotSrtp)
+    ));
+}
+
+#[test]
+fn short_playout_periods_hear_a_packet_at_the_first_period_after_it_arrives() {
+    let (a, b) = configs(Codec::Pcma, None);
+    let now = test_epoch();
+    let mut a = MediaPipeline::new(a, now, &mut StdRng::seed_from_u64(1)).unwrap();
+    let mut by_frame = MediaPipeline::new(b.clone(), now, &mut StdRng::seed_from_u64(2)).unwrap();
+    let mut by_period = MediaPipeline::new(b, now, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+    // Frames are captured (and arrive) at 20 ms, 40 ms, …; loud from the one sent at 100 ms.
+    // One output pulls 20 ms frames at 13, 33, 53 ms…; the other 5 ms at 8, 13, 18, 23 ms…
+    for ms in 0..400u32 {
+        let t = now + MS * ms;
+        if ms % 20 == 0 && ms > 0 {
+            let level = if ms >= 100 { 8000 } else { 0 };
+            a.push_capture_frame(t, &[level; FRAME_SAMPLES]).unwrap();
+            while let Some(p) = a.poll_transmit() {
+                by_frame.handle_packet(t, &p.data);
+                by_period.handle_packet(t, &p.data);
+            }
+        }
+        if ms % 20 == 13 {
+            whole.extend_from_slice(by_frame.pull_playout_frame(t).samples());
+        }
+        if ms >= 8 && ms % 5 == 3 {
+            let mut out = [0i16; FRAME_SAMPLES / 4];
+            by_period.pull_playout_samples(t, &mut out);
+            pieces.extend_from_slice(&out);
+        }
+    }
+    let onset = |x: &[i16]| x.iter().position(|s| s.unsigned_abs() > 4000).unwrap();
+    let (w, p) = (onset(&whole), onset(&pieces));
+    // When each output plays its loud onset, in 1/48 ms from the start.
+    let heard_whole = 13 * 48 + w;
+    let heard_pieces = 8 * 48 + p;
+    // The frame sent at 100 ms is played at 103 ms in 5 ms periods (the silence before the
+    // first packet did not hold playout to a 20 ms grid), at 113 ms in 20 ms frames.
+    assert_eq!(heard_whole - heard_pieces, 10 * 48);
+    assert_eq!(heard_pieces - 103 * 48, w - (113 - 13) * 48);
+    // The same audio from there on.
+    let n = (whole.len() - w).min(pieces.len() - p);
+    assert_eq!(&whole[w..w + n], &pieces[p..p + n]);
 }

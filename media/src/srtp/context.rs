@@ -87,7 +87,15 @@ pub struct SrtpContext {
     rtcp: Transform,
     streams: Vec<Stream>,
     counters: SrtpCounters,
+    /// The context of the keys before [`SrtpContext::rekey_with_grace`], still accepting
+    /// packets that fail under the new keys until [`SrtpContext::end_grace`].
+    previous: Option<Box<SrtpContext>>,
+    /// A packet's original bytes while a previous context may need them.
+    spare: Vec<u8>,
 }
+
+/// Unprotects a packet in place with one context, without counting.
+type Unprotect = fn(&mut SrtpContext, &mut [u8]) -> Result<usize, SrtpError>;
 
 impl std::fmt::Debug for SrtpContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,6 +127,8 @@ impl SrtpContext {
             rtcp: Transform::new(suite, rtcp, Session::Rtcp).ok_or(SrtpError::Crypto)?,
             streams: Vec::new(),
             counters: SrtpCounters::default(),
+            previous: None,
+            spare: Vec::new(),
         })
     }
 
@@ -141,6 +151,34 @@ impl SrtpContext {
         Ok(())
     }
 
+    /// Like [`SrtpContext::rekey`], for a receiving context: packets that fail to
+    /// authenticate under the new keys are then tried under the old ones (with their ROC and
+    /// replay state), and counted in [`SrtpCounters::previous_key`] when they pass, until
+    /// [`SrtpContext::end_grace`]. This covers the packets the far end protected before it
+    /// switched — in flight, or sent before our answer reached it. A second rekey forgets
+    /// the oldest keys.
+    pub fn rekey_with_grace(&mut self, keys: &SrtpKeys) -> Result<(), SrtpError> {
+        let mut next = Self::new(keys)?;
+        next.counters = self.counters;
+        let mut old = std::mem::replace(self, next);
+        old.previous = None;
+        old.spare = Vec::new();
+        self.spare = Vec::with_capacity(1500);
+        self.previous = Some(Box::new(old));
+        Ok(())
+    }
+
+    /// Forgets the keys kept by [`SrtpContext::rekey_with_grace`]: from now on only the new
+    /// keys authenticate.
+    pub fn end_grace(&mut self) {
+        self.previous = None;
+        self.spare = Vec::new();
+    }
+
+    /// Whether old keys are still accepted (see [`SrtpContext::rekey_with_grace`]).
+    pub fn in_grace(&self) -> bool {
+        self.previous.is_some()
+    }
     /// Seeds the ROC of `ssrc` (a receiver joining a stream mid-way, or a sender resuming one):
     /// the next packet of that SSRC gets index ROC · 2^16 + SEQ. Resets that SSRC's SRTP replay
     /// window.
@@ -194,7 +232,34 @@ impl SrtpContext {
     /// Unprotects the SRTP packet in `packet`, in place; returns the length of the RTP packet
     /// now at its start. On error the buffer's content is unspecified.
     pub fn unprotect_rtp_in_place(&mut self, packet: &mut [u8]) -> Result<usize, SrtpError> {
-        let result = self.unprotect_rtp_inner(packet);
+        self.unprotect_counted(packet, Self::unprotect_rtp_inner)
+    }
+
+    /// Runs `unprotect` (falling back on the previous keys during a grace period) and
+    /// counts the outcome.
+    fn unprotect_counted(
+        &mut self,
+        packet: &mut [u8],
+        unprotect: Unprotect,
+    ) -> Result<usize, SrtpError> {
+        if self.previous.is_none() {
+            let result = unprotect(self, packet);
+            self.counters.record(&result);
+            return result;
+        }
+        // A failed attempt may leave the buffer changed: keep the original for the retry.
+        self.spare.clear();
+        self.spare.extend_from_slice(packet);
+        let mut result = unprotect(self, packet);
+        if matches!(result, Err(SrtpError::AuthenticationFailed { .. }))
+            && let Some(previous) = self.previous.as_mut()
+        {
+            packet.copy_from_slice(&self.spare);
+            if let Ok(len) = unprotect(previous, packet) {
+                self.counters.previous_key += 1;
+                result = Ok(len);
+            }
+        }
         self.counters.record(&result);
         result
     }
@@ -259,9 +324,7 @@ impl SrtpContext {
     /// packet now at its start. Packets with the E flag clear (authenticated only) are
     /// accepted.
     pub fn unprotect_rtcp_in_place(&mut self, packet: &mut [u8]) -> Result<usize, SrtpError> {
-        let result = self.unprotect_rtcp_inner(packet);
-        self.counters.record(&result);
-        result
+        self.unprotect_counted(packet, Self::unprotect_rtcp_inner)
     }
 
     fn unprotect_rtcp_inner(&mut self, packet: &mut [u8]) -> Result<usize, SrtpError> {

@@ -165,6 +165,9 @@ pub struct SrtpCounters {
     pub malformed: u64,
     /// Plain RTCP packets received where SRTCP was expected.
     pub cleartext: u64,
+    /// Packets accepted under the keys before a rekey, during its grace period (included
+    /// in `unprotected`).
+    pub previous_key: u64,
 }
 
 impl SrtpCounters {

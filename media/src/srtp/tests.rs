@@ -403,6 +403,51 @@ fn rekey_resets_roc_and_replay_state() {
 }
 
 #[test]
+fn rekey_with_grace_accepts_old_keys_once_until_the_grace_ends() {
+    for suite in [SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AeadAes128Gcm] {
+        let (mut old_tx, mut rx) = pair(suite);
+        let new_keys = SrtpKeys::new(suite, &vec![0x77; suite.master_len()]).unwrap();
+        let mut new_tx = SrtpContext::new(&new_keys).unwrap();
+        let (mut srtp, mut back) = (Vec::new(), Vec::new());
+        for seq in 10..13 {
+            old_tx.protect_rtp(&rtp(seq, 40), &mut srtp).unwrap();
+            rx.unprotect_rtp(&srtp, &mut back).unwrap();
+        }
+        rx.rekey_with_grace(&new_keys).unwrap();
+        assert!(rx.in_grace());
+        // New keys pass; an old-key packet sent before the far end switched passes too,
+        // under the old context (RTP and RTCP), counted apart; its replay does not.
+        new_tx.protect_rtp(&rtp(14, 40), &mut srtp).unwrap();
+        rx.unprotect_rtp(&srtp, &mut back).unwrap();
+        old_tx.protect_rtp(&rtp(13, 40), &mut srtp).unwrap();
+        rx.unprotect_rtp(&srtp, &mut back).unwrap();
+        assert_eq!(back, rtp(13, 40), "{suite:?}");
+        assert!(matches!(
+            rx.unprotect_rtp(&srtp, &mut back),
+            Err(SrtpError::AuthenticationFailed { .. })
+        ));
+        let mut srtcp = Vec::new();
+        old_tx.protect_rtcp(&rtcp_sr(SSRC, 1), &mut srtcp).unwrap();
+        rx.unprotect_rtcp(&srtcp, &mut back).unwrap();
+        let c = rx.counters();
+        assert_eq!((c.unprotected, c.previous_key, c.auth_failures), (6, 2, 1));
+        // After the grace the old keys are refused like any other.
+        rx.end_grace();
+        old_tx.protect_rtp(&rtp(15, 40), &mut srtp).unwrap();
+        assert!(matches!(
+            rx.unprotect_rtp(&srtp, &mut back),
+            Err(SrtpError::AuthenticationFailed { .. })
+        ));
+        assert_eq!(rx.counters().auth_failures, 2);
+        // The in-place path falls back too.
+        rx.rekey_with_grace(&keys(suite)).unwrap();
+        new_tx.protect_rtp(&rtp(16, 40), &mut srtp).unwrap();
+        let len = rx.unprotect_rtp_in_place(&mut srtp).unwrap();
+        assert_eq!(&srtp[..len], &rtp(16, 40)[..]);
+    }
+}
+
+#[test]
 fn in_place_paths_match_the_copying_ones() {
     let (mut tx, mut rx) = pair(SrtpSuite::AesCm256HmacSha1_80);
     let plain = rtp(42, 80);

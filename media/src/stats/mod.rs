@@ -55,6 +55,9 @@ pub struct ReceiveStats {
     /// Time since the last RTP packet arrived, ms (`None` before the first): a media
     /// timeout shows up here.
     pub last_packet_age_ms: Option<f64>,
+    /// The far end ended its stream with an RTCP BYE: playout drained what was buffered and
+    /// then went silent (no concealment, no loss counted after it).
+    pub remote_bye: bool,
 }
 
 /// What the far end says about our stream, from its latest report block.
