@@ -15,7 +15,8 @@
 //! cargo bench --bench call_capacity
 //! ```
 //! Knobs: `LOCKPHONE_BENCH_CALL_SECS` (5, each trial's call length), `LOCKPHONE_BENCH_START`
-//! (8, the first trial's calls). Other load on the machine lowers the capacity: run it on an
+//! (8, the first trial's calls). Under `cargo test --all-targets` (no `--bench` argument) it
+//! runs one 1 s trial of 2 calls, to prove it works. Other load on the machine lowers the capacity: run it on an
 //! idle machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -28,7 +29,7 @@ use lockphone::harness::{CallLoop, CallReport, CallResult, LoopOptions};
 use lockphone::media::AudioIn;
 use lockphone_media::audio::{AudioSource, FRAME_SAMPLES, Frame, ToneSource};
 use lockphone_media::codec::{CodecConfig, OpusConfig};
-use support::{Pair, knob, start_pair};
+use support::{Pair, benchmarking, by_mode, knob, start_pair};
 
 const COMPLEXITY: u8 = 5;
 const TONE_HZ: f64 = 440.0;
@@ -170,8 +171,8 @@ async fn trial(pair: &mut Pair, n: u32, secs: f64) -> Vec<String> {
 
 #[tokio::main]
 async fn main() {
-    let secs: f64 = knob("LOCKPHONE_BENCH_CALL_SECS", 5.0);
-    let start: u32 = knob("LOCKPHONE_BENCH_START", 8);
+    let secs: f64 = knob("LOCKPHONE_BENCH_CALL_SECS", by_mode(5.0, 1.0));
+    let start: u32 = knob("LOCKPHONE_BENCH_START", by_mode(8, 2));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let (enc, dec) = opus_cost();
     let per_call = 2.0 * (enc + dec).as_secs_f64();
@@ -190,6 +191,14 @@ async fn main() {
         ..CallOptions::default()
     };
     let mut pair = start_pair("codecs = [\"opus\"]", answer).await;
+    if !benchmarking() {
+        // `cargo test --all-targets`: one short trial proves the benchmark runs.
+        let failures = trial(&mut pair, start, secs).await;
+        println!("call_capacity (test mode): {start} calls, failures: {failures:?}");
+        pair.caller.shutdown().await;
+        pair.callee_task.abort();
+        return;
+    }
     let ceiling = (bound * 3.0).max(f64::from(start)) as u32;
     let (mut good, mut bad): (u32, Option<u32>) = (0, None);
     let mut n = start;

@@ -15,7 +15,8 @@
 //! cargo bench --bench call_memory
 //! LOCKPHONE_BENCH_CALLS=2000 LOCKPHONE_BENCH_DRAIN_SECS=35 cargo bench --bench call_memory
 //! ```
-//! Knobs: `LOCKPHONE_BENCH_CALLS` (10000), `LOCKPHONE_BENCH_WARMUP` (as many),
+//! Under `cargo test --all-targets` (no `--bench` argument) it only runs 20 + 20 calls with no
+//! pause, to prove it works. Knobs: `LOCKPHONE_BENCH_CALLS` (10000), `LOCKPHONE_BENCH_WARMUP` (as many),
 //! `LOCKPHONE_BENCH_CONCURRENCY` (50), `LOCKPHONE_BENCH_CALL_MS` (100, each call's length),
 //! `LOCKPHONE_BENCH_DRAIN_SECS` (40).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -28,7 +29,7 @@ use lockphone::call::CallOptions;
 use lockphone::harness::{CallLoop, LoopOptions, LoopSummary};
 use lockphone::media::AudioIn;
 use lockphone::ua::Phone;
-use support::{knob, rss_bytes, start_pair};
+use support::{by_mode, knob, rss_bytes, start_pair};
 
 async fn run(
     phone: &mut Phone,
@@ -51,11 +52,11 @@ fn mib(bytes: u64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let calls: u32 = knob("LOCKPHONE_BENCH_CALLS", 10_000);
+    let calls: u32 = knob("LOCKPHONE_BENCH_CALLS", by_mode(10_000, 20));
     let warmup: u32 = knob("LOCKPHONE_BENCH_WARMUP", calls);
     let concurrency: u32 = knob("LOCKPHONE_BENCH_CONCURRENCY", 50);
     let call = Duration::from_millis(knob("LOCKPHONE_BENCH_CALL_MS", 100));
-    let drain = Duration::from_secs(knob("LOCKPHONE_BENCH_DRAIN_SECS", 40));
+    let drain = Duration::from_secs(knob("LOCKPHONE_BENCH_DRAIN_SECS", by_mode(40, 0)));
     let answer = CallOptions {
         play: AudioIn::Silence,
         ..CallOptions::default()

@@ -72,6 +72,18 @@ pub fn rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// Whether this run is a real benchmark (`cargo bench` passes `--bench`); `cargo test
+/// --all-targets` runs the same binary without it, and then the benchmark only proves it
+/// works with a few calls.
+pub fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// A knob's default: `full` under `cargo bench`, `smoke` under `cargo test`.
+pub fn by_mode<T>(full: T, smoke: T) -> T {
+    if benchmarking() { full } else { smoke }
+}
+
 /// An environment knob with a default.
 pub fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
