@@ -11,6 +11,7 @@ pub mod config;
 pub mod contacts;
 pub mod control;
 pub mod daemon;
+mod http1;
 pub mod media;
 pub mod oauth;
 pub mod redact;
