@@ -135,7 +135,8 @@ impl Directory {
 }
 
 /// The account's TLS rules for the directory: its anchors plus `directory.ca_file`, its
-/// identity policy, pins and trust store; never a client certificate.
+/// identity policy, pins, trust store, revocation policy and Common Criteria rules; never a
+/// client certificate.
 fn directory_tls(account: &AccountConfig) -> Result<crate::tls::ClientTls, ContactsError> {
     let tls_error = |source: TlsError| ContactsError::Config {
         field: "tls",
@@ -152,7 +153,9 @@ fn directory_tls(account: &AccountConfig) -> Result<crate::tls::ClientTls, Conta
     }
     let mut builder = ClientTlsBuilder::new(anchors)
         .identity_policy(crate::ua::setup::identity_policy(account))
-        .pinned(account.tls.pinned_sha256.clone());
+        .pinned(account.tls.pinned_sha256.clone())
+        .revocation(account.tls.revocation)
+        .common_criteria(account.tls.common_criteria);
     let store_path = account
         .tls
         .trust_store
