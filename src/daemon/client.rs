@@ -236,6 +236,8 @@ struct LineReader<R> {
     buf: Vec<u8>,
     /// Inside a line that was too long: drop bytes up to the next newline.
     skipping: bool,
+    /// How much of `buf` is known to hold no newline (each byte is looked at once).
+    scanned: usize,
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
@@ -244,13 +246,17 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             reader,
             buf: Vec::with_capacity(1024),
             skipping: false,
+            scanned: 0,
         }
     }
 
     async fn next(&mut self) -> std::io::Result<Line> {
         let mut chunk = [0u8; 8192];
         loop {
-            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+            let unscanned = self.buf.get(self.scanned..).unwrap_or_default();
+            if let Some(at) = unscanned.iter().position(|&b| b == b'\n') {
+                let end = self.scanned + at;
+                self.scanned = 0;
                 let mut line: Vec<u8> = self.buf.drain(..=end).collect();
                 if std::mem::take(&mut self.skipping) {
                     continue;
@@ -264,8 +270,10 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
                 }
                 return Ok(String::from_utf8(line).map_or(Line::NotUtf8, Line::Text));
             }
+            self.scanned = self.buf.len();
             if self.buf.len() > MAX_LINE {
                 self.buf.clear();
+                self.scanned = 0;
                 if !self.skipping {
                     self.skipping = true;
                     return Ok(Line::TooLong);
@@ -313,6 +321,32 @@ mod tests {
                 Line::Text("next".to_owned()),
                 Line::TooLong,
                 Line::NotUtf8,
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_arriving_a_byte_at_a_time_are_split_the_same() {
+        let (mut client, server) = tokio::io::duplex(1);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            client.write_all(b"ab\r\n\ncd\n").await.unwrap();
+        });
+        let mut reader = LineReader::new(server);
+        let mut lines = Vec::new();
+        loop {
+            match reader.next().await.unwrap() {
+                Line::End => break,
+                line => lines.push(line),
+            }
+        }
+        writer.await.unwrap();
+        assert_eq!(
+            lines,
+            [
+                Line::Text("ab".to_owned()),
+                Line::Text(String::new()),
+                Line::Text("cd".to_owned())
             ]
         );
     }
