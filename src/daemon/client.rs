@@ -8,12 +8,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use super::Shared;
+use super::{EventLine, Shared};
 use crate::control::{
     Command, CommandResult, ControlError, ErrorCode, MAX_LINE, PROTOCOL_VERSION, RequestId,
     ServerMessage, Token, execute, parse_request,
 };
-use crate::ua::Event;
 
 /// Lines queued for a client that does not read; events beyond wait in the broadcast
 /// backlog, and are reported lost when that overflows.
@@ -180,17 +179,17 @@ impl Connection {
 /// Sends the phone's events to one client; a client too slow for the backlog is told how
 /// many it lost and goes on with the newest.
 async fn forward_events(
-    mut events: broadcast::Receiver<Arc<Event>>,
+    mut events: broadcast::Receiver<Arc<EventLine>>,
     out: mpsc::Sender<String>,
     stats: bool,
 ) {
     loop {
         let line = match events.recv().await {
             Ok(event) => {
-                if !stats && matches!(*event, Event::CallStats { .. }) {
+                if !stats && event.stats {
                     continue;
                 }
-                ServerMessage::Event((*event).clone()).to_line()
+                event.line.clone()
             }
             Err(broadcast::error::RecvError::Lagged(lost)) => ServerMessage::Error {
                 id: None,
