@@ -22,7 +22,7 @@ impl Entry {
         Entry::from_tag(result.0)
     }
 
-    fn from_tag(tag: StructureTag) -> Option<Entry> {
+    pub(super) fn from_tag(tag: StructureTag) -> Option<Entry> {
         let mut parts = tag.match_id(4)?.expect_constructed()?.into_iter();
         let dn = String::from_utf8(parts.next()?.expect_primitive()?).ok()?;
         let mut attributes = Vec::new();
