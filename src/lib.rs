@@ -225,6 +225,7 @@ pub mod contacts;
 pub mod control;
 pub mod daemon;
 pub mod harness;
+mod http1;
 pub mod media;
 pub mod oauth;
 pub mod redact;

@@ -4,6 +4,8 @@
 //! `lockphone contacts search` command's output and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/revocation.rs"]
+mod revocation_support;
 mod support;
 
 use std::net::TcpListener;
@@ -196,6 +198,48 @@ async fn a_certificate_from_another_ca_is_refused_as_unknown_issuer() {
     let pending = directory.pending_decision().expect("certificate summary");
     assert!(pending.issuer.contains("Directory Test CA"), "{pending:?}");
     assert_eq!(pending.sha256.len(), 64 + 31, "{}", pending.sha256);
+}
+
+/// The directory's certificate goes through the account's revocation check (hard-fail by
+/// default) before the bind, as SIP's does: one its CA's CRL revokes is refused, typed.
+#[tokio::test]
+async fn a_revoked_directory_certificate_is_refused_before_the_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = revocation_support::Pki::new(&dir.path().join("ca"), "Revoking CA");
+    let serial = [0x0D, 0x01];
+    let (crl_url, fetched) = revocation_support::serve_http(pki.crl(&[serial]), "ca.crl").await;
+    let leaf = pki.leaf(serial, Some(&crl_url), None);
+    let key = dir.path().join("leaf.key");
+    support::write_private(
+        &key,
+        &support::slapd::pem("PRIVATE KEY", leaf.key.secret_der()),
+    );
+    let slapd = Slapd::start(&leaf.pem, &key, &sample_ldif());
+    let setup = Setup {
+        url: slapd.ldaps_url(),
+        ca: pki.ca_pem(),
+        ..Setup::ldaps()
+    };
+    let err = setup
+        .directory(dir.path())
+        .search("carol")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ContactsError::Tls {
+                source: TlsError::Revoked { reason, .. },
+                ..
+            } if reason == "keyCompromise"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        fetched.load(Ordering::SeqCst),
+        1,
+        "the CRL was fetched once"
+    );
 }
 
 #[tokio::test]

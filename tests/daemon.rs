@@ -98,6 +98,19 @@ fn daemon_drives_a_secure_call_to_baresip_and_bad_commands_disturb_nothing() {
     let summary = &ended["summary"];
     assert_eq!(summary["verdict"]["level"], "encrypted", "{summary:#}");
     assert_eq!(summary["end_reason"], "hung up", "{summary:#}");
+    // The phone itself refuses what an ended call cannot do (no snapshot checked first).
+    for command in [
+        json!({"command": "hold", "call": call}),
+        json!({"command": "dtmf", "call": call, "digits": "1"}),
+        json!({"command": "hold", "call": 999}),
+        json!({"command": "dtmf", "call": 999, "digits": "1"}),
+    ] {
+        let code = client.error_code(command.clone());
+        assert!(
+            code == "no-such-call" || code == "wrong-state",
+            "{command} -> {code}"
+        );
+    }
     assert!(
         summary["media"]["stats"]["packets_received"]
             .as_u64()

@@ -9,8 +9,7 @@ use super::ldap::LdapSearcher;
 use super::local::matches;
 use super::{Contact, ContactSource};
 use crate::config::AccountConfig;
-use crate::tls::{CertificateSummary, ClientTlsBuilder, TlsError};
-use crate::trust::store::TrustStore;
+use crate::tls::{CertificateSummary, TlsError};
 
 /// The contacts of one account. Cheap to clone; safe to share between tasks.
 #[derive(Debug, Clone)]
@@ -135,7 +134,8 @@ impl Directory {
 }
 
 /// The account's TLS rules for the directory: its anchors plus `directory.ca_file`, its
-/// identity policy, pins and trust store; never a client certificate.
+/// identity policy, pins, trust store, revocation policy and Common Criteria rules; never a
+/// client certificate.
 fn directory_tls(account: &AccountConfig) -> Result<crate::tls::ClientTls, ContactsError> {
     let tls_error = |source: TlsError| ContactsError::Config {
         field: "tls",
@@ -150,17 +150,7 @@ fn directory_tls(account: &AccountConfig) -> Result<crate::tls::ClientTls, Conta
                 reason: e.to_string(),
             })?;
     }
-    let mut builder = ClientTlsBuilder::new(anchors)
-        .identity_policy(crate::ua::setup::identity_policy(account))
-        .pinned(account.tls.pinned_sha256.clone());
-    let store_path = account
-        .tls
-        .trust_store
-        .clone()
-        .or_else(|| TrustStore::default_path().ok());
-    if let Some(store) = store_path.and_then(|p| TrustStore::open(&p).ok()) {
-        builder = builder.trust_store(Arc::new(store));
-    }
+    let builder = crate::ua::setup::service_tls(account, anchors);
     builder.build().map_err(|e| match e {
         TlsError::NoTrustAnchors => ContactsError::Config {
             field: "directory.ca_file",

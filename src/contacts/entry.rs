@@ -22,7 +22,7 @@ impl Entry {
         Entry::from_tag(result.0)
     }
 
-    fn from_tag(tag: StructureTag) -> Option<Entry> {
+    pub(super) fn from_tag(tag: StructureTag) -> Option<Entry> {
         let mut parts = tag.match_id(4)?.expect_constructed()?.into_iter();
         let dn = String::from_utf8(parts.next()?.expect_primitive()?).ok()?;
         let mut attributes = Vec::new();
@@ -50,17 +50,21 @@ impl Entry {
             .find(|v| !v.is_empty())
     }
 
-    /// The contact this entry describes; `None` when it has no SIP URI and no phone.
+    /// The contact this entry describes; `None` when it has no SIP URI and no phone. Control
+    /// characters are dropped from every field: whoever may edit a directory entry must not
+    /// reach the terminal that shows it (escape sequences) or the SIP URI dialled.
     pub(crate) fn to_contact(&self, map: &AttributeMap) -> Option<Contact> {
-        let sip_uri = self.first(&map.sip_uri).map(sip_uri_from);
-        let phone = self.first(&map.phone).map(str::to_owned);
+        let field = |attribute: &str| {
+            self.first(attribute)
+                .map(printable)
+                .filter(|v| !v.is_empty())
+        };
+        let sip_uri = field(&map.sip_uri).map(|v| sip_uri_from(&v));
+        let phone = field(&map.phone);
         if sip_uri.is_none() && phone.is_none() {
             return None;
         }
-        let name = self
-            .first(&map.name)
-            .map(str::to_owned)
-            .unwrap_or_else(|| rdn_value(&self.dn));
+        let name = field(&map.name).unwrap_or_else(|| printable(&rdn_value(&self.dn)));
         Some(Contact {
             name,
             sip_uri,
@@ -68,6 +72,16 @@ impl Entry {
             source: ContactSource::Directory,
         })
     }
+}
+
+/// The text without control characters (ESC, CR, LF, DEL…), trimmed.
+fn printable(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// A SIP URI from an attribute value: kept when it has a scheme (`sip:`, `sips:`, `tel:`),
@@ -170,6 +184,27 @@ mod tests {
         assert_eq!(contact.sip_uri.as_deref(), Some("SIP:carol@corp.test"));
         let tag = entry_tag("CN=Printer,DC=corp", &[("displayName", &["Printer"])]);
         assert!(Entry::from_tag(tag).unwrap().to_contact(&map).is_none());
+    }
+
+    #[test]
+    fn control_characters_from_the_directory_never_reach_a_contact() {
+        let tag = entry_tag(
+            "cn=\u{1b}[2JMallory,dc=test",
+            &[
+                ("mail", &["\u{1b}]52;c;aGk=\u{7}eve@example.test\r\n"]),
+                ("telephoneNumber", &["\u{1b}\u{9b}"]),
+            ],
+        );
+        let contact = Entry::from_tag(tag)
+            .unwrap()
+            .to_contact(&DirectoryPreset::Openldap.default_attributes())
+            .unwrap();
+        assert_eq!(contact.name, "[2JMallory");
+        assert_eq!(
+            contact.sip_uri.as_deref(),
+            Some("sip:]52;c;aGk=eve@example.test")
+        );
+        assert_eq!(contact.phone, None);
     }
 
     #[test]

@@ -160,6 +160,7 @@ impl LdapSearcher {
         });
         tracing::debug!(server = %self.server, starttls = self.starttls, "directory connected over TLS");
         ldap.with_timeout(self.timeout);
+        self.check_revocation(&mut ldap).await?;
         if let Some((dn, password)) = &self.bind {
             let result = ldap
                 .simple_bind(dn, &password.0)
@@ -209,6 +210,31 @@ impl LdapSearcher {
         contacts.sort_by_key(|c| c.name.to_lowercase());
         tracing::debug!(server = %self.server, found = contacts.len(), partial, "directory search done");
         Ok(contacts)
+    }
+
+    /// The account's revocation check on the server's chain, before anything is sent (the
+    /// handshake ran inside `ldap3`, through our verifier, which kept the chain and staple).
+    async fn check_revocation(&self, ldap: &mut ldap3::Ldap) -> Result<(), ContactsError> {
+        let tls = |source: TlsError| ContactsError::Tls {
+            server: self.server.clone(),
+            source,
+        };
+        let leaf = ldap
+            .get_peer_certificate()
+            .await
+            .map_err(|e| self.io_error(e))?
+            .ok_or_else(|| {
+                tls(TlsError::Other(
+                    "the server presented no certificate".to_owned(),
+                ))
+            })?;
+        let status = self
+            .tls
+            .check_revocation(&self.host, leaf.into())
+            .await
+            .map_err(tls)?;
+        tracing::debug!(server = %self.server, revocation = %status.describe(), "directory certificate revocation checked");
+        Ok(())
     }
 
     /// Classifies a failure to connect, to upgrade with StartTLS or to finish the handshake.

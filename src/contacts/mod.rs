@@ -98,6 +98,29 @@ impl Contact {
     }
 }
 
+/// Entry points for the fuzz targets (`fuzz/`, built with `--cfg fuzzing` by cargo-fuzz
+/// only): directory answers from untrusted bytes, without the network.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Contact, DirectoryPreset};
+
+    /// A SearchResultEntry in BER, as `ldap3` reads it, made a contact under each preset's
+    /// attribute mapping (none when the bytes are not an entry).
+    pub fn contacts_from_ber(ber: &[u8]) -> Vec<Contact> {
+        let Ok((_, tag)) = ldap3::asn1::parse_tag(ber) else {
+            return Vec::new();
+        };
+        let Some(entry) = super::entry::Entry::from_tag(tag) else {
+            return Vec::new();
+        };
+        [DirectoryPreset::Openldap, DirectoryPreset::ActiveDirectory]
+            .iter()
+            .filter_map(|preset| entry.to_contact(&preset.default_attributes()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

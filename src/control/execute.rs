@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use super::message::{Command, CommandResult, ControlError, ErrorCode, TrustChoice};
-use crate::call::{CallId, CallOptions};
+use crate::call::CallOptions;
 use crate::media::{AudioIn, AudioOut};
 use crate::trust::{TrustDecision, TrustDecisionError};
-use crate::ua::{CallPhase, Phone, UaError};
+use crate::ua::{Phone, UaError};
 
 /// Runs a phone command (everything but `auth`, `subscribe`, `unsubscribe` and `shutdown`,
 /// which belong to the connection or the daemon and are answered `invalid-request` here).
@@ -39,14 +39,12 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
             done
         }
         Command::Hangup { call } => {
-            require(phone, call, None).await?;
-            phone.hangup(call);
+            phone.try_hangup(call).await.map_err(ua_error)?;
             done
         }
         Command::Hold { call } | Command::Resume { call } => {
             let hold = matches!(command, Command::Hold { .. });
-            require(phone, call, Some(CallPhase::Active)).await?;
-            phone.hold(call, hold);
+            phone.try_hold(call, hold).await.map_err(ua_error)?;
             done
         }
         Command::Mute { call, on } => {
@@ -60,8 +58,7 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
                     "`dtmf`: digits are 0-9, *, #, A-D (at least one)",
                 ));
             }
-            require(phone, call, Some(CallPhase::Active)).await?;
-            phone.send_dtmf(call, &digits);
+            phone.try_send_dtmf(call, &digits).await.map_err(ua_error)?;
             done
         }
         Command::Transfer { call, target } => {
@@ -88,34 +85,6 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
             ErrorCode::InvalidRequest,
             "this command belongs to a daemon connection, not to the phone",
         )),
-    }
-}
-
-/// Checks that `call` exists (and is in `phase`, if given) before a command that the phone
-/// takes without an answer.
-async fn require(
-    phone: &Phone,
-    call: CallId,
-    phase: Option<CallPhase>,
-) -> Result<(), ControlError> {
-    let status = phone.status().await.map_err(ua_error)?;
-    let found = status
-        .calls
-        .iter()
-        .find(|c| c.call == call)
-        .ok_or_else(|| ua_error(UaError::NoSuchCall(call)))?;
-    match phase {
-        Some(phase) if found.state != phase => Err(ControlError::new(
-            ErrorCode::WrongState,
-            format!(
-                "call {call} is {}: this needs an answered call",
-                serde_json::to_value(found.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
-        )),
-        _ => Ok(()),
     }
 }
 
@@ -187,6 +156,7 @@ fn ua_error(error: UaError) -> ControlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::CallId;
 
     #[test]
     fn audio_specs_parse_or_say_what_is_accepted() {

@@ -8,12 +8,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use super::Shared;
+use super::{EventLine, Shared};
 use crate::control::{
     Command, CommandResult, ControlError, ErrorCode, MAX_LINE, PROTOCOL_VERSION, RequestId,
     ServerMessage, Token, execute, parse_request,
 };
-use crate::ua::Event;
 
 /// Lines queued for a client that does not read; events beyond wait in the broadcast
 /// backlog, and are reported lost when that overflows.
@@ -180,17 +179,17 @@ impl Connection {
 /// Sends the phone's events to one client; a client too slow for the backlog is told how
 /// many it lost and goes on with the newest.
 async fn forward_events(
-    mut events: broadcast::Receiver<Arc<Event>>,
+    mut events: broadcast::Receiver<Arc<EventLine>>,
     out: mpsc::Sender<String>,
     stats: bool,
 ) {
     loop {
         let line = match events.recv().await {
             Ok(event) => {
-                if !stats && matches!(*event, Event::CallStats { .. }) {
+                if !stats && event.stats {
                     continue;
                 }
-                ServerMessage::Event((*event).clone()).to_line()
+                event.line.clone()
             }
             Err(broadcast::error::RecvError::Lagged(lost)) => ServerMessage::Error {
                 id: None,
@@ -236,6 +235,8 @@ struct LineReader<R> {
     buf: Vec<u8>,
     /// Inside a line that was too long: drop bytes up to the next newline.
     skipping: bool,
+    /// How much of `buf` is known to hold no newline (each byte is looked at once).
+    scanned: usize,
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
@@ -244,13 +245,17 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             reader,
             buf: Vec::with_capacity(1024),
             skipping: false,
+            scanned: 0,
         }
     }
 
     async fn next(&mut self) -> std::io::Result<Line> {
         let mut chunk = [0u8; 8192];
         loop {
-            if let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+            let unscanned = self.buf.get(self.scanned..).unwrap_or_default();
+            if let Some(at) = unscanned.iter().position(|&b| b == b'\n') {
+                let end = self.scanned + at;
+                self.scanned = 0;
                 let mut line: Vec<u8> = self.buf.drain(..=end).collect();
                 if std::mem::take(&mut self.skipping) {
                     continue;
@@ -264,8 +269,10 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
                 }
                 return Ok(String::from_utf8(line).map_or(Line::NotUtf8, Line::Text));
             }
+            self.scanned = self.buf.len();
             if self.buf.len() > MAX_LINE {
                 self.buf.clear();
+                self.scanned = 0;
                 if !self.skipping {
                     self.skipping = true;
                     return Ok(Line::TooLong);
@@ -313,6 +320,32 @@ mod tests {
                 Line::Text("next".to_owned()),
                 Line::TooLong,
                 Line::NotUtf8,
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_arriving_a_byte_at_a_time_are_split_the_same() {
+        let (mut client, server) = tokio::io::duplex(1);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            client.write_all(b"ab\r\n\ncd\n").await.unwrap();
+        });
+        let mut reader = LineReader::new(server);
+        let mut lines = Vec::new();
+        loop {
+            match reader.next().await.unwrap() {
+                Line::End => break,
+                line => lines.push(line),
+            }
+        }
+        writer.await.unwrap();
+        assert_eq!(
+            lines,
+            [
+                Line::Text("ab".to_owned()),
+                Line::Text(String::new()),
+                Line::Text("cd".to_owned())
             ]
         );
     }

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{broadcast, watch};
 
 use crate::config::AccountConfig;
-use crate::control::Token;
+use crate::control::{ServerMessage, Token};
 use crate::ua::{Event, Phone, UaError};
 
 /// Events kept for a slow subscriber before it is told some were lost.
@@ -89,10 +89,18 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
+/// A phone event as the line subscribers get, serialized once for all of them.
+pub(crate) struct EventLine {
+    /// Whether it is a `call-stats` tick (which a client may leave out).
+    pub(crate) stats: bool,
+    /// The [`ServerMessage::Event`] line.
+    pub(crate) line: String,
+}
+
 /// Shared by every connection.
 pub(crate) struct Shared {
     pub(crate) phone: Arc<Phone>,
-    pub(crate) events: broadcast::Sender<Arc<Event>>,
+    pub(crate) events: broadcast::Sender<Arc<EventLine>>,
     /// Set to true to stop the daemon.
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -184,10 +192,15 @@ pub async fn run(
 }
 
 /// Hands every phone event to the subscribers (the broadcast keeps a backlog per receiver).
-async fn pump_events(phone: Arc<Phone>, events: broadcast::Sender<Arc<Event>>) {
+async fn pump_events(phone: Arc<Phone>, events: broadcast::Sender<Arc<EventLine>>) {
     while let Some(event) = phone.next_event_shared().await {
         // No subscriber is fine: the event is simply not wanted.
-        let _ = events.send(Arc::new(event));
+        if events.receiver_count() == 0 {
+            continue;
+        }
+        let stats = matches!(event, Event::CallStats { .. });
+        let line = ServerMessage::Event(event).to_line();
+        let _ = events.send(Arc::new(EventLine { stats, line }));
     }
 }
 

@@ -45,7 +45,8 @@ pub enum CcViolation {
 /// The Common Criteria rules with the account's anchors (full certificates).
 #[derive(Debug, Clone, Default)]
 pub struct CommonCriteria {
-    anchors: Vec<CertificateDer<'static>>,
+    /// Each anchor's subject (DER) and the verdict on its key, found once at start.
+    anchors: Vec<(Vec<u8>, Result<(), CcViolation>)>,
 }
 
 /// Weak signature algorithms by OID: name.
@@ -61,6 +62,11 @@ const WEAK_SIGNATURES: &[(&str, &str)] = &[
 impl CommonCriteria {
     /// The rules, with the anchors whose key sizes are checked too.
     pub fn new(anchors: Vec<CertificateDer<'static>>) -> CommonCriteria {
+        let anchors = anchors
+            .iter()
+            .filter_map(|der| X509Certificate::from_der(der.as_ref()).ok())
+            .map(|(_, anchor)| (anchor.subject().as_raw().to_vec(), check_key(&anchor)))
+            .collect();
         CommonCriteria { anchors }
     }
 
@@ -84,11 +90,9 @@ impl CommonCriteria {
             }
             top_issuer = cert.issuer().as_raw().to_vec();
         }
-        for der in &self.anchors {
-            if let Ok((_, anchor)) = X509Certificate::from_der(der.as_ref())
-                && anchor.subject().as_raw() == top_issuer.as_slice()
-            {
-                check_key(&anchor)?;
+        for (subject, verdict) in &self.anchors {
+            if *subject == top_issuer {
+                verdict.clone()?;
             }
         }
         Ok(())

@@ -1,7 +1,8 @@
 //! The one place client TLS connections are made (SIP transport and the HTTPS client):
 //! handshake through the account's verifier, the connection's security record, then the
 //! revocation check, before the stream is handed to anyone. A refused connection is closed
-//! (close_notify) and the typed error says why.
+//! (close_notify) and the typed error says why. The LDAP client, whose handshake `ldap3`
+//! runs, calls [`ClientTls::check_revocation`] before it binds.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::{ClientTls, ConnectionSecurity, TlsError, server_name};
+use super::revocation::RevocationStatus;
+use super::{ClientTls, ConnectionSecurity, TlsError, fingerprint, server_name};
 
 impl ClientTls {
     /// Runs the TLS handshake on `stream` with the server named `name` (a DNS name or an IP
@@ -56,31 +58,63 @@ impl ClientTls {
             .peer_certificates()
             .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
             .unwrap_or_default();
-        let staple = security
-            .peer_certificate_sha256
-            .as_deref()
-            .and_then(|sha| self.verifier.take_staple(sha));
-        let started = tokio::time::Instant::now();
-        match self
-            .revocation
-            .check(&chain, &self.anchors, staple.as_deref())
-            .await
-        {
+        match self.revocation_of(name, &chain).await {
             Ok(status) => {
-                tracing::debug!(
-                    server = name,
-                    revocation = %status.describe(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "revocation checked"
-                );
                 security.revocation = status;
                 Ok((tls_stream, security))
             }
             Err(refused) => {
-                tracing::warn!(server = name, error = %refused, "TLS connection refused after the revocation check");
                 let _ = tokio::time::timeout(Duration::from_secs(1), tls_stream.shutdown()).await;
                 Err(refused)
             }
         }
+    }
+
+    /// The revocation check of a connection whose handshake another library ran with
+    /// [`ClientTls::for_connection`] (the LDAP client): `leaf` is the certificate the server
+    /// presented; its intermediates and stapled response are those our verifier saw in that
+    /// handshake. Run it before sending anything secret (a bind password).
+    pub async fn check_revocation(
+        &self,
+        name: &str,
+        leaf: CertificateDer<'static>,
+    ) -> Result<RevocationStatus, TlsError> {
+        let mut chain = vec![leaf];
+        let sha = fingerprint(chain[0].as_ref());
+        chain.extend(self.verifier.take_intermediates(&sha));
+        self.revocation_of(name, &chain).await
+    }
+
+    /// Checks `chain` (leaf first) with the staple the verifier kept for its leaf.
+    async fn revocation_of(
+        &self,
+        name: &str,
+        chain: &[CertificateDer<'static>],
+    ) -> Result<RevocationStatus, TlsError> {
+        let sha = chain.first().map(|leaf| fingerprint(leaf.as_ref()));
+        let staple = sha
+            .as_deref()
+            .and_then(|sha| self.verifier.take_staple(sha));
+        if let Some(sha) = &sha {
+            // Kept for check_revocation; this connection has its chain from rustls.
+            let _ = self.verifier.take_intermediates(sha);
+        }
+        let started = tokio::time::Instant::now();
+        let result = self
+            .revocation
+            .check(chain, &self.anchors, staple.as_deref())
+            .await;
+        match &result {
+            Ok(status) => tracing::debug!(
+                server = name,
+                revocation = %status.describe(),
+                ms = started.elapsed().as_millis() as u64,
+                "revocation checked"
+            ),
+            Err(refused) => {
+                tracing::warn!(server = name, error = %refused, "TLS connection refused after the revocation check");
+            }
+        }
+        result
     }
 }

@@ -57,6 +57,9 @@ pub struct SipServerVerifier {
     /// The OCSP responses servers stapled, by leaf fingerprint, for the revocation check
     /// that runs after the handshake.
     staples: Mutex<HashMap<String, Vec<u8>>>,
+    /// The intermediates servers presented, by leaf fingerprint, for a revocation check
+    /// after a handshake that another library drove (the LDAP client).
+    intermediates: Mutex<HashMap<String, Vec<CertificateDer<'static>>>>,
 }
 
 /// A server whose certificate the user trusted now presents another one (carried through
@@ -112,6 +115,7 @@ impl SipServerVerifier {
             undecided: Mutex::new(HashMap::new()),
             common_criteria: None,
             staples: Mutex::new(HashMap::new()),
+            intermediates: Mutex::new(HashMap::new()),
         })
     }
 
@@ -148,6 +152,15 @@ impl SipServerVerifier {
     /// The OCSP response stapled with the certificate of this fingerprint (taken once).
     pub fn take_staple(&self, sha256: &str) -> Option<Vec<u8>> {
         self.staples.lock().ok().and_then(|mut m| m.remove(sha256))
+    }
+
+    /// The intermediates presented with the certificate of this fingerprint (taken once).
+    pub fn take_intermediates(&self, sha256: &str) -> Vec<CertificateDer<'static>> {
+        self.intermediates
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(sha256))
+            .unwrap_or_default()
     }
 
     /// Whether anything at all can be trusted: an anchor, a pin, or a trust store the user's
@@ -320,6 +333,17 @@ impl ServerCertVerifier for SipServerVerifier {
             && let Ok(mut staples) = self.staples.lock()
         {
             staples.insert(sha256.clone(), ocsp_response.to_vec());
+        }
+        if !intermediates.is_empty()
+            && let Ok(mut kept) = self.intermediates.lock()
+        {
+            kept.insert(
+                sha256.clone(),
+                intermediates
+                    .iter()
+                    .map(|c| c.clone().into_owned())
+                    .collect(),
+            );
         }
         let (error, overridable_reason) =
             match self.ca_verdict(end_entity, intermediates, &expected, now) {

@@ -1,4 +1,5 @@
-//! What the user does to one call after it started — answer, reject, mute, transfer — and the
+//! What the user does to one call after it started — answer, reject, mute, transfer, and the
+//! checked hang-up, hold and DTMF — and the
 //! engine's status snapshot. Each action checks the call exists and is in a state that allows
 //! it, so a script gets a typed error instead of a silent no-op.
 
@@ -44,6 +45,19 @@ impl Engine {
                         .set_muted(muted)
                         .map_err(|e| UaError::CallState(format!("call {id}: {e}")))?;
                 }
+            }
+            CallAction::Hangup => self.hangup(id),
+            CallAction::Hold(hold) => {
+                if call.sip.state() != CallState::Confirmed {
+                    return Err(answered_error(if hold { "hold" } else { "resume" }, id));
+                }
+                self.hold(id, hold)?;
+            }
+            CallAction::Dtmf(digits) => {
+                if call.sip.state() != CallState::Confirmed {
+                    return Err(answered_error("send DTMF on", id));
+                }
+                self.send_dtmf(id, &digits)?;
             }
             CallAction::Transfer(target) => {
                 let uri: Uri = target
@@ -155,6 +169,12 @@ fn phase(role: Role, state: CallState) -> CallPhase {
 fn state_error(action: &str, id: CallId) -> UaError {
     UaError::CallState(format!(
         "cannot {action} call {id}: it is not an incoming call that is still ringing"
+    ))
+}
+
+fn answered_error(action: &str, id: CallId) -> UaError {
+    UaError::CallState(format!(
+        "cannot {action} call {id}: it is not answered (or is ending)"
     ))
 }
 

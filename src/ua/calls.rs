@@ -802,36 +802,48 @@ impl Engine {
         }
     }
 
-    /// Puts a call on hold (sendonly) or resumes it (sendrecv) with a re-INVITE.
-    pub(super) fn hold(&mut self, id: CallId, hold: bool) {
+    /// Puts a call on hold (sendonly) or resumes it (sendrecv) with a re-INVITE; an error
+    /// when the re-offer cannot be sent now (one is already under way).
+    pub(super) fn hold(&mut self, id: CallId, hold: bool) -> Result<(), super::UaError> {
         let now = Engine::now();
         let Some(call) = self.calls.active.get_mut(&id) else {
-            return;
+            return Err(super::UaError::NoSuchCall(id));
         };
         call.negotiation.local_mut().direction = if hold {
             lockphone_sip::sdp::Direction::SendOnly
         } else {
             lockphone_sip::sdp::Direction::SendRecv
         };
+        let what = if hold { "hold" } else { "resume" };
         let mut rng = StdRng::from_rng(&mut self.rng);
-        match call.negotiation.create_offer(&mut rng) {
-            Ok(offer) => match call.sip.reoffer(now, offer.to_string().into_bytes(), false) {
-                Ok(()) => call.hold_pending = Some(hold),
-                Err(e) => tracing::info!(error = %e, "cannot re-offer now"),
-            },
-            Err(e) => tracing::warn!(error = %e, "cannot build a re-offer"),
-        }
+        let offer = call.negotiation.create_offer(&mut rng).map_err(|e| {
+            super::UaError::CallState(format!("cannot {what} call {id}: no re-offer: {e}"))
+        })?;
+        call.sip
+            .reoffer(now, offer.to_string().into_bytes(), false)
+            .map_err(|e| super::UaError::CallState(format!("cannot {what} call {id} now: {e}")))?;
+        call.hold_pending = Some(hold);
+        Ok(())
     }
 
-    /// Sends DTMF digits on a call's media.
-    pub(super) fn send_dtmf(&mut self, id: CallId, digits: &str) {
-        if let Some(media) = self.calls.active.get(&id).and_then(|c| c.media.as_ref()) {
-            for digit in digits.chars() {
-                if let Err(e) = media.send_dtmf(digit) {
-                    tracing::info!(error = %e, "DTMF not sent");
-                }
-            }
+    /// Sends DTMF digits on a call's media; an error when it has none or a digit is refused.
+    pub(super) fn send_dtmf(&mut self, id: CallId, digits: &str) -> Result<(), super::UaError> {
+        let media = self
+            .calls
+            .active
+            .get(&id)
+            .ok_or(super::UaError::NoSuchCall(id))?
+            .media
+            .as_ref()
+            .ok_or_else(|| {
+                super::UaError::CallState(format!("call {id} has no media to send DTMF on"))
+            })?;
+        for digit in digits.chars() {
+            media.send_dtmf(digit).map_err(|e| {
+                super::UaError::CallState(format!("call {id}: DTMF `{digit}` not sent: {e}"))
+            })?;
         }
+        Ok(())
     }
 
     /// Live statistics of every call with media.

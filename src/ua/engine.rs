@@ -194,8 +194,16 @@ impl Engine {
                 let _ = reply.send(result);
             }
             Command::Hangup(call) => self.hangup(call),
-            Command::Hold(call, hold) => self.hold(call, hold),
-            Command::Dtmf(call, digits) => self.send_dtmf(call, &digits),
+            Command::Hold(call, hold) => {
+                if let Err(e) = self.hold(call, hold) {
+                    tracing::info!(error = %e, "hold/resume not sent");
+                }
+            }
+            Command::Dtmf(call, digits) => {
+                if let Err(e) = self.send_dtmf(call, &digits) {
+                    tracing::info!(error = %e, "DTMF not sent");
+                }
+            }
             Command::AutoAnswer(options) => self.calls.auto_answer = options,
             Command::Act {
                 call,

@@ -128,6 +128,9 @@ enum CallAction {
     Reject(u16),
     Mute(bool),
     Transfer(String),
+    Hangup,
+    Hold(bool),
+    Dtmf(String),
 }
 
 /// A running user agent for one account.
@@ -444,6 +447,24 @@ impl Phone {
     /// ```
     pub fn send_dtmf(&self, call: CallId, digits: &str) {
         let _ = self.commands.send(Command::Dtmf(call, digits.to_owned()));
+    }
+
+    /// [`Phone::hangup`], with an answer: [`UaError::NoSuchCall`] when the call has ended or
+    /// never existed.
+    pub async fn try_hangup(&self, call: CallId) -> Result<(), UaError> {
+        self.act(call, CallAction::Hangup).await
+    }
+
+    /// [`Phone::hold`], with an answer: [`UaError::CallState`] when the call is not answered
+    /// or a re-offer cannot be sent now (one is under way). A [`Event::CallHold`] follows.
+    pub async fn try_hold(&self, call: CallId, hold: bool) -> Result<(), UaError> {
+        self.act(call, CallAction::Hold(hold)).await
+    }
+
+    /// [`Phone::send_dtmf`], with an answer: [`UaError::CallState`] when the call is not
+    /// answered, has no media, or a digit is refused.
+    pub async fn try_send_dtmf(&self, call: CallId, digits: &str) -> Result<(), UaError> {
+        self.act(call, CallAction::Dtmf(digits.to_owned())).await
     }
 
     /// Answers an incoming call that is ringing (see [`Phone::auto_answer`]) with these

@@ -38,6 +38,26 @@ pub(crate) fn identity_policy(account: &AccountConfig) -> IdentityPolicy {
     }
 }
 
+/// The account's verifier rules for its other TLS clients (HTTPS to the authorization
+/// server, the LDAP directory) on `anchors`: identity policy, pins, revocation policy,
+/// Common Criteria, and the trust store when it opens; never a client certificate.
+pub(crate) fn service_tls(account: &AccountConfig, anchors: TrustAnchors) -> ClientTlsBuilder {
+    let mut builder = ClientTlsBuilder::new(anchors)
+        .identity_policy(identity_policy(account))
+        .pinned(account.tls.pinned_sha256.clone())
+        .revocation(account.tls.revocation)
+        .common_criteria(account.tls.common_criteria);
+    let store_path = account
+        .tls
+        .trust_store
+        .clone()
+        .or_else(|| TrustStore::default_path().ok());
+    if let Some(store) = store_path.and_then(|p| TrustStore::open(&p).ok()) {
+        builder = builder.trust_store(Arc::new(store));
+    }
+    builder
+}
+
 /// Builds the account's TLS client configuration (None for UDP/TCP accounts).
 pub(crate) fn client_tls(account: &AccountConfig) -> Result<Option<ClientTls>, UaError> {
     if account.transport != TransportKind::Tls {

@@ -232,16 +232,18 @@ fn event_package(value: &str) -> &str {
     value.split(';').next().unwrap_or_default().trim()
 }
 
-/// The status line of a `message/sipfrag` body (RFC 3420): `SIP/2.0 200 OK`.
+/// The status line of a `message/sipfrag` body (RFC 3420): `SIP/2.0 200 OK`. The reason
+/// phrase comes from the far end's body: control characters (terminal escapes) are dropped.
 pub fn sipfrag_status(body: &[u8]) -> Option<(u16, String)> {
     let text = std::str::from_utf8(body).ok()?;
     let line = text.lines().next()?.trim();
     let rest = line.strip_prefix("SIP/2.0 ")?;
     let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
     let status: u16 = code.parse().ok()?;
-    (100..700)
-        .contains(&status)
-        .then(|| (status, reason.trim().to_owned()))
+    (100..700).contains(&status).then(|| {
+        let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+        (status, reason.trim().to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -261,6 +263,10 @@ mod sipfrag_tests {
         assert_eq!(
             sipfrag_status(b"SIP/2.0 486 Busy Here\r\nVia: x\r\n"),
             Some((486, "Busy Here".to_owned()))
+        );
+        assert_eq!(
+            sipfrag_status(b"SIP/2.0 603 \x1b[2JDecline\x07"),
+            Some((603, "[2JDecline".to_owned()))
         );
         assert_eq!(sipfrag_status(b"SIP/2.0 99 Low"), None);
         assert_eq!(sipfrag_status(b"INVITE sip:x SIP/2.0"), None);

@@ -1,9 +1,11 @@
 //! Plain-HTTP fetches of CRLs (GET) and OCSP responses (POST), as RFC 5280 and RFC 6960
-//! publish them: HTTP/1.0 with `Connection: close` (so no chunked bodies), no redirects,
-//! bounded in size; the caller bounds the time.
+//! publish them: HTTP/1.0 with `Connection: close`, no redirects, bounded in size; the caller
+//! bounds the time. The answer is read and split by [`crate::http1`], as for OAuth.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Room for the answer's head beyond the body's limit.
+const MAX_HEAD: usize = 16 * 1024;
 
 /// The largest CRL accepted.
 pub(super) const MAX_CRL: usize = 16 << 20;
@@ -71,7 +73,7 @@ async fn exchange(
     max: usize,
 ) -> Result<Vec<u8>, String> {
     let target = HttpUrl::parse(url)?;
-    let mut stream = TcpStream::connect((target.host.as_str(), target.port))
+    let stream = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|e| format!("{url}: cannot connect: {e}"))?;
     let _ = stream.set_nodelay(true);
@@ -93,47 +95,28 @@ async fn exchange(
     request.push_str("\r\n");
     let mut bytes = request.into_bytes();
     bytes.extend_from_slice(body.unwrap_or_default());
-    stream
-        .write_all(&bytes)
-        .await
-        .map_err(|e| format!("{url}: write failed: {e}"))?;
-    let mut response = Vec::new();
-    let mut limited = (&mut stream).take((max + 16 * 1024) as u64);
-    limited
-        .read_to_end(&mut response)
-        .await
-        .map_err(|e| format!("{url}: read failed: {e}"))?;
-    parse_response(url, &response, max)
+    answer(url, stream, &bytes, max).await
 }
 
-/// Splits an HTTP response, checks for 200 and returns the body (by Content-Length when
-/// given, else everything after the head).
-fn parse_response(url: &str, response: &[u8], max: usize) -> Result<Vec<u8>, String> {
-    let head_end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("{url}: no complete HTTP answer"))?;
-    let head = String::from_utf8_lossy(response.get(..head_end).unwrap_or_default());
-    let body = response.get(head_end + 4..).unwrap_or_default();
-    let mut lines = head.lines();
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line.split_whitespace().nth(1).unwrap_or_default();
-    if status != "200" {
-        return Err(format!("{url}: HTTP status {}", status_line.trim()));
+/// Sends the request and returns the body of a 200 answer of at most `max` bytes.
+async fn answer<S>(url: &str, stream: S, request: &[u8], max: usize) -> Result<Vec<u8>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let response = crate::http1::exchange(stream, request, max + MAX_HEAD)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if response.status() != 200 {
+        return Err(format!("{url}: HTTP status {}", response.status()));
     }
-    let length = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    let body = match length {
-        Some(n) if n > max => return Err(format!("{url}: answer of {n} bytes is too large")),
-        Some(n) => body
-            .get(..n)
-            .ok_or_else(|| format!("{url}: answer shorter than its Content-Length"))?,
-        None if body.len() > max => return Err(format!("{url}: answer too large")),
-        None => body,
-    };
-    Ok(body.to_vec())
+    let body = response.into_body();
+    if body.len() > max {
+        return Err(format!(
+            "{url}: answer of {} bytes is too large",
+            body.len()
+        ));
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -156,19 +139,31 @@ mod tests {
         assert!(HttpUrl::parse("http://h:99999/").is_err());
     }
 
-    #[test]
-    fn responses_need_200_and_respect_content_length() {
+    /// The body `answer` takes from a server that sends `raw` and closes.
+    async fn parse_response(url: &str, raw: &[u8], max: usize) -> Result<Vec<u8>, String> {
+        use tokio::io::AsyncWriteExt;
+        let (client, mut server) = tokio::io::duplex(1 << 16);
+        server.write_all(raw).await.unwrap();
+        server.shutdown().await.unwrap();
+        answer(url, client, b"GET / HTTP/1.0\r\n\r\n", max).await
+    }
+
+    #[tokio::test]
+    async fn responses_need_200_and_respect_content_length() {
         let ok = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabcdef";
-        assert_eq!(parse_response("u", ok, 10).unwrap(), b"abc");
+        assert_eq!(parse_response("u", ok, 10).await.unwrap(), b"abc");
         let nolen = b"HTTP/1.0 200 OK\r\n\r\nabcdef";
-        assert_eq!(parse_response("u", nolen, 10).unwrap(), b"abcdef");
+        assert_eq!(parse_response("u", nolen, 10).await.unwrap(), b"abcdef");
         let notfound = b"HTTP/1.0 404 Not Found\r\n\r\n";
         assert!(
             parse_response("u", notfound, 10)
+                .await
                 .unwrap_err()
                 .contains("404")
         );
         let big = b"HTTP/1.0 200 OK\r\nContent-Length: 30\r\n\r\nabc";
-        assert!(parse_response("u", big, 10).is_err());
+        assert!(parse_response("u", big, 10).await.is_err());
+        let too_long = b"HTTP/1.0 200 OK\r\n\r\nabcdefghijklmnop";
+        assert!(parse_response("u", too_long, 10).await.is_err());
     }
 }

@@ -278,6 +278,44 @@ impl RevocationChecker {
     }
 }
 
+/// Entry points for the fuzz targets (`fuzz/`, built with `--cfg fuzzing` by cargo-fuzz
+/// only): the CRL and OCSP checks on untrusted bytes, without the network.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The CRL check of `der` for `cert` issued by `issuer` (DER), fetched from `url`, at
+    /// `now`; `None` when a certificate does not parse.
+    pub fn check_crl(
+        der: &[u8],
+        cert: &[u8],
+        issuer: &[u8],
+        url: &str,
+        now: u64,
+    ) -> Option<String> {
+        super::with_pair(cert, issuer, |c, i| {
+            format!("{:?}", super::crl::check(der, c, i, url, now))
+        })
+    }
+
+    /// The OCSP check of `der` (stapled when `nonce` is `None`, else the answer to it).
+    pub fn check_ocsp(
+        der: &[u8],
+        cert: &[u8],
+        issuer: &[u8],
+        nonce: Option<&[u8]>,
+        now: u64,
+    ) -> Option<String> {
+        let source = if nonce.is_some() {
+            super::RevocationSource::Ocsp
+        } else {
+            super::RevocationSource::Stapled
+        };
+        super::with_pair(cert, issuer, |c, i| {
+            format!("{:?}", super::ocsp::check(der, c, i, nonce, source, now))
+        })
+    }
+}
+
 /// What the check needs of one certificate of the path (owned: it lives across fetches).
 struct Item {
     name: String,
