@@ -13,9 +13,10 @@ use crate::trust::identity::IdentityError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
-    /// The server's certificate does not chain to any trusted CA.
+    /// The server's certificate does not chain to any trusted CA (unknown issuer, or
+    /// self-signed).
     #[error(
-        "server certificate not trusted: it is not signed by a CA in the trust store (unknown issuer); add the server's CA to tls.ca_file"
+        "server certificate not trusted: it is not signed by a CA in the trust store (unknown issuer or self-signed); add the server's CA to tls.ca_file, or accept or pin (tls.pinned_sha256) the certificate itself"
     )]
     UnknownIssuer,
     /// The server's certificate is valid but for another name.

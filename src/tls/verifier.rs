@@ -35,7 +35,14 @@ use super::record::{TrustBasis, fingerprint};
 use super::summary::CertificateSummary;
 use super::{TlsError, TrustAnchors};
 use crate::trust::identity::{ExpectedIdentity, IdentityPolicy, check_identity};
+use crate::trust::kind;
 use crate::trust::store::{StoreError, StoreVerdict, TrustStore, TrustedCertificate};
+
+/// The reason a question gives for a certificate that is its own issuer.
+const SELF_SIGNED: &str =
+    "self-signed: no CA vouches for it (check its fingerprint with the administrator)";
+/// The reason a question gives for a certificate signed by a CA we do not trust.
+const UNKNOWN_ISSUER: &str = "not signed by a trusted CA (unknown issuer)";
 
 /// Verifies SIP servers' certificates. See the [module docs](self).
 #[derive(Debug)]
@@ -254,14 +261,28 @@ impl SipServerVerifier {
             now,
             self.provider.signature_verification_algorithms.all,
         );
+        let unknown_issuer = || rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
         match chain {
             Ok(()) => {}
             Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
-                let err = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
-                return Err((
-                    err,
-                    Some("not signed by a trusted CA (unknown issuer or self-signed)".to_owned()),
-                ));
+                let reason = if kind::is_self_signed_der(end_entity.as_ref()) {
+                    SELF_SIGNED
+                } else {
+                    UNKNOWN_ISSUER
+                };
+                return Err((unknown_issuer(), Some(reason.to_owned())));
+            }
+            // `openssl req -x509` marks its self-signed certificate CA:TRUE, which webpki
+            // refuses as an end entity (after the validity check, so it is not expired).
+            // Self-signed is what it is: overridable like any other. A CA:TRUE certificate
+            // that is not its own issuer stays refused.
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(other)))
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) && kind::is_self_signed_server_der(end_entity.as_ref()) =>
+            {
+                return Err((unknown_issuer(), Some(SELF_SIGNED.to_owned())));
             }
             Err(other) => return Err((other, None)),
         }
