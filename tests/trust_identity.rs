@@ -315,17 +315,66 @@ async fn a_stored_server_presenting_another_certificate_is_a_change() {
 async fn a_server_presenting_another_certificate_than_the_pinned_one_is_refused() {
     let pinned = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
     let presented = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("trusted.json");
     let trust = Trust {
         pins: vec![fingerprint(pinned.cert.as_ref())],
+        store: Some(&store_path),
         ..Trust::default()
     };
-    let (_, result) = connect_to(&presented, None, &trust, "sip.example.test").await;
+    let (tls, result) = connect_to(&presented, None, &trust, "sip.example.test").await;
     match refusal(result) {
         TlsError::PinMismatch(pin) => {
             assert_eq!(pin.presented, fingerprint(presented.cert.as_ref()));
         }
         other => panic!("expected a pin mismatch, got {other:?}"),
     }
+    // Fail closed: the user is not asked to override the administrator's pin, and neither
+    // a store entry nor Continue for the presented certificate stands in for it.
+    assert!(
+        tls.pending_decision("sip.example.test").is_none(),
+        "no question about a pin mismatch"
+    );
+    let presented_sha = fingerprint(presented.cert.as_ref());
+    let mut store = TrustStore::open(&store_path).unwrap();
+    store.insert(TrustedCertificate::new(
+        "sip.example.test",
+        &presented_sha,
+        "s",
+        "i",
+        "x",
+    ));
+    store.save().unwrap();
+    let (server, addr) = tls_server(&presented, None).await;
+    let tls = client(&trust);
+    tls.trust_for_session("sip.example.test", &presented_sha);
+    assert!(matches!(
+        refusal(connect(&tls, addr, "sip.example.test").await),
+        TlsError::PinMismatch(_)
+    ));
+    drop(server);
+    // A certificate a CA vouches for is accepted whatever the pins (an extra path, not a
+    // restriction).
+    let ca = TestCa::new("server CA");
+    let leaf = ca.leaf(&["sip.example.test"], &[]);
+    let (_, result) = connect_to(
+        &leaf,
+        Some(&ca),
+        &Trust {
+            ca: Some(&ca),
+            ..trust
+        },
+        "sip.example.test",
+    )
+    .await;
+    assert_eq!(
+        result.unwrap().security.trusted_by,
+        Some(TrustBasis::CertificateAuthority)
+    );
+    let trust = Trust {
+        pins: vec![fingerprint(pinned.cert.as_ref())],
+        ..Trust::default()
+    };
     // The pinned one itself is accepted, and says how.
     let (_, result) = connect_to(&pinned, None, &trust, "sip.example.test").await;
     assert_eq!(

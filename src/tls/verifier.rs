@@ -6,8 +6,12 @@
 //!    matching: a `sip:domain` URI, SRVName or xmppAddr identifies a SIP server as well as a
 //!    dNSName does.
 //! 3. When 1 or 2 fail for a reason a user may override (unknown issuer, self-signed, name
-//!    mismatch — never expired, not yet valid, revoked or a bad signature), the user's
-//!    decisions decide: a certificate pinned in the account or stored by "Always trust" for
+//!    mismatch — never expired, not yet valid, revoked or a bad signature) and the account
+//!    pins certificates (`tls.pinned_sha256`, the administrator's), the pins alone decide: a
+//!    pinned certificate is accepted, any other is refused as [`TlsError::PinMismatch`] with
+//!    no question (a CA-verified certificate is accepted whatever the pins: they are an extra
+//!    acceptance path, not a restriction). Without pins the user's decisions decide: a
+//!    certificate stored by "Always trust" for
 //!    this identity is accepted; a *different* certificate for a stored identity is refused as
 //!    [`TlsError::CertificateChanged`]; otherwise the connection is refused with the typed
 //!    reason (unknown issuer, name mismatch, …) and the certificate's summary is kept
@@ -353,11 +357,19 @@ impl ServerCertVerifier for SipServerVerifier {
         let Some(reason) = overridable_reason else {
             return Err(error);
         };
-        if self.pinned.contains(&sha256) {
-            self.remember(sha256, TrustBasis::PinnedFingerprint);
-            return Ok(ServerCertVerified::assertion());
-        }
         let identity = expected.to_string();
+        if !self.pinned.is_empty() {
+            if self.pinned.contains(&sha256) {
+                self.remember(sha256, TrustBasis::PinnedFingerprint);
+                return Ok(ServerCertVerified::assertion());
+            }
+            // The pins are the administrator's: fail closed, no question, and no user
+            // decision (store, Continue) can stand in for them.
+            return Err(other_error(PinMismatch {
+                identity,
+                presented: sha256,
+            }));
+        }
         if !self.user_decisions {
             // FIPS mode: the user cannot accept what no CA vouches for.
             return Err(error);
@@ -386,15 +398,6 @@ impl ServerCertVerifier for SipServerVerifier {
                     identity,
                     stored,
                     presented: Box::new(presented),
-                }))
-            }
-            StoreVerdict::Unknown if !self.pinned.is_empty() => {
-                let reason = format!("not the pinned certificate (tls.pinned_sha256); {reason}");
-                let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
-                self.wait_for_decision(&identity, summary);
-                Err(other_error(PinMismatch {
-                    identity,
-                    presented: sha256,
                 }))
             }
             StoreVerdict::Unknown => {
