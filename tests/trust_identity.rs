@@ -721,6 +721,80 @@ async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_afte
     phone.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
+    use lockphone::call::CallOptions;
+    use lockphone::config::Config;
+    use lockphone::trust::TrustDecision;
+    use lockphone::ua::{Event, Phone};
+
+    let ip_san = || vec![SanType::IpAddress(addr_ip())];
+    let first = Leaf::self_signed(|p| p.subject_alt_names = ip_san());
+    let expired = Leaf::self_signed(|p| {
+        p.subject_alt_names = ip_san();
+        p.not_before = date_time_ymd(2019, 1, 1);
+        p.not_after = date_time_ymd(2020, 1, 1);
+    });
+    let second = Leaf::self_signed(|p| p.subject_alt_names = ip_san());
+    let (_s1, first_addr) = tls_server(&first, None).await;
+    let (_s2, expired_addr) = tls_server(&expired, None).await;
+    let (_s3, second_addr) = tls_server(&second, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_toml(&format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
+         [account.tls]\ntrust_store = \"{}\"\n",
+        dir.path().join("trusted.json").display()
+    ))
+    .unwrap();
+    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let uri = |addr: SocketAddr| format!("sips:bob@127.0.0.1:{}", addr.port());
+    // The questions raised within `wait`, by certificate fingerprint.
+    async fn questions(phone: &mut Phone, wait: std::time::Duration) -> Vec<String> {
+        let mut asked = Vec::new();
+        while let Ok(Some(event)) = tokio::time::timeout(wait, phone.next_event()).await {
+            if let Event::TrustDecisionRequired { certificate, .. } = event {
+                asked.push(certificate.sha256);
+            }
+        }
+        asked
+    }
+    let wait = std::time::Duration::from_millis(800);
+
+    phone
+        .dial(&uri(first_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        questions(&mut phone, wait).await,
+        [fingerprint(first.cert.as_ref())]
+    );
+    // While it waits: an expired certificate is refused without a question (about anything).
+    phone
+        .dial(&uri(expired_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(questions(&mut phone, wait).await, Vec::<String>::new());
+    // Another untrusted certificate: not asked about the older one again.
+    phone
+        .dial(&uri(second_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(questions(&mut phone, wait).await, Vec::<String>::new());
+    // Once the first is decided, the next refusal of the second asks about the second.
+    phone
+        .decide_trust("127.0.0.1", TrustDecision::Cancel)
+        .unwrap();
+    phone
+        .dial(&uri(second_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        questions(&mut phone, wait).await,
+        [fingerprint(second.cert.as_ref())]
+    );
+    phone.shutdown().await;
+}
+
 fn addr_ip() -> std::net::IpAddr {
     std::net::IpAddr::from([127, 0, 0, 1])
 }

@@ -144,6 +144,19 @@ pub enum TlsError {
 }
 
 impl TlsError {
+    /// Whether the user may override this refusal (unknown issuer or self-signed, a name
+    /// that does not identify the server, a changed certificate): never an expired, not yet
+    /// valid or revoked certificate, a pin mismatch, or anything else.
+    pub fn is_overridable(&self) -> bool {
+        matches!(
+            self,
+            TlsError::UnknownIssuer
+                | TlsError::NameMismatch { .. }
+                | TlsError::Identity(_)
+                | TlsError::CertificateChanged(_)
+        )
+    }
+
     /// Classifies an error returned by a tokio-rustls handshake.
     pub fn from_handshake(err: std::io::Error, expected_name: &str) -> TlsError {
         let rustls_error = err

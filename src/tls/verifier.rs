@@ -62,6 +62,10 @@ pub struct SipServerVerifier {
     user_decisions: bool,
     accepted: Mutex<HashMap<String, TrustBasis>>,
     undecided: Mutex<HashMap<String, CertificateSummary>>,
+    /// By identity: the fingerprint of the certificate the latest refusal was about (for
+    /// whatever reason), so a question is only raised about the certificate of the error at
+    /// hand ([`SipServerVerifier::question_for`]).
+    last_refused: Mutex<HashMap<String, String>>,
     /// Common Criteria rules, checked before anything else (revocation hook: see
     /// [`super::revocation`]).
     common_criteria: Option<super::common_criteria::CommonCriteria>,
@@ -121,6 +125,7 @@ impl SipServerVerifier {
             user_decisions: !super::fips_mode(),
             accepted: Mutex::new(HashMap::new()),
             undecided: Mutex::new(HashMap::new()),
+            last_refused: Mutex::new(HashMap::new()),
             common_criteria: None,
             staples: Mutex::new(HashMap::new()),
         })
@@ -233,6 +238,21 @@ impl SipServerVerifier {
             .and_then(|map| map.get(&identity.to_ascii_lowercase()).cloned())
     }
 
+    /// The certificate to ask the user about after a refusal for `identity`: the one waiting
+    /// for a decision, but only when the latest refusal for `identity` was about that very
+    /// certificate (another certificate refused since, e.g. expired, or while an older one
+    /// still waits, raises no question about the older one).
+    pub fn question_for(&self, identity: &str) -> Option<CertificateSummary> {
+        let pending = self.pending_decision(identity)?;
+        let last = self
+            .last_refused
+            .lock()
+            .ok()?
+            .get(&identity.to_ascii_lowercase())
+            .cloned()?;
+        (last == pending.sha256).then_some(pending)
+    }
+
     /// Keeps `summary` as the certificate waiting for the user's decision about `identity`,
     /// unless one already waits: the certificate a decision applies to must stay the one the
     /// user was shown, even if another connection meanwhile presents a different one (that
@@ -325,12 +345,14 @@ fn expected_identity(server_name: &ServerName<'_>) -> ExpectedIdentity {
     }
 }
 
-impl ServerCertVerifier for SipServerVerifier {
-    fn verify_server_cert(
+impl SipServerVerifier {
+    /// [`ServerCertVerifier::verify_server_cert`] but for remembering refusals.
+    fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
+        expected: &ExpectedIdentity,
+        sha256: String,
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
@@ -339,15 +361,13 @@ impl ServerCertVerifier for SipServerVerifier {
                 .check(end_entity, intermediates)
                 .map_err(other_error)?;
         }
-        let expected = expected_identity(server_name);
-        let sha256 = fingerprint(end_entity.as_ref());
         if !ocsp_response.is_empty()
             && let Ok(mut staples) = self.staples.lock()
         {
             staples.insert(sha256.clone(), ocsp_response.to_vec());
         }
         let (error, overridable_reason) =
-            match self.ca_verdict(end_entity, intermediates, &expected, now) {
+            match self.ca_verdict(end_entity, intermediates, expected, now) {
                 Ok(()) => {
                     self.remember(sha256, TrustBasis::CertificateAuthority);
                     return Ok(ServerCertVerified::assertion());
@@ -406,6 +426,34 @@ impl ServerCertVerifier for SipServerVerifier {
                 Err(error)
             }
         }
+    }
+}
+
+impl ServerCertVerifier for SipServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let expected = expected_identity(server_name);
+        let sha256 = fingerprint(end_entity.as_ref());
+        let verdict = self.verify(
+            end_entity,
+            intermediates,
+            &expected,
+            sha256.clone(),
+            ocsp_response,
+            now,
+        );
+        if verdict.is_err()
+            && let Ok(mut map) = self.last_refused.lock()
+        {
+            map.insert(expected.to_string().to_ascii_lowercase(), sha256);
+        }
+        verdict
     }
 
     fn verify_tls12_signature(
