@@ -315,23 +315,215 @@ async fn a_stored_server_presenting_another_certificate_is_a_change() {
 async fn a_server_presenting_another_certificate_than_the_pinned_one_is_refused() {
     let pinned = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
     let presented = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("trusted.json");
     let trust = Trust {
         pins: vec![fingerprint(pinned.cert.as_ref())],
+        store: Some(&store_path),
         ..Trust::default()
     };
-    let (_, result) = connect_to(&presented, None, &trust, "sip.example.test").await;
+    let (tls, result) = connect_to(&presented, None, &trust, "sip.example.test").await;
     match refusal(result) {
         TlsError::PinMismatch(pin) => {
             assert_eq!(pin.presented, fingerprint(presented.cert.as_ref()));
         }
         other => panic!("expected a pin mismatch, got {other:?}"),
     }
+    // Fail closed: the user is not asked to override the administrator's pin, and neither
+    // a store entry nor Continue for the presented certificate stands in for it.
+    assert!(
+        tls.pending_decision("sip.example.test").is_none(),
+        "no question about a pin mismatch"
+    );
+    let presented_sha = fingerprint(presented.cert.as_ref());
+    let mut store = TrustStore::open(&store_path).unwrap();
+    store.insert(TrustedCertificate::new(
+        "sip.example.test",
+        &presented_sha,
+        "s",
+        "i",
+        "x",
+    ));
+    store.save().unwrap();
+    let (server, addr) = tls_server(&presented, None).await;
+    let tls = client(&trust);
+    tls.trust_for_session("sip.example.test", &presented_sha);
+    assert!(matches!(
+        refusal(connect(&tls, addr, "sip.example.test").await),
+        TlsError::PinMismatch(_)
+    ));
+    drop(server);
+    // A certificate a CA vouches for is accepted whatever the pins (an extra path, not a
+    // restriction).
+    let ca = TestCa::new("server CA");
+    let leaf = ca.leaf(&["sip.example.test"], &[]);
+    let (_, result) = connect_to(
+        &leaf,
+        Some(&ca),
+        &Trust {
+            ca: Some(&ca),
+            ..trust
+        },
+        "sip.example.test",
+    )
+    .await;
+    assert_eq!(
+        result.unwrap().security.trusted_by,
+        Some(TrustBasis::CertificateAuthority)
+    );
+    let trust = Trust {
+        pins: vec![fingerprint(pinned.cert.as_ref())],
+        ..Trust::default()
+    };
     // The pinned one itself is accepted, and says how.
     let (_, result) = connect_to(&pinned, None, &trust, "sip.example.test").await;
     assert_eq!(
         result.unwrap().security.trusted_by,
         Some(TrustBasis::PinnedFingerprint)
     );
+}
+
+/// A certificate made the usual way, `openssl req -x509` (which marks it CA:TRUE), with its key.
+fn openssl_self_signed(dir: &Path, name: &str) -> Leaf {
+    let (cert, key) = (dir.join("self.crt"), dir.join("self.key"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30", "-subj", &format!("/CN={name}")])
+        .args(["-addext", &format!("subjectAltName=DNS:{name}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"),
+        "openssl req -x509 makes a CA:TRUE certificate"
+    );
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    Leaf {
+        cert: lockphone::tls::load_certificate_chain(&cert)
+            .unwrap()
+            .remove(0),
+        key: lockphone::tls::load_private_key(&key).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn an_openssl_self_signed_certificate_is_asked_about_and_accepted_by_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = openssl_self_signed(dir.path(), "sip.example.test");
+    let sha = fingerprint(own.cert.as_ref());
+    let (_server, addr) = tls_server(&own, None).await;
+    let store_path = dir.path().join("trusted.json");
+    let trust = Trust {
+        store: Some(&store_path),
+        ..Trust::default()
+    };
+    let tls = client(&trust);
+    // Refused, with a question that names the reason.
+    assert!(matches!(
+        refusal(connect(&tls, addr, "sip.example.test").await),
+        TlsError::UnknownIssuer
+    ));
+    let pending = tls
+        .pending_decision("sip.example.test")
+        .expect("a question");
+    assert_eq!(pending.sha256, sha);
+    assert!(pending.reason.contains("self-signed"), "{}", pending.reason);
+    // Continue connects.
+    tls.trust_for_session("sip.example.test", &pending.sha256);
+    let info = connect(&tls, addr, "sip.example.test").await.unwrap();
+    assert_eq!(info.security.trusted_by, Some(TrustBasis::UserContinued));
+    // A pin of its fingerprint connects; a pin of another does not.
+    let pinned = client(&Trust {
+        pins: vec![sha.clone()],
+        ..Trust::default()
+    });
+    let info = connect(&pinned, addr, "sip.example.test").await.unwrap();
+    assert_eq!(
+        info.security.trusted_by,
+        Some(TrustBasis::PinnedFingerprint)
+    );
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let other = openssl_self_signed(&other_dir, "sip.example.test");
+    let (_other_server, other_addr) = tls_server(&other, None).await;
+    assert!(matches!(
+        refusal(connect(&pinned, other_addr, "sip.example.test").await),
+        TlsError::PinMismatch(_)
+    ));
+    // A store entry of its fingerprint connects.
+    let mut store = TrustStore::open(&store_path).unwrap();
+    store.insert(TrustedCertificate::new(
+        "sip.example.test",
+        &sha,
+        "s",
+        "i",
+        "x",
+    ));
+    store.save().unwrap();
+    let stored = client(&trust);
+    let info = connect(&stored, addr, "sip.example.test").await.unwrap();
+    assert_eq!(info.security.trusted_by, Some(TrustBasis::UserTrustStore));
+}
+
+#[tokio::test]
+async fn a_self_signed_ca_certificate_that_expired_is_never_overridable() {
+    let own = Leaf::self_signed(|p| {
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.subject_alt_names = vec![dns("sip.example.test")];
+        p.not_before = date_time_ymd(2019, 1, 1);
+        p.not_after = date_time_ymd(2020, 1, 1);
+    });
+    let trust = Trust {
+        pins: vec![fingerprint(own.cert.as_ref())],
+        ..Trust::default()
+    };
+    let (tls, result) = connect_to(&own, None, &trust, "sip.example.test").await;
+    assert!(matches!(refusal(result), TlsError::Expired));
+    assert!(tls.pending_decision("sip.example.test").is_none());
+}
+
+/// A CA:TRUE certificate that is not its own issuer, presented as a server's: not "self-signed",
+/// refused without a question.
+#[tokio::test]
+async fn a_ca_certificate_issued_by_another_ca_is_not_self_signed() {
+    let ca = TestCa::new("server CA");
+    let sub = ca.leaf_with(|p| {
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.subject_alt_names = vec![dns("sip.example.test")];
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("trusted.json");
+    let trust = Trust {
+        ca: Some(&ca),
+        store: Some(&store_path),
+        ..Trust::default()
+    };
+    let (tls, result) = connect_to(&sub, Some(&ca), &trust, "sip.example.test").await;
+    assert!(
+        matches!(refusal(result), TlsError::BadCertificate(_)),
+        "a CA used as a server"
+    );
+    assert!(tls.pending_decision("sip.example.test").is_none());
 }
 
 // ---- accepted ----
@@ -526,6 +718,80 @@ async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_afte
         }
     };
     assert_eq!(started.trusted_by, Some(TrustBasis::UserContinued));
+    phone.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
+    use lockphone::call::CallOptions;
+    use lockphone::config::Config;
+    use lockphone::trust::TrustDecision;
+    use lockphone::ua::{Event, Phone};
+
+    let ip_san = || vec![SanType::IpAddress(addr_ip())];
+    let first = Leaf::self_signed(|p| p.subject_alt_names = ip_san());
+    let expired = Leaf::self_signed(|p| {
+        p.subject_alt_names = ip_san();
+        p.not_before = date_time_ymd(2019, 1, 1);
+        p.not_after = date_time_ymd(2020, 1, 1);
+    });
+    let second = Leaf::self_signed(|p| p.subject_alt_names = ip_san());
+    let (_s1, first_addr) = tls_server(&first, None).await;
+    let (_s2, expired_addr) = tls_server(&expired, None).await;
+    let (_s3, second_addr) = tls_server(&second, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_toml(&format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
+         [account.tls]\ntrust_store = \"{}\"\n",
+        dir.path().join("trusted.json").display()
+    ))
+    .unwrap();
+    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let uri = |addr: SocketAddr| format!("sips:bob@127.0.0.1:{}", addr.port());
+    // The questions raised within `wait`, by certificate fingerprint.
+    async fn questions(phone: &mut Phone, wait: std::time::Duration) -> Vec<String> {
+        let mut asked = Vec::new();
+        while let Ok(Some(event)) = tokio::time::timeout(wait, phone.next_event()).await {
+            if let Event::TrustDecisionRequired { certificate, .. } = event {
+                asked.push(certificate.sha256);
+            }
+        }
+        asked
+    }
+    let wait = std::time::Duration::from_millis(800);
+
+    phone
+        .dial(&uri(first_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        questions(&mut phone, wait).await,
+        [fingerprint(first.cert.as_ref())]
+    );
+    // While it waits: an expired certificate is refused without a question (about anything).
+    phone
+        .dial(&uri(expired_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(questions(&mut phone, wait).await, Vec::<String>::new());
+    // Another untrusted certificate: not asked about the older one again.
+    phone
+        .dial(&uri(second_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(questions(&mut phone, wait).await, Vec::<String>::new());
+    // Once the first is decided, the next refusal of the second asks about the second.
+    phone
+        .decide_trust("127.0.0.1", TrustDecision::Cancel)
+        .unwrap();
+    phone
+        .dial(&uri(second_addr), CallOptions::silence())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        questions(&mut phone, wait).await,
+        [fingerprint(second.cert.as_ref())]
+    );
     phone.shutdown().await;
 }
 

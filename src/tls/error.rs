@@ -13,9 +13,10 @@ use crate::trust::identity::IdentityError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
-    /// The server's certificate does not chain to any trusted CA.
+    /// The server's certificate does not chain to any trusted CA (unknown issuer, or
+    /// self-signed).
     #[error(
-        "server certificate not trusted: it is not signed by a CA in the trust store (unknown issuer); add the server's CA to tls.ca_file"
+        "server certificate not trusted: it is not signed by a CA in the trust store (unknown issuer or self-signed); add the server's CA to tls.ca_file, or accept or pin (tls.pinned_sha256) the certificate itself"
     )]
     UnknownIssuer,
     /// The server's certificate is valid but for another name.
@@ -143,6 +144,19 @@ pub enum TlsError {
 }
 
 impl TlsError {
+    /// Whether the user may override this refusal (unknown issuer or self-signed, a name
+    /// that does not identify the server, a changed certificate): never an expired, not yet
+    /// valid or revoked certificate, a pin mismatch, or anything else.
+    pub fn is_overridable(&self) -> bool {
+        matches!(
+            self,
+            TlsError::UnknownIssuer
+                | TlsError::NameMismatch { .. }
+                | TlsError::Identity(_)
+                | TlsError::CertificateChanged(_)
+        )
+    }
+
     /// Classifies an error returned by a tokio-rustls handshake.
     pub fn from_handshake(err: std::io::Error, expected_name: &str) -> TlsError {
         let rustls_error = err

@@ -365,6 +365,12 @@ impl ClientTls {
         self.verifier.pending_decision(identity)
     }
 
+    /// The certificate to ask the user about after a refusal for `identity`: the pending one,
+    /// only if the latest refusal for `identity` was about it.
+    pub fn question_for(&self, identity: &str) -> Option<CertificateSummary> {
+        self.verifier.question_for(identity)
+    }
+
     /// "Always trust": stores this certificate for `identity` and accepts it from now on.
     pub fn trust_always(
         &self,

@@ -6,8 +6,12 @@
 //!    matching: a `sip:domain` URI, SRVName or xmppAddr identifies a SIP server as well as a
 //!    dNSName does.
 //! 3. When 1 or 2 fail for a reason a user may override (unknown issuer, self-signed, name
-//!    mismatch — never expired, not yet valid, revoked or a bad signature), the user's
-//!    decisions decide: a certificate pinned in the account or stored by "Always trust" for
+//!    mismatch — never expired, not yet valid, revoked or a bad signature) and the account
+//!    pins certificates (`tls.pinned_sha256`, the administrator's), the pins alone decide: a
+//!    pinned certificate is accepted, any other is refused as [`TlsError::PinMismatch`] with
+//!    no question (a CA-verified certificate is accepted whatever the pins: they are an extra
+//!    acceptance path, not a restriction). Without pins the user's decisions decide: a
+//!    certificate stored by "Always trust" for
 //!    this identity is accepted; a *different* certificate for a stored identity is refused as
 //!    [`TlsError::CertificateChanged`]; otherwise the connection is refused with the typed
 //!    reason (unknown issuer, name mismatch, …) and the certificate's summary is kept
@@ -35,7 +39,14 @@ use super::record::{TrustBasis, fingerprint};
 use super::summary::CertificateSummary;
 use super::{TlsError, TrustAnchors};
 use crate::trust::identity::{ExpectedIdentity, IdentityPolicy, check_identity};
+use crate::trust::kind;
 use crate::trust::store::{StoreError, StoreVerdict, TrustStore, TrustedCertificate};
+
+/// The reason a question gives for a certificate that is its own issuer.
+const SELF_SIGNED: &str =
+    "self-signed: no CA vouches for it (check its fingerprint with the administrator)";
+/// The reason a question gives for a certificate signed by a CA we do not trust.
+const UNKNOWN_ISSUER: &str = "not signed by a trusted CA (unknown issuer)";
 
 /// Verifies SIP servers' certificates. See the [module docs](self).
 #[derive(Debug)]
@@ -51,6 +62,10 @@ pub struct SipServerVerifier {
     user_decisions: bool,
     accepted: Mutex<HashMap<String, TrustBasis>>,
     undecided: Mutex<HashMap<String, CertificateSummary>>,
+    /// By identity: the fingerprint of the certificate the latest refusal was about (for
+    /// whatever reason), so a question is only raised about the certificate of the error at
+    /// hand ([`SipServerVerifier::question_for`]).
+    last_refused: Mutex<HashMap<String, String>>,
     /// Common Criteria rules, checked before anything else (revocation hook: see
     /// [`super::revocation`]).
     common_criteria: Option<super::common_criteria::CommonCriteria>,
@@ -113,6 +128,7 @@ impl SipServerVerifier {
             user_decisions: !super::fips_mode(),
             accepted: Mutex::new(HashMap::new()),
             undecided: Mutex::new(HashMap::new()),
+            last_refused: Mutex::new(HashMap::new()),
             common_criteria: None,
             staples: Mutex::new(HashMap::new()),
             intermediates: Mutex::new(HashMap::new()),
@@ -235,6 +251,21 @@ impl SipServerVerifier {
             .and_then(|map| map.get(&identity.to_ascii_lowercase()).cloned())
     }
 
+    /// The certificate to ask the user about after a refusal for `identity`: the one waiting
+    /// for a decision, but only when the latest refusal for `identity` was about that very
+    /// certificate (another certificate refused since, e.g. expired, or while an older one
+    /// still waits, raises no question about the older one).
+    pub fn question_for(&self, identity: &str) -> Option<CertificateSummary> {
+        let pending = self.pending_decision(identity)?;
+        let last = self
+            .last_refused
+            .lock()
+            .ok()?
+            .get(&identity.to_ascii_lowercase())
+            .cloned()?;
+        (last == pending.sha256).then_some(pending)
+    }
+
     /// Keeps `summary` as the certificate waiting for the user's decision about `identity`,
     /// unless one already waits: the certificate a decision applies to must stay the one the
     /// user was shown, even if another connection meanwhile presents a different one (that
@@ -267,14 +298,28 @@ impl SipServerVerifier {
             now,
             self.provider.signature_verification_algorithms.all,
         );
+        let unknown_issuer = || rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
         match chain {
             Ok(()) => {}
             Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
-                let err = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
-                return Err((
-                    err,
-                    Some("not signed by a trusted CA (unknown issuer or self-signed)".to_owned()),
-                ));
+                let reason = if kind::is_self_signed_der(end_entity.as_ref()) {
+                    SELF_SIGNED
+                } else {
+                    UNKNOWN_ISSUER
+                };
+                return Err((unknown_issuer(), Some(reason.to_owned())));
+            }
+            // `openssl req -x509` marks its self-signed certificate CA:TRUE, which webpki
+            // refuses as an end entity (after the validity check, so it is not expired).
+            // Self-signed is what it is: overridable like any other. A CA:TRUE certificate
+            // that is not its own issuer stays refused.
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(other)))
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) && kind::is_self_signed_server_der(end_entity.as_ref()) =>
+            {
+                return Err((unknown_issuer(), Some(SELF_SIGNED.to_owned())));
             }
             Err(other) => return Err((other, None)),
         }
@@ -313,12 +358,14 @@ fn expected_identity(server_name: &ServerName<'_>) -> ExpectedIdentity {
     }
 }
 
-impl ServerCertVerifier for SipServerVerifier {
-    fn verify_server_cert(
+impl SipServerVerifier {
+    /// [`ServerCertVerifier::verify_server_cert`] but for remembering refusals.
+    fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
+        expected: &ExpectedIdentity,
+        sha256: String,
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
@@ -327,8 +374,6 @@ impl ServerCertVerifier for SipServerVerifier {
                 .check(end_entity, intermediates)
                 .map_err(other_error)?;
         }
-        let expected = expected_identity(server_name);
-        let sha256 = fingerprint(end_entity.as_ref());
         if !ocsp_response.is_empty()
             && let Ok(mut staples) = self.staples.lock()
         {
@@ -346,7 +391,7 @@ impl ServerCertVerifier for SipServerVerifier {
             );
         }
         let (error, overridable_reason) =
-            match self.ca_verdict(end_entity, intermediates, &expected, now) {
+            match self.ca_verdict(end_entity, intermediates, expected, now) {
                 Ok(()) => {
                     self.remember(sha256, TrustBasis::CertificateAuthority);
                     return Ok(ServerCertVerified::assertion());
@@ -356,11 +401,19 @@ impl ServerCertVerifier for SipServerVerifier {
         let Some(reason) = overridable_reason else {
             return Err(error);
         };
-        if self.pinned.contains(&sha256) {
-            self.remember(sha256, TrustBasis::PinnedFingerprint);
-            return Ok(ServerCertVerified::assertion());
-        }
         let identity = expected.to_string();
+        if !self.pinned.is_empty() {
+            if self.pinned.contains(&sha256) {
+                self.remember(sha256, TrustBasis::PinnedFingerprint);
+                return Ok(ServerCertVerified::assertion());
+            }
+            // The pins are the administrator's: fail closed, no question, and no user
+            // decision (store, Continue) can stand in for them.
+            return Err(other_error(PinMismatch {
+                identity,
+                presented: sha256,
+            }));
+        }
         if !self.user_decisions {
             // FIPS mode: the user cannot accept what no CA vouches for.
             return Err(error);
@@ -391,21 +444,40 @@ impl ServerCertVerifier for SipServerVerifier {
                     presented: Box::new(presented),
                 }))
             }
-            StoreVerdict::Unknown if !self.pinned.is_empty() => {
-                let reason = format!("not the pinned certificate (tls.pinned_sha256); {reason}");
-                let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
-                self.wait_for_decision(&identity, summary);
-                Err(other_error(PinMismatch {
-                    identity,
-                    presented: sha256,
-                }))
-            }
             StoreVerdict::Unknown => {
                 let summary = CertificateSummary::of(end_entity.as_ref(), &reason);
                 self.wait_for_decision(&identity, summary);
                 Err(error)
             }
         }
+    }
+}
+
+impl ServerCertVerifier for SipServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let expected = expected_identity(server_name);
+        let sha256 = fingerprint(end_entity.as_ref());
+        let verdict = self.verify(
+            end_entity,
+            intermediates,
+            &expected,
+            sha256.clone(),
+            ocsp_response,
+            now,
+        );
+        if verdict.is_err()
+            && let Ok(mut map) = self.last_refused.lock()
+        {
+            map.insert(expected.to_string().to_ascii_lowercase(), sha256);
+        }
+        verdict
     }
 
     fn verify_tls12_signature(

@@ -1,9 +1,13 @@
 //! `lockphone trust import FILE`: the seeds' "deploy certificates on client computers".
 //!
 //! Every certificate of a PEM bundle is imported:
-//! - a CA certificate (basicConstraints `cA`, no subjectAltName) becomes an extra trust anchor held in the store,
-//!   so servers it signed are verified by a CA (and their names still checked);
-//! - a server certificate is trusted as "Always trust" for each SIP identity its
+//! - a CA certificate becomes an extra trust anchor held in the store, so servers it signed
+//!   are verified by a CA (and their names still checked). A CA certificate is one that may
+//!   sign certificates (basicConstraints `cA` TRUE and, when it has keyUsage, `keyCertSign`),
+//!   names no server (no subjectAltName: `openssl req -x509` marks self-signed server
+//!   certificates `cA` too) and is not a self-signed certificate for servers only (its own
+//!   issuer with extendedKeyUsage serverAuth alone);
+//! - every other certificate is a server certificate, trusted as "Always trust" for each SIP identity its
 //!   subjectAltNames name (`sip:` URI, SRVName, dNSName, xmppAddr, IP; the CN when it has no
 //!   SAN; wildcards left out), or for the one `identity` given instead.
 
@@ -11,6 +15,7 @@ use rustls::pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::identity::server_identities;
+use super::kind;
 use super::store::{TrustStore, TrustedAnchor, TrustedCertificate};
 use crate::capf::keys::pem_block;
 use crate::tls::{CertificateSummary, fingerprint};
@@ -42,7 +47,7 @@ pub enum ImportError {
     },
     /// `--identity` with no or several server certificates: which one is meant?
     #[error(
-        "--identity names one server but the bundle holds {0} server certificates (a CA certificate has cA and no subjectAltName): import exactly one"
+        "--identity names one server but the bundle holds {0} server certificates (a CA certificate has cA, keyCertSign when it has keyUsage, and no subjectAltName): import exactly one"
     )]
     AmbiguousIdentity(usize),
 }
@@ -74,16 +79,7 @@ pub fn import_certificates(
                 index: i + 1,
                 reason: e.to_string(),
             })?;
-        // A self-signed server certificate often says cA (`openssl req -x509`): one that
-        // names servers (has a subjectAltName) is a server certificate.
-        let has_san = cert.subject_alternative_name().ok().flatten().is_some();
-        let is_ca = !has_san
-            && cert
-                .basic_constraints()
-                .ok()
-                .flatten()
-                .is_some_and(|bc| bc.value.ca);
-        kinds.push(is_ca);
+        kinds.push(is_anchor(&cert));
     }
     let servers = kinds.iter().filter(|ca| !**ca).count();
     if identity.is_some() && servers != 1 {
@@ -147,6 +143,15 @@ pub fn import_certificates(
     Ok(report)
 }
 
+/// Whether an imported certificate becomes a trust anchor (see the [module docs](self)).
+fn is_anchor(cert: &X509Certificate<'_>) -> bool {
+    // A self-signed server certificate often says cA (`openssl req -x509`): one that names
+    // servers (has a subjectAltName) is a server certificate.
+    let has_san = cert.subject_alternative_name().ok().flatten().is_some();
+    let server_only_self_signed = kind::is_self_signed(cert) && kind::server_auth_only(cert);
+    kind::signs_certificates(cert) && !has_san && !server_only_self_signed
+}
+
 /// The DER certificate of a stored anchor.
 pub fn anchor_der(anchor: &TrustedAnchor) -> Option<CertificateDer<'static>> {
     use rustls::pki_types::pem::PemObject as _;
@@ -204,6 +209,53 @@ mod tests {
         let again = import_certificates(&mut store, &certs, None).unwrap();
         assert_eq!(again.known_anchors.len(), 1);
         assert_eq!(store.anchors().len(), 1, "an anchor is held once");
+    }
+
+    /// A self-signed certificate without subjectAltName, named by its CN, edited by `edit`.
+    fn self_signed_cn(edit: impl FnOnce(&mut CertificateParams)) -> rcgen::Certificate {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "sip.example.test");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        edit(&mut params);
+        params.self_signed(&KeyPair::generate().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn only_certificates_that_may_sign_certificates_become_anchors() {
+        use rcgen::{ExtendedKeyUsagePurpose as Eku, KeyUsagePurpose as Ku};
+        // cA with a keyUsage that does not allow signing certificates: a server's.
+        let no_cert_sign = self_signed_cn(|p| p.key_usages = vec![Ku::DigitalSignature]);
+        // Its own issuer, for servers only: a server's, even with keyCertSign.
+        let server_only = self_signed_cn(|p| {
+            p.key_usages = vec![Ku::KeyCertSign, Ku::DigitalSignature];
+            p.extended_key_usages = vec![Eku::ServerAuth];
+        });
+        for cert in [&no_cert_sign, &server_only] {
+            let mut store = store();
+            let report = import_certificates(&mut store, &[cert.der().clone()], None).unwrap();
+            assert!(report.anchors.is_empty(), "{report:?}");
+            assert!(store.anchors().is_empty());
+            assert_eq!(report.servers.len(), 1, "{report:?}");
+            assert_eq!(report.servers[0].0, "sip.example.test");
+            assert_eq!(report.servers[0].2, fingerprint(cert.der()));
+        }
+        // Real CAs: a root with keyCertSign, and an intermediate limited to serverAuth (not
+        // its own issuer).
+        let root = self_signed_cn(|p| p.key_usages = vec![Ku::KeyCertSign, Ku::CrlSign]);
+        let issuer = ca();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.extended_key_usages = vec![Eku::ServerAuth];
+        let intermediate = params
+            .signed_by(&KeyPair::generate().unwrap(), &issuer)
+            .unwrap();
+        let mut store = store();
+        let certs = [root.der().clone(), intermediate.der().clone()];
+        let report = import_certificates(&mut store, &certs, None).unwrap();
+        assert_eq!(report.anchors.len(), 2, "{report:?}");
+        assert!(report.servers.is_empty());
     }
 
     #[test]

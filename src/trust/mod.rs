@@ -7,6 +7,7 @@
 pub mod decision;
 pub mod identity;
 pub mod import;
+pub mod kind;
 pub mod store;
 
 pub use decision::{TrustDecision, TrustDecisionError};

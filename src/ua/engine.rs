@@ -354,7 +354,9 @@ impl Engine {
     }
 
     /// The same, for a connection to `target`. A stored server presenting another
-    /// certificate first raises the [`Event::CertificateChanged`] alarm.
+    /// certificate first raises the [`Event::CertificateChanged`] alarm. Only a refusal the
+    /// user may override raises a question, and only about the certificate it refused (not
+    /// an older one still waiting for a decision).
     pub(super) fn announce_trust_decision_for(
         &self,
         target: &Target,
@@ -363,6 +365,9 @@ impl Engine {
         let TransportError::Tls { source, .. } = error else {
             return None;
         };
+        if !source.is_overridable() {
+            return None;
+        }
         let server = server_identity(target);
         if let TlsError::CertificateChanged(changed) = source {
             self.emit(Event::CertificateChanged {
@@ -371,7 +376,7 @@ impl Engine {
                 presented: changed.presented.clone(),
             });
         }
-        let certificate = self.transport.pending_trust_decision(&server)?;
+        let certificate = self.transport.client_tls()?.question_for(&server)?;
         self.emit(Event::TrustDecisionRequired {
             server,
             certificate: Box::new(certificate.clone()),
