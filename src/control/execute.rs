@@ -144,7 +144,9 @@ fn ua_error(error: UaError) -> ControlError {
     let code = match &error {
         UaError::NoSuchCall(_) => ErrorCode::NoSuchCall,
         UaError::CallState(_) => ErrorCode::WrongState,
-        UaError::Invalid(_) | UaError::Config(_) => ErrorCode::InvalidArguments,
+        UaError::Invalid(_) | UaError::Config(_) | UaError::AudioFile { .. } => {
+            ErrorCode::InvalidArguments
+        }
         UaError::Stopped => ErrorCode::Stopped,
         UaError::Trust(TrustDecisionError::NothingPending { .. }) => ErrorCode::WrongState,
         UaError::Trust(TrustDecisionError::FipsForbidsOverride { .. }) => ErrorCode::NotSupported,
@@ -194,6 +196,11 @@ mod tests {
             ErrorCode::WrongState
         );
         assert_eq!(ua_error(UaError::Stopped).code, ErrorCode::Stopped);
+        let unreadable = UaError::AudioFile {
+            path: "/nowhere/in.wav".into(),
+            reason: "no such file".to_owned(),
+        };
+        assert_eq!(ua_error(unreadable).code, ErrorCode::InvalidArguments);
         assert_eq!(
             ua_error(UaError::Unreachable("x".to_owned())).code,
             ErrorCode::Failed
