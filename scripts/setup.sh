@@ -5,6 +5,7 @@
 # the interop peers of tests/peers (kamailio, baresip, SIPp, stunnel, tshark, …).
 #   scripts/setup.sh            build dependencies + peers
 #   scripts/setup.sh --build    build dependencies only
+#   scripts/setup.sh --fips     also Go, which the FIPS build (scripts/test-fips.sh) needs
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -14,6 +15,14 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 pkgs=(libasound2-dev cmake pkg-config gcc g++ binutils python3 openssl tmux)
+peers=1
+for arg in "$@"; do
+	case "$arg" in
+	--build) peers=0 ;;
+	--fips) pkgs+=(golang-go) ;;
+	*) echo "setup: unknown option $arg (use --build or --fips)" >&2; exit 2 ;;
+	esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,6 +34,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" != "--build" ]; then
+if [ "$peers" = 1 ]; then
 	"$here/tests/peers/install.sh"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # FIPS mode, end to end: builds the `fips` release binary (rustls on the aws-lc-rs FIPS module;
-# needs cmake and Go, installed by scripts/setup.sh), then proves on 127.0.0.1 that
+# needs cmake and Go, installed by scripts/setup.sh --fips), then proves on 127.0.0.1 that
 #   1. it registers at the peers kit's kamailio over TLS and reports FIPS mode (the Connected
 #      event's security.fips, an AES-GCM suite, the "FIPS mode" start-up line);
 #   2. it never asks the user to accept an untrusted certificate, and ignores "Always trust"
@@ -18,6 +18,8 @@ KEEP=0
 [ "${1:-}" = "--keep-target" ] && KEEP=1
 
 fail() { echo "test-fips: FAIL: $*" >&2; exit 1; }
+
+scripts/setup.sh --fips
 
 echo "== FIPS build (target $TARGET)"
 start=$(date +%s)
