@@ -269,14 +269,15 @@ impl Driver {
             self.tally.from_unexpected_source += 1;
         }
         let buf = match port {
-            Port::Rtp => &self.rtp_buf,
-            Port::Rtcp => &self.rtcp_buf,
+            Port::Rtp => &mut self.rtp_buf,
+            Port::Rtcp => &mut self.rtcp_buf,
         };
-        let datagram = buf.get(..len).unwrap_or(&[]);
-        // The outcome is counted by the pipeline (drops by reason, SRTP counters).
+        let datagram = buf.get_mut(..len).unwrap_or_default();
+        // Unprotected in place, no copy. The outcome is counted by the pipeline (drops by
+        // reason, SRTP counters).
         let _ = self
             .pipeline
-            .handle_packet(Instant::now().into_std(), datagram);
+            .handle_packet_mut(Instant::now().into_std(), datagram);
     }
 
     /// Everything due at `now`: frames, timeouts, events, publishing (sending follows).
