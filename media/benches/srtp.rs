@@ -22,8 +22,10 @@
 //! not time — AES-NI and carry-less multiplies cost more than the scalar bookkeeping — so
 //! this ratio is a lower bound of the time ratio.
 
+mod support;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use criterion::Criterion;
@@ -39,11 +41,7 @@ const PACKETS: usize = 32_768;
 const ROUNDS: usize = 7;
 const SSRC: u32 = 0x5eed_0001;
 
-/// The one clock read of this bench.
-#[allow(clippy::disallowed_methods)]
-fn now() -> Instant {
-    Instant::now()
-}
+use support::Stopwatch;
 
 fn pps(elapsed: Duration) -> f64 {
     PACKETS as f64 / elapsed.as_secs_f64()
@@ -313,10 +311,10 @@ fn measure(subjects: &mut [&mut dyn Subject], payload: usize) -> Vec<(f64, f64)>
     let mut first = 0u64;
     for _ in 0..ROUNDS {
         for (subject, best) in subjects.iter_mut().zip(best.iter_mut()) {
-            let start = now();
+            let start = Stopwatch::start();
             subject.protect(&template, first, &mut wire);
             best.0 = best.0.max(pps(start.elapsed()));
-            let start = now();
+            let start = Stopwatch::start();
             subject.unprotect(&wire, &mut scratch);
             best.1 = best.1.max(pps(start.elapsed()));
         }
@@ -327,7 +325,8 @@ fn measure(subjects: &mut [&mut dyn Subject], payload: usize) -> Vec<(f64, f64)>
 
 fn ratios() {
     println!(
-        "suite payload | ours protect/unprotect | raw | webrtc-srtp 0.17.2   (packets/s, best of {ROUNDS} x {PACKETS})"
+        "suite payload | ours protect/unprotect | raw | webrtc-srtp 0.17.2   (packets/s of {}, best of {ROUNDS} x {PACKETS})",
+        Stopwatch::kind()
     );
     for payload in [160, 80] {
         for suite in SrtpSuite::ALL {

@@ -4,8 +4,9 @@
 //! push_capture_frame ─▶ encode ─▶ RTP packetize ─▶ SRTP protect ─▶ poll_transmit
 //! handle_packet ─▶ RTP/RTCP demux (RFC 5761) ─▶ SRTP unprotect ─▶ jitter buffer ─▶ pull_playout_frame
 //!                                                              └▶ DTMF ─▶ poll_event
-//! poll_timeout / handle_timeout: RTCP SR/RR every ~5 s (loss reported back drives Opus FEC),
-//!                                DTMF packet pacing
+//! poll_timeout / handle_timeout: RTCP SR/RR every ~5 s after a quick start (RTT within ~2 s;
+//!                                loss reported back drives Opus FEC), DTMF packet pacing
+//! close: SR/RR + SDES + BYE;  rekey: new SRTP keys, same stream
 //! ```
 //!
 //! The caller owns the clock, the socket and the audio device: it calls
