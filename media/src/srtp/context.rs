@@ -252,8 +252,12 @@ impl SrtpContext {
         self.spare.clear();
         self.spare.extend_from_slice(packet);
         let mut result = unprotect(self, packet);
-        if matches!(result, Err(SrtpError::AuthenticationFailed { .. }))
-            && let Some(previous) = self.previous.as_mut()
+        // `Cleartext` is an authentication failure too, on a packet that happens to parse as
+        // plain RTCP (a protected one can, by chance of its ciphertext and tag).
+        if matches!(
+            result,
+            Err(SrtpError::AuthenticationFailed { .. } | SrtpError::Cleartext)
+        ) && let Some(previous) = self.previous.as_mut()
         {
             packet.copy_from_slice(&self.spare);
             if let Ok(len) = unprotect(previous, packet) {
