@@ -15,8 +15,10 @@
 //! signal for music and choose the cheaper CELT. For example
 //! `espeak-ng -w speech.wav "…"; LOCKPHONE_BENCH_SPEECH=speech.wav cargo bench --bench codec`.
 
+mod support;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Criterion;
 use lockphone_media::audio::{AudioSource, FRAME_SAMPLES, Frame, WavSource};
@@ -29,11 +31,7 @@ const FRAMES: usize = 1000;
 /// Rounds (the best counts).
 const ROUNDS: usize = 5;
 
-/// The one clock read of this bench.
-#[allow(clippy::disallowed_methods)]
-fn now() -> Instant {
-    Instant::now()
-}
+use support::Stopwatch;
 
 /// A deterministic voice-like signal: a pitch of 100–160 Hz, harmonics shaped by formants at
 /// 700, 1200 and 2600 Hz, 4 Hz syllables, and a pause every 1.5 s.
@@ -92,14 +90,14 @@ fn measure(
     let per_frame = |d: Duration| d / u32::try_from(input.len()).unwrap_or(1);
     let (mut enc, mut dec, mut plc) = (Duration::MAX, Duration::MAX, Duration::MAX);
     for _ in 0..rounds {
-        let start = now();
+        let start = Stopwatch::start();
         for (frame, packet) in input.iter().zip(packets.iter_mut()) {
             encoder
                 .encode(black_box(frame), packet)
                 .expect("a 20 ms frame encodes");
         }
         enc = enc.min(per_frame(start.elapsed()));
-        let start = now();
+        let start = Stopwatch::start();
         for packet in &packets {
             if packet.is_empty() {
                 decoder.conceal(&mut out).expect("concealment works");
@@ -110,7 +108,7 @@ fn measure(
             }
         }
         dec = dec.min(per_frame(start.elapsed()));
-        let start = now();
+        let start = Stopwatch::start();
         for _ in 0..input.len() {
             decoder.conceal(&mut out).expect("concealment works");
         }
@@ -127,13 +125,18 @@ fn micros(d: Duration) -> f64 {
 fn summary(frames: usize, rounds: usize) {
     let input = match speech(frames) {
         Some((path, input)) => {
-            println!("input: {path}, {} s looped", frames / 50);
+            println!(
+                "input: {path}, {} s looped; times are {}",
+                frames / 50,
+                Stopwatch::kind()
+            );
             input
         }
         None => {
             println!(
-                "input: synthetic voice, {} s (set LOCKPHONE_BENCH_SPEECH for speech)",
-                frames / 50
+                "input: synthetic voice, {} s (set LOCKPHONE_BENCH_SPEECH for speech); times are {}",
+                frames / 50,
+                Stopwatch::kind()
             );
             voice(frames)
         }

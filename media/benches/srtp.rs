@@ -12,9 +12,20 @@
 //!
 //! It prints `ratio <suite> <size> protect=X.XX unprotect=Y.YY` (ours ÷ raw; target ≥ 0.9),
 //! then runs a short criterion group for the record.
+//!
+//! Timings on a shared machine swing by ±40 %. For a stable ratio, count instructions: with
+//! `--count SUITE ours|raw protect|both PAYLOAD N` the binary only protects N packets (and,
+//! with `both`, unprotects them), and `media/benches/srtp_instructions.sh` runs it under
+//! `valgrind --tool=callgrind` for two values of N, so that set-up cancels out, subtracts the
+//! harness's own per-packet work (`harness`: fill and copy only), and prints instructions per
+//! packet and raw ÷ ours (≥ 1: as few instructions as the bare primitive). Instructions are
+//! not time — AES-NI and carry-less multiplies cost more than the scalar bookkeeping — so
+//! this ratio is a lower bound of the time ratio.
+
+mod support;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use criterion::Criterion;
@@ -30,11 +41,7 @@ const PACKETS: usize = 32_768;
 const ROUNDS: usize = 7;
 const SSRC: u32 = 0x5eed_0001;
 
-/// The one clock read of this bench.
-#[allow(clippy::disallowed_methods)]
-fn now() -> Instant {
-    Instant::now()
-}
+use support::Stopwatch;
 
 fn pps(elapsed: Duration) -> f64 {
     PACKETS as f64 / elapsed.as_secs_f64()
@@ -79,6 +86,26 @@ impl Subject for Ours {
             scratch.clear();
             scratch.extend_from_slice(packet);
             black_box(self.rx.unprotect_rtp_in_place(scratch).expect("unprotect"));
+        }
+    }
+}
+
+/// The harness alone: fill (protect) and copy (unprotect), no crypto; subtracted from both
+/// sides of the instruction-count ratio.
+struct Harness;
+
+impl Subject for Harness {
+    fn protect(&mut self, template: &[u8], first: u64, wire: &mut [Vec<u8>]) {
+        for (n, out) in (first..).zip(wire.iter_mut()) {
+            fill(out, template, n);
+        }
+    }
+
+    fn unprotect(&mut self, wire: &[Vec<u8>], scratch: &mut Vec<u8>) {
+        for packet in wire {
+            scratch.clear();
+            scratch.extend_from_slice(packet);
+            black_box(&scratch);
         }
     }
 }
@@ -284,10 +311,10 @@ fn measure(subjects: &mut [&mut dyn Subject], payload: usize) -> Vec<(f64, f64)>
     let mut first = 0u64;
     for _ in 0..ROUNDS {
         for (subject, best) in subjects.iter_mut().zip(best.iter_mut()) {
-            let start = now();
+            let start = Stopwatch::start();
             subject.protect(&template, first, &mut wire);
             best.0 = best.0.max(pps(start.elapsed()));
-            let start = now();
+            let start = Stopwatch::start();
             subject.unprotect(&wire, &mut scratch);
             best.1 = best.1.max(pps(start.elapsed()));
         }
@@ -298,7 +325,8 @@ fn measure(subjects: &mut [&mut dyn Subject], payload: usize) -> Vec<(f64, f64)>
 
 fn ratios() {
     println!(
-        "suite payload | ours protect/unprotect | raw | webrtc-srtp 0.17.2   (packets/s, best of {ROUNDS} x {PACKETS})"
+        "suite payload | ours protect/unprotect | raw | webrtc-srtp 0.17.2   (packets/s of {}, best of {ROUNDS} x {PACKETS})",
+        Stopwatch::kind()
     );
     for payload in [160, 80] {
         for suite in SrtpSuite::ALL {
@@ -346,7 +374,41 @@ fn criterion_group(c: &mut Criterion) {
     group.finish();
 }
 
+/// The `--count` mode (see the module documentation).
+fn count(args: &[String]) {
+    let usage = "--count SUITE ours|raw|harness protect|both PAYLOAD N";
+    let [suite, subject, op, payload, n] = args else {
+        panic!("usage: {usage}");
+    };
+    let suite = SrtpSuite::from_sdes_name(suite).expect("an SDES suite name");
+    let payload: usize = payload.parse().expect("payload size");
+    let n: usize = n.parse().expect("packet count");
+    let mut ours_subject = ours(suite);
+    let mut raw_subject = raw(suite);
+    let subject: &mut dyn Subject = match subject.as_str() {
+        "ours" => &mut ours_subject,
+        "raw" => raw_subject.as_mut(),
+        "harness" => &mut Harness,
+        other => panic!("{other}: {usage}"),
+    };
+    let template = template(payload);
+    let mut wire: Vec<Vec<u8>> = (0..n)
+        .map(|_| Vec::with_capacity(template.len() + 32))
+        .collect();
+    let mut scratch = Vec::with_capacity(template.len() + 32);
+    subject.protect(&template, 0, &mut wire);
+    if op == "both" {
+        subject.unprotect(&wire, &mut scratch);
+    }
+    black_box(&wire);
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--count") {
+        count(args.get(at + 1..).unwrap_or_default());
+        return;
+    }
     // `cargo bench` passes --bench; `cargo test --benches` does not: there criterion checks
     // each benchmark once, and the ratio table (seconds of optimized work) is skipped.
     if std::env::args().any(|a| a == "--bench") {

@@ -149,7 +149,7 @@ impl DtmfEncoder {
     }
 
     fn units(&self, duration: Duration) -> u64 {
-        (duration.as_nanos() * u128::from(self.clock_rate) / 1_000_000_000) as u64
+        crate::rtp::clock_units(duration, self.clock_rate)
     }
 
     /// The packets for pressing `digit` for `duration`, starting at RTP timestamp `timestamp`.

@@ -301,6 +301,12 @@ fn parse_header(raw: &[u8]) -> Result<(usize, Extension<'_>), RtpError> {
     Ok((end, Some((profile, data))))
 }
 
+/// `duration` in units of an RTP clock of `clock_rate` Hz (rounded down, saturating).
+pub(crate) fn clock_units(duration: std::time::Duration, clock_rate: u32) -> u64 {
+    let units = duration.as_nanos() * u128::from(clock_rate) / 1_000_000_000;
+    u64::try_from(units).unwrap_or(u64::MAX)
+}
+
 /// Big-endian u16 at `at`, if in bounds.
 pub(crate) fn be16(raw: &[u8], at: usize) -> Option<u16> {
     let bytes = raw.get(at..at.checked_add(2)?)?;

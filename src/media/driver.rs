@@ -300,17 +300,18 @@ impl Driver {
             self.tally.from_unexpected_source += 1;
         }
         let buf = match port {
-            Port::Rtp => &self.rtp_buf,
-            Port::Rtcp => &self.rtcp_buf,
+            Port::Rtp => &mut self.rtp_buf,
+            Port::Rtcp => &mut self.rtcp_buf,
         };
-        let datagram = buf.get(..len).unwrap_or(&[]);
+        let datagram = buf.get_mut(..len).unwrap_or_default();
         let now = Instant::now().into_std();
         match &mut self.impairment {
             // Through the simulated network first; `work` hands over what falls due.
             Some(network) => network.push(now, datagram.to_vec()),
-            // The outcome is counted by the pipeline (drops by reason, SRTP counters).
+            // Unprotected in place, no copy. The outcome is counted by the pipeline (drops by
+            // reason, SRTP counters).
             None => {
-                let _ = self.pipeline.handle_packet(now, datagram);
+                let _ = self.pipeline.handle_packet_mut(now, datagram);
             }
         }
     }
@@ -318,8 +319,8 @@ impl Driver {
     /// Hands the pipeline the datagrams the simulated network delivers by `at`.
     fn deliver_impaired(&mut self, at: std::time::Instant) {
         if let Some(network) = &mut self.impairment {
-            while let Some(datagram) = network.poll(at) {
-                let _ = self.pipeline.handle_packet(at, &datagram);
+            while let Some(mut datagram) = network.poll(at) {
+                let _ = self.pipeline.handle_packet_mut(at, &mut datagram);
             }
         }
     }

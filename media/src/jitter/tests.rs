@@ -325,3 +325,37 @@ fn nothing_received_is_silence() {
     assert!(!jb.is_playing());
     assert_eq!(jb.stats().concealed, 0);
 }
+
+#[test]
+fn after_end_of_stream_it_drains_then_plays_silence_without_concealing() {
+    let t0 = test_epoch();
+    let mut jb = buffer();
+    let tick = |k: u32| t0 + MS * (20 * k);
+    for seq in 1..=3u16 {
+        jb.push(tick(0), seq, u32::from(seq) * 960, &payload(seq, false));
+    }
+    jb.end_of_stream();
+    assert!(jb.is_ended());
+    let kinds: Vec<(FrameKind, i16)> = (0..6)
+        .map(|k| {
+            let f = jb.pop_frame(tick(k));
+            (f.kind(), f.samples()[0])
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (FrameKind::Audio, 1),
+            (FrameKind::Audio, 2),
+            (FrameKind::Audio, 3),
+            (FrameKind::Silence, 0),
+            (FrameKind::Silence, 0),
+            (FrameKind::Silence, 0),
+        ]
+    );
+    assert_eq!(jb.stats().concealed, 0);
+    assert!(!jb.is_playing());
+    // A new source starts over.
+    jb.reset();
+    assert!(!jb.is_ended());
+}

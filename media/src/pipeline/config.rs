@@ -73,7 +73,8 @@ pub struct PipelineConfig {
     /// Jitter buffer settings.
     pub jitter: JitterConfig,
     /// Mean RTCP report interval (each interval is randomised to 0.5–1.5× of it, RFC 3550
-    /// §6.3.1; the first report goes after half of it).
+    /// §6.3.1). A call starts with shorter reports (0.25–0.75 s, then 0.5–1.5 s) until each
+    /// side has echoed the other's SR, so that even a 3 s call measures its round-trip time.
     pub rtcp_interval: Duration,
     /// Our RTCP CNAME.
     pub cname: String,

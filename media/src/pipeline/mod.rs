@@ -4,8 +4,9 @@
 //! push_capture_frame ─▶ encode ─▶ RTP packetize ─▶ SRTP protect ─▶ poll_transmit
 //! handle_packet ─▶ RTP/RTCP demux (RFC 5761) ─▶ SRTP unprotect ─▶ jitter buffer ─▶ pull_playout_frame
 //!                                                              └▶ DTMF ─▶ poll_event
-//! poll_timeout / handle_timeout: RTCP SR/RR every ~5 s (loss reported back drives Opus FEC),
-//!                                DTMF packet pacing
+//! poll_timeout / handle_timeout: RTCP SR/RR every ~5 s after a quick start (RTT within ~2 s;
+//!                                loss reported back drives Opus FEC), DTMF packet pacing
+//! close: SR/RR + SDES + BYE;  rekey: new SRTP keys, same stream
 //! ```
 //!
 //! The caller owns the clock, the socket and the audio device: it calls
@@ -164,6 +165,8 @@ pub struct MediaPipeline {
     /// The frame being played by [`MediaPipeline::pull_playout_samples`], and how far.
     playout: Frame,
     playout_pos: usize,
+    /// Where [`MediaPipeline::handle_packet`] copies a datagram to unprotect it.
+    receive_buffer: Vec<u8>,
 }
 
 impl std::fmt::Debug for MediaPipeline {
@@ -223,6 +226,7 @@ impl MediaPipeline {
             closed: false,
             playout: Frame::silence(),
             playout_pos: FRAME_SAMPLES,
+            receive_buffer: Vec::with_capacity(1500),
         })
     }
 
@@ -341,8 +345,21 @@ impl MediaPipeline {
     }
 
     /// Takes in one received datagram (RTP or RTCP, protected or not as configured). Never
-    /// fails: what cannot be used is dropped and counted.
+    /// fails: what cannot be used is dropped and counted. The datagram is copied once into
+    /// a buffer the pipeline keeps (SRTP works in place); a caller that owns its receive
+    /// buffer avoids that copy with [`MediaPipeline::handle_packet_mut`].
     pub fn handle_packet(&mut self, now: Instant, datagram: &[u8]) -> PacketOutcome {
+        let mut buffer = std::mem::take(&mut self.receive_buffer);
+        buffer.clear();
+        buffer.extend_from_slice(datagram);
+        let outcome = self.handle_packet_mut(now, &mut buffer);
+        self.receive_buffer = buffer;
+        outcome
+    }
+
+    /// Like [`MediaPipeline::handle_packet`], unprotecting in place in `datagram` (its
+    /// content is then unspecified): no copy on the way to the jitter buffer.
+    pub fn handle_packet_mut(&mut self, now: Instant, datagram: &mut [u8]) -> PacketOutcome {
         self.end_grace_if_due(now);
         self.receiver.count_bytes(datagram.len());
         if !is_rtcp(datagram) {

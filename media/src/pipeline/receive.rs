@@ -26,8 +26,6 @@ pub(super) struct Receiver {
     remote_ssrc: Option<u32>,
     reception: Option<ReceptionStats>,
     dtmf: DtmfDecoder,
-    /// Scratch for unprotecting.
-    buffer: Vec<u8>,
     last_packet: Option<Instant>,
     stats: ReceiveStats,
 }
@@ -46,7 +44,6 @@ impl Receiver {
             remote_ssrc: None,
             reception: None,
             dtmf: DtmfDecoder::default(),
-            buffer: Vec::with_capacity(1500),
             last_packet: None,
             stats: ReceiveStats::default(),
         }
@@ -132,30 +129,31 @@ impl Receiver {
         Some(block)
     }
 
-    /// Unprotects an RTCP datagram (when SRTP is on) and returns the plain compound packet.
+    /// Unprotects an RTCP datagram in place (when SRTP is on) and returns the plain
+    /// compound packet.
     pub(super) fn unprotect_rtcp<'a>(
-        &'a mut self,
-        datagram: &'a [u8],
+        &mut self,
+        datagram: &'a mut [u8],
     ) -> Result<&'a [u8], DropReason> {
         match self.srtp.as_mut() {
-            Some(srtp) => match srtp.unprotect_rtcp(datagram, &mut self.buffer) {
-                Ok(()) => Ok(&self.buffer),
+            Some(srtp) => match srtp.unprotect_rtcp_in_place(datagram) {
+                Ok(len) => Ok(datagram.get(..len).unwrap_or_default()),
                 Err(e) => Err(DropReason::Srtp(e)),
             },
             None => Ok(datagram),
         }
     }
 
-    /// Handles one RTP datagram.
+    /// Handles one RTP datagram, unprotecting it in place.
     pub(super) fn handle_rtp(
         &mut self,
         now: Instant,
-        datagram: &[u8],
+        datagram: &mut [u8],
         events: &mut VecDeque<MediaEvent>,
     ) -> PacketOutcome {
         let plain: &[u8] = match self.srtp.as_mut() {
-            Some(srtp) => match srtp.unprotect_rtp(datagram, &mut self.buffer) {
-                Ok(()) => &self.buffer,
+            Some(srtp) => match srtp.unprotect_rtp_in_place(datagram) {
+                Ok(len) => datagram.get(..len).unwrap_or_default(),
                 Err(e) => {
                     self.stats.dropped += 1;
                     return PacketOutcome::Dropped(DropReason::Srtp(e));

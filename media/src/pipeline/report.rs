@@ -52,6 +52,8 @@ pub(super) struct Reporter {
     rtt: Option<Duration>,
     remote: Option<RemoteStats>,
     scratch: Vec<u8>,
+    /// Report blocks of the report being written (kept for its allocation).
+    blocks: Vec<ReportBlock>,
 }
 
 impl Reporter {
@@ -78,6 +80,7 @@ impl Reporter {
             rtt: None,
             remote: None,
             scratch: Vec::with_capacity(256),
+            blocks: Vec::with_capacity(1),
         }
     }
 
@@ -140,26 +143,28 @@ impl Reporter {
 
     /// Writes SR or RR + SDES into `scratch`; true when its report block echoes an SR.
     fn write_report(&mut self, now: Instant, sender: &Sender, receiver: &mut Receiver) -> bool {
-        let reports: Vec<ReportBlock> = receiver.report_block(now).into_iter().collect();
+        let mut reports = std::mem::take(&mut self.blocks);
+        reports.clear();
+        reports.extend(receiver.report_block(now));
         let echoed = reports.iter().any(|b| b.last_sr != 0);
         self.scratch.clear();
-        match sender.sender_info(now) {
+        let ssrc = sender.ssrc();
+        self.blocks = match sender.sender_info(now) {
             Some(info) => {
                 let sr = SenderReport {
-                    ssrc: sender.ssrc(),
+                    ssrc,
                     info: sender_info(self.ntp(now), info),
                     reports,
                 };
                 compound_sr_sdes(&sr, &self.cname, &mut self.scratch);
+                sr.reports
             }
             None => {
-                let rr = ReceiverReport {
-                    ssrc: sender.ssrc(),
-                    reports,
-                };
+                let rr = ReceiverReport { ssrc, reports };
                 compound_rr_sdes(&rr, &self.cname, &mut self.scratch);
+                rr.reports
             }
-        }
+        };
         echoed
     }
 

@@ -96,9 +96,9 @@ impl Sender {
         self.encoder.lookahead()
     }
 
+    /// `d` in RTP timestamp units (timestamps wrap modulo 2^32: so does this).
     fn units(&self, d: Duration) -> u32 {
-        let units = d.as_nanos() * u128::from(self.clock_rate) / 1_000_000_000;
-        u32::try_from(units).unwrap_or(u32::MAX)
+        crate::rtp::clock_units(d, self.clock_rate) as u32
     }
 
     /// Protects `plain` (when SRTP is on) and queues it.

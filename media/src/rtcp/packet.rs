@@ -430,14 +430,30 @@ impl RtcpPacket {
 pub fn compound_sr_sdes(sr: &SenderReport, cname: &str, out: &mut Vec<u8>) {
     out.clear();
     sr.write(out);
-    SdesChunk::write_packet(&[SdesChunk::cname(sr.ssrc, cname)], out);
+    write_sdes_cname(sr.ssrc, cname, out);
 }
 
 /// Clears `out` and writes the compound packet RR + SDES(CNAME) of the reporter.
 pub fn compound_rr_sdes(rr: &ReceiverReport, cname: &str, out: &mut Vec<u8>) {
     out.clear();
     rr.write(out);
-    SdesChunk::write_packet(&[SdesChunk::cname(rr.ssrc, cname)], out);
+    write_sdes_cname(rr.ssrc, cname, out);
+}
+
+/// Appends an SDES packet with one chunk: `ssrc` and its CNAME (what
+/// `SdesChunk::write_packet(&[SdesChunk::cname(ssrc, cname)], out)` writes, without
+/// building the chunk).
+fn write_sdes_cname(ssrc: u32, cname: &str, out: &mut Vec<u8>) {
+    write_packet(out, 1, PT_SDES, |out| {
+        let start = out.len();
+        let value = cname.as_bytes();
+        let value = value.get(..value.len().min(255)).unwrap_or_default();
+        out.extend_from_slice(&ssrc.to_be_bytes());
+        out.extend_from_slice(&[SDES_CNAME, value.len() as u8]);
+        out.extend_from_slice(value);
+        out.push(0);
+        pad4(out, start);
+    });
 }
 
 #[cfg(test)]
@@ -453,6 +469,17 @@ mod tests {
             jitter: 17,
             last_sr: 0xdead_beef,
             delay_since_last_sr: 65536,
+        }
+    }
+
+    #[test]
+    fn the_cname_writer_matches_the_general_sdes_writer() {
+        for cname in ["", "a", "abc", "abcd", "0123456789abcdef", &"x".repeat(300)] {
+            let mut direct = Vec::new();
+            write_sdes_cname(0xfeed, cname, &mut direct);
+            let mut general = Vec::new();
+            SdesChunk::write_packet(&[SdesChunk::cname(0xfeed, cname)], &mut general);
+            assert_eq!(direct, general, "{cname:?}");
         }
     }
 

@@ -74,8 +74,7 @@ impl ReceptionStats {
     fn update_jitter(&mut self, rtp_timestamp: u32, arrival: Instant) {
         let origin = *self.origin.get_or_insert(arrival);
         let elapsed = arrival.saturating_duration_since(origin);
-        let arrival_units =
-            (elapsed.as_nanos() * u128::from(self.clock_rate) / 1_000_000_000) as u64;
+        let arrival_units = crate::rtp::clock_units(elapsed, self.clock_rate);
         // Transit in timestamp units, modulo 2^32 like the timestamps themselves.
         let transit = i64::from((arrival_units as u32).wrapping_sub(rtp_timestamp) as i32);
         if let Some(last) = self.last_transit {

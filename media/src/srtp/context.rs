@@ -40,6 +40,7 @@ impl Stream {
     }
 
     /// Records an accepted packet; moves ROC and `s_l` forward when it is the newest.
+    #[inline]
     fn advance(&mut self, roc: u32, seq: u16) {
         let newest = self
             .s_l
@@ -251,8 +252,12 @@ impl SrtpContext {
         self.spare.clear();
         self.spare.extend_from_slice(packet);
         let mut result = unprotect(self, packet);
-        if matches!(result, Err(SrtpError::AuthenticationFailed { .. }))
-            && let Some(previous) = self.previous.as_mut()
+        // `Cleartext` is an authentication failure too, on a packet that happens to parse as
+        // plain RTCP (a protected one can, by chance of its ciphertext and tag).
+        if matches!(
+            result,
+            Err(SrtpError::AuthenticationFailed { .. } | SrtpError::Cleartext)
+        ) && let Some(previous) = self.previous.as_mut()
         {
             packet.copy_from_slice(&self.spare);
             if let Ok(len) = unprotect(previous, packet) {
@@ -274,19 +279,25 @@ impl SrtpContext {
             });
         }
         let (seq, ssrc) = rtp_ids(packet);
-        let known = self.streams.iter().find(|s| s.ssrc == ssrc).copied();
-        let stream = known.unwrap_or(Stream::new(ssrc, 0));
-        let roc = roc::estimate(stream.roc, stream.s_l, seq)
-            .ok_or(SrtpError::KeyLifetimeExhausted { ssrc })?;
+        // One lookup; the stream's state is created only once a packet authenticates.
+        let at = self.streams.iter().position(|s| s.ssrc == ssrc);
+        let (roc, s_l, window) = match at.and_then(|i| self.streams.get(i)) {
+            Some(s) => (s.roc, s.s_l, s.rtp_window),
+            None => (0, None, ReplayWindow::default()),
+        };
+        let roc = roc::estimate(roc, s_l, seq).ok_or(SrtpError::KeyLifetimeExhausted { ssrc })?;
         let index = roc::index(roc, seq);
-        if stream.rtp_window.check(index).is_err() {
+        if window.check(index).is_err() {
             return Err(SrtpError::Replay { ssrc, index });
         }
         let len = self
             .rtp
             .unprotect_rtp(packet, header_len, ssrc, roc, seq)
             .ok_or(SrtpError::AuthenticationFailed { ssrc, index })?;
-        stream_entry(&mut self.streams, ssrc)?.advance(roc, seq);
+        match at.and_then(|i| self.streams.get_mut(i)) {
+            Some(stream) => stream.advance(roc, seq),
+            None => stream_entry(&mut self.streams, ssrc)?.advance(roc, seq),
+        }
         Ok(len)
     }
 

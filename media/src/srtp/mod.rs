@@ -18,24 +18,32 @@
 //! the tests cross-check every suite in both directions, SRTCP included, across a ROC
 //! rollover, besides the published vectors (RFC 3711 B.2/B.3, RFC 6188 §7.2, RFC 7714 §16/§17).
 //!
-//! Measured with `cargo bench -p lockphone-media --bench srtp` (one thread, 2 shared vCPUs,
-//! packets per second, protect / unprotect with replay protection on; "raw" is the bare
-//! primitive on the same buffer in the same run: ring seal/open with a 12-byte AAD for GCM,
-//! AES-CTR + HMAC-SHA1-80 for CM):
+//! Measured with `cargo bench -p lockphone-media --bench srtp` (one thread's CPU time —
+//! `CLOCK_THREAD_CPUTIME_ID`, so a machine loaded by other builds preempts the thread without
+//! skewing the figure — packets per second, protect / unprotect with replay protection on;
+//! "raw" is the bare primitive on the same buffer in the same run: ring seal/open with a
+//! 12-byte AAD for GCM, AES-CTR + HMAC-SHA1-80 for CM):
 //!
 //! | suite | payload | ours | raw primitive | webrtc-srtp | ours ÷ raw |
 //! |---|---|---|---|---|---|
-//! | AEAD_AES_128_GCM | 160 B | 11.4M / 10.4M | 11.7M / 11.2M | 3.5M / 3.4M | 0.98 / 0.93 |
-//! | AEAD_AES_256_GCM | 160 B | 10.7M / 10.4M | 11.2M / 11.0M | 3.3M / 3.3M | 0.95 / 0.95 |
-//! | AES_CM_128_HMAC_SHA1_80 | 160 B | 4.75M / 4.62M | 4.91M / 4.55M | 3.22M / 3.19M | 0.97 / 1.02 |
-//! | AES_256_CM_HMAC_SHA1_80 | 160 B | 4.58M / 4.48M | 4.86M / 4.42M | 2.56M / 2.80M | 0.94 / 1.02 |
-//! | AEAD_AES_128_GCM | 80 B | 12.8M / 11.5M | 13.4M / 12.4M | 4.6M / 4.1M | 0.95 / 0.93 |
-//! | AES_CM_128_HMAC_SHA1_80 | 80 B | 5.77M / 5.49M | 6.04M / 5.75M | 3.59M / 3.64M | 0.96 / 0.96 |
+//! | AEAD_AES_128_GCM | 160 B | 11.0M / 10.8M | 11.7M / 10.8M | 3.4M / 3.4M | 0.95 / 1.00 |
+//! | AEAD_AES_256_GCM | 160 B | 10.6M / 10.5M | 11.0M / 10.8M | 3.3M / 3.2M | 0.96 / 0.98 |
+//! | AES_CM_128_HMAC_SHA1_80 | 160 B | 4.62M / 4.54M | 4.64M / 4.31M | 3.19M / 3.11M | 0.99 / 1.05 |
+//! | AES_256_CM_HMAC_SHA1_80 | 160 B | 4.41M / 4.38M | 4.52M / 4.25M | 2.50M / 2.63M | 0.97 / 1.03 |
+//! | AEAD_AES_128_GCM | 80 B | 12.4M / 11.4M | 13.4M / 12.5M | 4.4M / 4.0M | 0.93 / 0.91 |
+//! | AEAD_AES_256_GCM | 80 B | 12.1M / 11.5M | 12.6M / 12.6M | 4.3M / 3.8M | 0.96 / 0.91 |
+//! | AES_CM_128_HMAC_SHA1_80 | 80 B | 5.57M / 5.46M | 5.72M / 5.39M | 3.64M / 3.59M | 0.97 / 1.01 |
+//! | AES_256_CM_HMAC_SHA1_80 | 80 B | 5.40M / 5.31M | 5.69M / 5.30M | 2.81M / 2.98M | 0.95 / 1.00 |
 //!
-//! (The `_32` suites match their `_80` twins within 2 %; webrtc-srtp reaches 0.30–0.35 of the
-//! raw GCM seal and 0.47–0.73 of the raw CM transform in the same run.) rtc-srtp 0.21.1 was
-//! not rebuilt here; performance.md §4.1 puts its ring GCM at 3.5 M/s at 160 B, a third of
-//! ring's raw seal, and it has the same missing ROC setter.
+//! (The `_32` suites match their `_80` twins within 3 %.) Instructions counted by callgrind
+//! (`media/benches/srtp_instructions.sh`) tell where the rest goes: our SRTP bookkeeping
+//! (header parse, stream lookup, ROC guess, replay window, IV) costs about 165 instructions
+//! per protect and 240 per unprotect, against ~1000 for GCM's crypto at 160 B and ~6600 for
+//! CM's, so raw ÷ ours in *instructions* is 0.85 / 0.82 (GCM, 160 B), 0.82 / 0.79 (GCM, 80 B)
+//! and 0.95–0.96 / 0.94–0.95 (CM); the bookkeeping is cheap scalar work beside AES-NI and
+//! carry-less multiplies, hence the ≥ 0.9 in time. rtc-srtp 0.21.1 was not rebuilt here;
+//! performance.md §4.1 puts its ring GCM at 3.5 M/s at 160 B, a third of ring's raw seal,
+//! and it has the same missing ROC setter.
 //!
 //! Key hygiene: [`SrtpKeys`] is zeroized on drop and prints `<redacted>`; derived session
 //! keys are zeroized once the transforms are built, and the AES round keys on drop (the `aes`

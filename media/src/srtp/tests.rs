@@ -447,6 +447,30 @@ fn rekey_with_grace_accepts_old_keys_once_until_the_grace_ends() {
     }
 }
 
+/// Fuzz finding (media_srtp, crash-866c4380…): under AES_CM_128_HMAC_SHA1_80 this 18-byte
+/// RTCP packet, protected with the old keys, is 32 bytes long — what its length field claims —
+/// so it parses as plain RTCP: the new keys refused it as `Cleartext`, and the previous keys
+/// were never tried.
+#[test]
+fn grace_fallback_also_covers_protected_rtcp_that_looks_plain() {
+    let rtcp = hex("81c90007 ffffffff ffffff00 00000060 0000");
+    for suite in [SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AeadAes128Gcm] {
+        let master: Vec<u8> = (0..suite.master_len() as u8).collect();
+        let keys = SrtpKeys::new(suite, &master).unwrap();
+        let (mut tx, mut rx) = (
+            SrtpContext::new(&keys).unwrap(),
+            SrtpContext::new(&keys).unwrap(),
+        );
+        let other = SrtpKeys::new(suite, &vec![0xA5; suite.master_len()]).unwrap();
+        rx.rekey_with_grace(&other).unwrap();
+        let (mut out, mut back) = (Vec::new(), Vec::new());
+        tx.protect_rtcp(&rtcp, &mut out).unwrap();
+        rx.unprotect_rtcp(&out, &mut back).unwrap();
+        assert_eq!(back, rtcp, "{suite:?}");
+        assert_eq!(rx.counters().previous_key, 1);
+    }
+}
+
 #[test]
 fn in_place_paths_match_the_copying_ones() {
     let (mut tx, mut rx) = pair(SrtpSuite::AesCm256HmacSha1_80);
