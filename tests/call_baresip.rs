@@ -400,7 +400,10 @@ fn callee_with_an_untrusted_certificate_is_refused_before_any_invite() {
         Some(4),
         "a TLS refusal exits 4: {stderr}"
     );
-    assert!(stderr.contains("server certificate not trusted"), "{stderr}");
+    assert!(
+        stderr.contains("server certificate not trusted"),
+        "{stderr}"
+    );
     let log = std::fs::read_to_string(baresip_log(&run, "bob")).unwrap();
     assert!(
         !log.contains("INVITE sip:bob"),

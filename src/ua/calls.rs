@@ -321,17 +321,9 @@ impl Engine {
                 call.remote_call_info =
                     verdict::parse_remote_call_info(invite.headers.get_all(&HeaderName::CallInfo));
                 call.answered_at = Some(now);
-                let codec = codec_name(negotiated.codec).to_owned();
-                let srtp_suite = negotiated
-                    .srtp
-                    .as_ref()
-                    .map(|s| s.suite.as_str().to_owned());
+                let answered = call_answered(id, &negotiated);
                 let started = Self::start_media(call, negotiated);
-                self.emit(Event::CallAnswered {
-                    call: id,
-                    codec,
-                    srtp_suite,
-                });
+                self.emit(answered);
                 if let Err(e) = started {
                     self.media_failed(id, &e);
                     return;
@@ -624,17 +616,9 @@ impl Engine {
             verdict::parse_remote_call_info(response.headers.get_all(&HeaderName::CallInfo));
         match receive_answer(&mut call.negotiation, &response.body) {
             Ok(negotiated) => {
-                let codec = codec_name(negotiated.codec).to_owned();
-                let suite = negotiated
-                    .srtp
-                    .as_ref()
-                    .map(|s| s.suite.as_str().to_owned());
+                let answered = call_answered(id, &negotiated);
                 let started = Self::start_media(call, negotiated);
-                self.emit(Event::CallAnswered {
-                    call: id,
-                    codec,
-                    srtp_suite: suite,
-                });
+                self.emit(answered);
                 if let Err(e) = started {
                     self.media_failed(id, &e);
                     return;
@@ -917,6 +901,18 @@ fn receive_offer(
 
 /// Checks the far end's SDP answer in `body` against our offer; a failure is the status and
 /// reason it is unacceptable for.
+/// The `CallAnswered` event of a call whose media was negotiated.
+fn call_answered(call: CallId, negotiated: &Negotiated) -> Event {
+    Event::CallAnswered {
+        call,
+        codec: codec_name(negotiated.codec).to_owned(),
+        srtp_suite: negotiated
+            .srtp
+            .as_ref()
+            .map(|s| s.suite.as_str().to_owned()),
+    }
+}
+
 fn receive_answer(negotiation: &mut OfferAnswer, body: &[u8]) -> Result<Negotiated, (u16, String)> {
     let answer = parse_sdp(body)?;
     negotiation
