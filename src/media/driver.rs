@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lockphone_media::audio::Pacer;
+use lockphone_media::audio::{PLAYOUT_PERIOD, PLAYOUT_PERIOD_SAMPLES, Pacer};
 use lockphone_media::codec::{CodecConfig, OpusConfig};
 use lockphone_media::impair::{Impairment, ImpairmentSpec};
 use lockphone_media::pipeline::{MediaEvent, MediaPipeline, PacketKind};
@@ -39,10 +39,6 @@ const ANALYSE_EVERY: Duration = Duration::from_secs(2);
 /// Datagrams read in one go from a socket before looking at the clock again.
 const DRAIN_MAX: usize = 64;
 
-/// How much audio is pulled for playout at a time, and how often.
-pub(super) const PLAYOUT_PERIOD: Duration = Duration::from_millis(10);
-/// Samples in a playout period (48 kHz).
-const PERIOD_SAMPLES: usize = lockphone_media::audio::FRAME_SAMPLES / 2;
 /// Most playout periods pulled at once after a stall: 100 ms, as for capture frames.
 const MAX_PERIOD_BURST: u32 = 10;
 
@@ -110,7 +106,7 @@ pub(super) struct Driver {
     /// When playout periods (10 ms) are due.
     playout_pacer: Pacer,
     /// The period being played (no allocation per period).
-    period: [i16; PERIOD_SAMPLES],
+    period: [i16; PLAYOUT_PERIOD_SAMPLES],
     tally: Tally,
     rtp_buf: Vec<u8>,
     rtcp_buf: Vec<u8>,
@@ -186,7 +182,7 @@ impl Driver {
                 pacer.set_max_burst(MAX_PERIOD_BURST);
                 pacer
             },
-            period: [0; PERIOD_SAMPLES],
+            period: [0; PLAYOUT_PERIOD_SAMPLES],
             tally,
             rtp_buf: vec![0; DATAGRAM_MAX],
             rtcp_buf: vec![0; DATAGRAM_MAX],

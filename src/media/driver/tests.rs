@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use lockphone_media::audio::{AudioSource, FRAME_SAMPLES, Frame, WavSource};
+use lockphone_media::audio::{
+    AudioSource, FRAME_SAMPLES, Frame, PLAYOUT_PERIOD_SAMPLES, WavSource,
+};
 use lockphone_media::codec::Codec;
 use lockphone_media::pipeline::MediaPipeline;
 use lockphone_media::srtp::SrtpSuite;
@@ -101,7 +103,7 @@ fn deliver(from: &mut MediaPipeline, to: &mut Driver, at: Instant) {
 }
 
 /// Samples in a playout period, as the output sees them.
-const PERIOD: usize = FRAME_SAMPLES / 2;
+const PERIOD: usize = PLAYOUT_PERIOD_SAMPLES;
 
 /// One call on the simulated clock: the far end captures frame `k` over
 /// `[20k, 20k + 20) ms + phase` and its packet arrives, with no network delay, when the
@@ -150,7 +152,9 @@ async fn a_frame_plays_from_the_first_10_ms_period_after_it_arrives() {
         for phase in [0, 1, 5, 9, 10, 11, 15, 19] {
             let (at, arrival_ms) = onset(codec, phase).await;
             // Period m is pulled at m × 10 ms and plays from then.
-            let first_period = arrival_ms.div_ceil(10) as usize;
+            let period_ms = PLAYOUT_PERIOD.as_millis() as u32;
+            assert_eq!(period_ms, 10);
+            let first_period = arrival_ms.div_ceil(period_ms) as usize;
             assert_eq!(
                 at / PERIOD,
                 first_period,
@@ -164,7 +168,7 @@ async fn a_frame_plays_from_the_first_10_ms_period_after_it_arrives() {
             eprintln!(
                 "driver latency {codec} phase {phase} ms: {latency:.1} ms capture → playout \
                  (wait for the period {} ms)",
-                first_period as u32 * 10 - arrival_ms
+                first_period as u32 * period_ms - arrival_ms
             );
         }
         eprintln!("driver latency {codec}: worst of the phases tried {worst:.1} ms");
