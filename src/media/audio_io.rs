@@ -132,7 +132,7 @@ enum Sink {
     /// frames, so a recording holds exactly the samples played, a whole frame at a time.
     Frames(Box<dyn AudioSink>),
     /// A sound card's ring, topped up with each period as soon as it is pulled.
-    Device(PlayoutDevice),
+    Device(Box<PlayoutDevice>),
 }
 
 /// Samples gathered into 20 ms frames, for an output that takes whole frames.
@@ -207,7 +207,7 @@ impl Playout {
         let sink = match output {
             AudioOut::Null => Sink::Frames(Box::new(NullSink::new())),
             AudioOut::File(path) => Sink::Frames(Box::new(WavSink::create(path)?)),
-            AudioOut::Device(name) => Sink::Device(PlayoutDevice::open(name.as_deref())?),
+            AudioOut::Device(name) => Sink::Device(Box::new(PlayoutDevice::open(name.as_deref())?)),
         };
         Ok(Self {
             sink,

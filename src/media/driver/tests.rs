@@ -119,7 +119,7 @@ async fn onset(codec: Codec, phase: u32) -> (usize, u32) {
     let mut k = 0;
     for ms in 0..600u32 {
         let t = t0 + MS * ms;
-        if ms >= 20 + phase && (ms - phase) % 20 == 0 {
+        if ms >= 20 + phase && (ms - phase).is_multiple_of(20) {
             far.push_capture_frame(t.into_std(), &far_frame(k)).unwrap();
             k += 1;
             deliver(&mut far, &mut d, t);
