@@ -438,6 +438,18 @@ async fn hold_stops_sending_and_resume_restarts() {
 /// A minimal 16-bit mono WAV of a sine tone.
 fn write_tone_wav(path: &Path, rate: u32, freq: f64, seconds: f64) {
     let n = (f64::from(rate) * seconds) as u32;
+    let samples: Vec<i16> = (0..n)
+        .map(|i| {
+            let x = 0.4 * (std::f64::consts::TAU * freq * f64::from(i) / f64::from(rate)).sin();
+            (x * 32767.0) as i16
+        })
+        .collect();
+    write_wav(path, rate, &samples);
+}
+
+/// A minimal 16-bit mono WAV of `samples`.
+fn write_wav(path: &Path, rate: u32, samples: &[i16]) {
+    let n = samples.len() as u32;
     let mut bytes = Vec::new();
     bytes.extend_from_slice(b"RIFF");
     bytes.extend_from_slice(&(36 + n * 2).to_le_bytes());
@@ -451,9 +463,8 @@ fn write_tone_wav(path: &Path, rate: u32, freq: f64, seconds: f64) {
     bytes.extend_from_slice(&16u16.to_le_bytes());
     bytes.extend_from_slice(b"data");
     bytes.extend_from_slice(&(n * 2).to_le_bytes());
-    for i in 0..n {
-        let x = 0.4 * (std::f64::consts::TAU * freq * f64::from(i) / f64::from(rate)).sin();
-        bytes.extend_from_slice(&((x * 32767.0) as i16).to_le_bytes());
+    for s in samples {
+        bytes.extend_from_slice(&s.to_le_bytes());
     }
     std::fs::write(path, bytes).unwrap();
 }
@@ -479,7 +490,8 @@ async fn a_wav_file_is_played_and_the_far_end_records_it() {
     let f = report.stats.audio.dominant_frequency_hz.unwrap();
     assert!((f - 800.0).abs() < 24.0, "{f}");
 
-    // The recording: one 48 kHz frame per 20 ms tick of the call, with the tone in it.
+    // The recording: the samples played, one 48 kHz frame per 20 ms of the call (pulled in
+    // 10 ms periods), with the tone in it.
     let mut wav = WavSource::open(&recording, false).unwrap();
     let mut meter = LevelMeter::new();
     let mut frame = Frame::silence();
@@ -500,6 +512,96 @@ async fn a_wav_file_is_played_and_the_far_end_records_it() {
     assert!(meter.detects_tone(800.0), "{}", meter.tone_fraction(800.0));
     let bytes = std::fs::read(&recording).unwrap();
     assert_eq!(bytes.len() as u64, 44 + frames * 960 * 2);
+}
+
+/// Burst period of the latency test's prompt (300 ms at 48 kHz), and burst length.
+const BURST_EVERY: usize = 14_400;
+const BURST_LEN: usize = 4_800;
+
+/// Where the recording goes loud after a quiet stretch, in samples.
+fn onsets(x: &[i16]) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut quiet = 0usize;
+    for (i, &s) in x.iter().enumerate() {
+        if s.unsigned_abs() > 6_000 {
+            if quiet > 2_400 {
+                found.push(i);
+            }
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+    }
+    found
+}
+
+/// Capture to playout through two real sessions on loopback UDP: A plays 1 kHz bursts (a
+/// sharp onset every 300 ms of its capture), B records. The latency — when B plays an
+/// onset minus when A captured it, from when each session started — is printed, with B's
+/// jitter-buffer delay (arrival → playout + the frame). It is not asserted: on a loaded
+/// machine the scheduler, not the pipeline, decides it (the driver's tests prove the
+/// 10 ms playout period on a simulated clock). What is asserted does not depend on timing:
+/// the recording holds whole frames, as many as B counted, and the bursts are heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_to_playout_latency_through_two_sessions_is_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("bursts.wav");
+    let bursts: Vec<i16> = (0..BURST_EVERY)
+        .map(|i| {
+            if i < BURST_LEN {
+                let t = i as f64 / 48_000.0;
+                (12_000.0 * (std::f64::consts::TAU * 1000.0 * t).sin()) as i16
+            } else {
+                0
+            }
+        })
+        .collect();
+    write_wav(&prompt, 48_000, &bursts);
+    for (codec, suite) in [(Codec::Pcmu, Some(GCM256)), (Codec::Opus, Some(GCM256))] {
+        let spec = Spec::new(codec, suite);
+        let recording = dir.path().join(format!("heard-{codec}.wav"));
+        let sa = MediaSocket::bind(LOCALHOST).await.unwrap();
+        let sb = MediaSocket::bind(LOCALHOST).await.unwrap();
+        let (pa, pb) = (params(spec, &sb, 1, 2), params(spec, &sa, 2, 1));
+        let b_started = std::time::Instant::now();
+        let b = MediaSession::start(sb, pb, AudioIn::Silence, AudioOut::File(recording.clone()))
+            .unwrap();
+        // A starts a few ms later, at an arbitrary phase to B's periods.
+        sleep(Duration::from_millis(7)).await;
+        let a_started = std::time::Instant::now();
+        let a = MediaSession::start(sa, pa, AudioIn::File(prompt.clone()), AudioOut::Null).unwrap();
+        sleep(Duration::from_millis(2000)).await;
+        let b_stats = b.stats();
+        a.stop().await;
+        let report = b.stop().await;
+        assert!(report.output_error.is_none(), "{report:?}");
+        let mut wav = WavSource::open(&recording, false).unwrap();
+        let mut frame = Frame::silence();
+        let mut heard = Vec::new();
+        while wav.read_frame(&mut frame).unwrap() {
+            heard.extend_from_slice(frame.samples());
+        }
+        assert_eq!(heard.len() as u64, report.stats.audio.frames * 960);
+        // B's sample n played at b_started + n / 48 kHz (its first period is pulled at
+        // once). A's first frame is read at once too, as if captured over the 20 ms before
+        // it started: its bursts were spoken every 300 ms from a_started − 20 ms.
+        let offset = a_started.duration_since(b_started).as_secs_f64() * 1000.0 - 20.0;
+        let latencies: Vec<f64> = onsets(&heard)
+            .iter()
+            .map(|&n| (n as f64 / 48.0 - offset).rem_euclid(300.0))
+            .collect();
+        // 2 s of a burst every 300 ms: about 6 heard (the first may be cut by the start).
+        assert!(latencies.len() >= 4, "{codec}: {latencies:?}");
+        let worst = latencies.iter().copied().fold(0.0, f64::max);
+        let mean = latencies.iter().sum::<f64>() / latencies.len() as f64;
+        eprintln!(
+            "{codec} through two sessions on loopback: capture → playout {mean:.1} ms mean, \
+             {worst:.1} ms worst of {} bursts (incl. session start skew ≈ 1 ms); B's jitter \
+             buffer {:.1} ms (arrival → playout + the 20 ms frame)",
+            latencies.len(),
+            b_stats.jitter_buffer_delay_ms
+        );
+    }
 }
 
 #[tokio::test]

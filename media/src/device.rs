@@ -527,14 +527,20 @@ impl PlayoutDevice {
     }
 }
 
-impl AudioSink for PlayoutDevice {
-    /// Queues one frame for playout; never blocks (what does not fit is dropped and counted).
-    fn write_frame(&mut self, frame: &Frame) -> Result<(), AudioError> {
-        let mut samples = [0f32; FRAME_SAMPLES];
-        for (out, &s) in samples.iter_mut().zip(frame.samples()) {
-            *out = i16_to_f32(s);
+impl PlayoutDevice {
+    /// Queues 48 kHz mono samples for playout, any number of them (a 10 ms period, a
+    /// frame): what a caller pulling playout in periods shorter than a frame uses to top up
+    /// the ring as soon as each period is pulled. Never blocks or allocates (once the
+    /// resampler is warm); what does not fit in the ring is dropped and counted.
+    pub fn write_samples(&mut self, samples: &[i16]) -> Result<(), AudioError> {
+        let mut converted = [0f32; FRAME_SAMPLES];
+        for chunk in samples.chunks(FRAME_SAMPLES) {
+            for (out, &s) in converted.iter_mut().zip(chunk) {
+                *out = i16_to_f32(s);
+            }
+            self.resampler
+                .push(converted.get(..chunk.len()).unwrap_or(&[]))?;
         }
-        self.resampler.push(&samples)?;
         loop {
             let n = self.resampler.pop(&mut self.scratch);
             if n == 0 {
@@ -546,6 +552,13 @@ impl AudioSink for PlayoutDevice {
                 }
             }
         }
+    }
+}
+
+impl AudioSink for PlayoutDevice {
+    /// Queues one frame for playout; never blocks (what does not fit is dropped and counted).
+    fn write_frame(&mut self, frame: &Frame) -> Result<(), AudioError> {
+        self.write_samples(frame.samples())
     }
 }
 
@@ -613,6 +626,11 @@ mod tests {
         let frame = Frame::from_samples([1000; FRAME_SAMPLES]);
         for _ in 0..5 {
             out.write_frame(&frame).unwrap();
+            // And in 10 ms periods, as the call driver tops it up.
+            out.write_samples(&frame.samples()[..FRAME_SAMPLES / 2])
+                .unwrap();
+            out.write_samples(&frame.samples()[FRAME_SAMPLES / 2..])
+                .unwrap();
         }
         assert!(out.buffered() <= Duration::from_secs(1));
         let mut capture = CaptureDevice::open(Some("null")).unwrap();

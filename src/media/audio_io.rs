@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use lockphone_media::audio::{
-    AudioSink, AudioSource, Frame, FrameKind, LevelMeter, NullSink, SilenceSource, ToneSource,
-    WavSink, WavSource,
+    AudioSink, AudioSource, FRAME_SAMPLES, Frame, FrameKind, LevelMeter, NullSink, SilenceSource,
+    ToneSource, WavSink, WavSource,
 };
 use lockphone_media::device::{CaptureDevice, PlayoutDevice};
 use serde::Serialize;
@@ -39,7 +39,7 @@ pub enum AudioIn {
 pub enum AudioOut {
     /// Nowhere (it is still measured).
     Null,
-    /// A WAV file, 48 kHz mono 16-bit, one frame per 20 ms of the call.
+    /// A WAV file, 48 kHz mono 16-bit: the samples played, one frame per 20 ms of the call.
     File(PathBuf),
     /// A sound card: by name or id, or the system default.
     Device(Option<String>),
@@ -48,7 +48,8 @@ pub enum AudioOut {
 /// What was played out, measured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ReceivedAudio {
-    /// Frames handed to the output (one per 20 ms tick).
+    /// Frames handed to the output (one per 20 ms of the call; the driver pulls them in 10 ms
+    /// periods, and these counts are the samples of each kind in 20 ms frames).
     pub frames: u64,
     /// Frames decoded from received packets.
     pub frames_audio: u64,
@@ -125,68 +126,164 @@ impl Capture {
     }
 }
 
-/// The playout side: the sink, and the meter that measures what was decoded.
-pub(super) struct Playout {
-    sink: Box<dyn AudioSink>,
-    meter: LevelMeter,
-    silence: Frame,
-    stats: ReceivedAudio,
-    /// Silent frames since the last audio, counted as a gap if audio comes back.
+/// Where the played-out audio goes.
+enum Sink {
+    /// An output that takes whole frames (a WAV file, null): the periods are gathered into
+    /// frames, so a recording holds exactly the samples played, a whole frame at a time.
+    Frames(Box<dyn AudioSink>),
+    /// A sound card's ring, topped up with each period as soon as it is pulled.
+    Device(Box<PlayoutDevice>),
+}
+
+/// Samples gathered into 20 ms frames, for an output that takes whole frames.
+struct Gather {
+    frame: Frame,
+    len: usize,
+}
+
+impl Gather {
+    fn new() -> Self {
+        Self {
+            frame: Frame::silence(),
+            len: 0,
+        }
+    }
+
+    /// Appends `samples`, calling `full` with each frame completed.
+    fn push(&mut self, mut samples: &[i16], mut full: impl FnMut(&Frame)) {
+        while !samples.is_empty() {
+            let room = self
+                .frame
+                .samples_mut()
+                .get_mut(self.len..)
+                .unwrap_or_default();
+            let n = room.len().min(samples.len());
+            let (head, tail) = samples.split_at(n);
+            room.get_mut(..n).unwrap_or_default().copy_from_slice(head);
+            self.len += n;
+            samples = tail;
+            if self.len == FRAME_SAMPLES {
+                full(&self.frame);
+                self.len = 0;
+            }
+        }
+    }
+}
+
+/// Samples handed to the output, by kind.
+#[derive(Debug, Clone, Copy, Default)]
+struct Played {
+    all: u64,
+    audio: u64,
+    fec: u64,
+    concealed: u64,
+    /// Silence between two stretches of audio.
+    gap: u64,
+    /// Silence since the last audio, counted as a gap if audio comes back.
     silence_after_audio: u64,
+}
+
+/// The playout side: the sink, and the meter that measures what was decoded. It is fed in
+/// periods (10 ms from the driver), any number of samples at a time; the statistics are
+/// counted in samples and reported in 20 ms frames.
+pub(super) struct Playout {
+    sink: Sink,
+    /// What a frame sink has not been given yet (less than a frame).
+    to_sink: Gather,
+    meter: LevelMeter,
+    /// Decoded audio not yet given to the meter (which takes frames).
+    to_meter: Gather,
+    played: Played,
+    stats: ReceivedAudio,
     errors: u64,
     last_error: Option<String>,
 }
 
+/// What is played while not receiving (hold).
+static SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
+
 impl Playout {
     pub(super) fn open(output: &AudioOut) -> Result<Self, MediaError> {
-        let sink: Box<dyn AudioSink> = match output {
-            AudioOut::Null => Box::new(NullSink::new()),
-            AudioOut::File(path) => Box::new(WavSink::create(path)?),
-            AudioOut::Device(name) => Box::new(PlayoutDevice::open(name.as_deref())?),
+        let sink = match output {
+            AudioOut::Null => Sink::Frames(Box::new(NullSink::new())),
+            AudioOut::File(path) => Sink::Frames(Box::new(WavSink::create(path)?)),
+            AudioOut::Device(name) => Sink::Device(Box::new(PlayoutDevice::open(name.as_deref())?)),
         };
         Ok(Self {
             sink,
+            to_sink: Gather::new(),
             meter: LevelMeter::new(),
-            silence: Frame::silence(),
+            to_meter: Gather::new(),
+            played: Played::default(),
             stats: ReceivedAudio::default(),
-            silence_after_audio: 0,
             errors: 0,
             last_error: None,
         })
     }
 
-    /// Plays one tick's frame; silence instead when not receiving (hold).
-    pub(super) fn play(&mut self, frame: &Frame, receiving: bool) {
-        let frame = if receiving { frame } else { &self.silence };
-        self.stats.frames += 1;
-        match frame.kind() {
-            FrameKind::Audio => self.stats.frames_audio += 1,
-            FrameKind::FecRecovered => self.stats.frames_fec += 1,
-            FrameKind::Concealed => self.stats.frames_concealed += 1,
+    /// Plays one period's `samples` (at most a frame), all from a frame of `kind`; silence
+    /// instead when not receiving (hold). A sound card gets them at once; a file or null
+    /// output a frame at a time.
+    pub(super) fn play(&mut self, samples: &[i16], kind: FrameKind, receiving: bool) {
+        let (samples, kind) = if receiving {
+            (samples, kind)
+        } else {
+            (
+                SILENCE.get(..samples.len()).unwrap_or(&SILENCE),
+                FrameKind::Silence,
+            )
+        };
+        let n = samples.len() as u64;
+        let p = &mut self.played;
+        p.all += n;
+        match kind {
+            FrameKind::Audio => p.audio += n,
+            FrameKind::FecRecovered => p.fec += n,
+            FrameKind::Concealed => p.concealed += n,
             FrameKind::Silence => {
-                self.stats.frames_silence += 1;
-                if self.stats.frames_silence < self.stats.frames {
-                    self.silence_after_audio += 1;
+                if p.audio + p.fec + p.concealed > 0 {
+                    p.silence_after_audio += n;
                 }
             }
         }
-        if frame.kind() != FrameKind::Silence {
-            self.stats.gap_frames += std::mem::take(&mut self.silence_after_audio);
+        if kind != FrameKind::Silence {
+            p.gap += std::mem::take(&mut p.silence_after_audio);
         }
-        if matches!(frame.kind(), FrameKind::Audio | FrameKind::FecRecovered) {
+        if matches!(kind, FrameKind::Audio | FrameKind::FecRecovered) {
             // The meter only ever sees decoded audio: concealment and pre-roll silence would
             // blur the level and the frequency of what the far end really sent.
-            let _ = self.meter.write_frame(frame);
+            let meter = &mut self.meter;
+            self.to_meter.push(samples, |frame| {
+                let _ = meter.write_frame(frame);
+            });
         }
-        if let Err(e) = self.sink.write_frame(frame) {
+        let result = match &mut self.sink {
+            Sink::Device(device) => device.write_samples(samples),
+            Sink::Frames(sink) => {
+                let mut result = Ok(());
+                self.to_sink.push(samples, |frame| {
+                    if let Err(e) = sink.write_frame(frame) {
+                        result = Err(e);
+                    }
+                });
+                result
+            }
+        };
+        if let Err(e) = result {
             self.errors += 1;
             self.last_error = Some(e.to_string());
         }
     }
 
-    /// Flushes the output (a WAV file's header).
+    /// Flushes the output (a WAV file's header). A last partial frame (half a frame when
+    /// the call ends between the two periods of one) is not written: a recording holds
+    /// whole frames, as many as [`ReceivedAudio::frames`] says.
     pub(super) fn finish(&mut self) {
-        if let Err(e) = self.sink.finish() {
+        let result = match &mut self.sink {
+            Sink::Frames(sink) => sink.finish(),
+            Sink::Device(device) => device.finish(),
+        };
+        if let Err(e) = result {
             self.errors += 1;
             self.last_error = Some(e.to_string());
         }
@@ -195,6 +292,17 @@ impl Playout {
     /// The measurements; the dominant frequency (a few ms of CPU) only when `analyse`,
     /// otherwise the last one computed.
     pub(super) fn stats(&mut self, analyse: bool) -> ReceivedAudio {
+        let frames = |samples: u64| samples / FRAME_SAMPLES as u64;
+        let p = self.played;
+        self.stats.frames = frames(p.all);
+        self.stats.frames_audio = frames(p.audio);
+        self.stats.frames_fec = frames(p.fec);
+        self.stats.frames_concealed = frames(p.concealed);
+        self.stats.frames_silence = self.stats.frames.saturating_sub(
+            self.stats.frames_audio + self.stats.frames_fec + self.stats.frames_concealed,
+        );
+        // Rounded up: a 10 ms hole is a gap too.
+        self.stats.gap_frames = p.gap.div_ceil(FRAME_SAMPLES as u64);
         self.stats.rms = self.meter.rms();
         self.stats.recent_rms = self.meter.recent_rms();
         if analyse {
@@ -231,13 +339,58 @@ mod tests {
             &silence, &silence, &audio, &concealed, &silence, &silence, &silence, &audio, &silence,
             &silence,
         ] {
-            playout.play(frame, true);
+            playout.play(frame.samples(), frame.kind(), true);
         }
         let stats = playout.stats(false);
         assert_eq!(stats.frames, 10);
         assert_eq!(stats.frames_silence, 7);
         assert_eq!(stats.frames_concealed, 1);
         assert_eq!(stats.gap_frames, 3);
+    }
+
+    /// The driver's 10 ms periods: a WAV recording gets exactly the samples played, whole
+    /// frames only; the counts are in frames; a 10 ms hole is a gap.
+    #[test]
+    fn periods_are_recorded_as_whole_frames_and_counted_in_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.wav");
+        let mut playout = Playout::open(&AudioOut::File(path.clone())).unwrap();
+        let half = FRAME_SAMPLES / 2;
+        let mut played = Vec::new();
+        let mut period = |playout: &mut Playout, level: i16, kind: FrameKind| {
+            let samples: Vec<i16> = (0..half).map(|i| level + i as i16).collect();
+            playout.play(&samples, kind, true);
+            played.extend_from_slice(&samples);
+        };
+        // 10 ms of leading silence (not a gap), 4 periods of audio, one period of silence
+        // (a gap), 2 concealed, 2 audio, then half a frame that is never completed.
+        period(&mut playout, 0, FrameKind::Silence);
+        for _ in 0..4 {
+            period(&mut playout, 100, FrameKind::Audio);
+        }
+        period(&mut playout, 0, FrameKind::Silence);
+        for _ in 0..2 {
+            period(&mut playout, -300, FrameKind::Concealed);
+        }
+        for _ in 0..3 {
+            period(&mut playout, 200, FrameKind::Audio);
+        }
+        let stats = playout.stats(false);
+        assert_eq!(stats.frames, 5);
+        assert_eq!(stats.frames_audio, 3);
+        assert_eq!(stats.frames_concealed, 1);
+        assert_eq!(stats.frames_silence, 1);
+        assert_eq!(stats.gap_frames, 1);
+        playout.finish();
+        assert_eq!(playout.errors().0, 0);
+        let mut wav = WavSource::open(&path, false).unwrap();
+        let mut frame = Frame::silence();
+        let mut recorded = Vec::new();
+        while wav.read_frame(&mut frame).unwrap() {
+            recorded.extend_from_slice(frame.samples());
+        }
+        assert_eq!(recorded.len(), 5 * FRAME_SAMPLES);
+        assert_eq!(recorded, played[..5 * FRAME_SAMPLES]);
     }
 
     #[test]
@@ -261,12 +414,12 @@ mod tests {
         let mut frame = Frame::silence();
         for _ in 0..30 {
             tone.read_frame(&mut frame).unwrap();
-            playout.play(&frame, true);
+            playout.play(frame.samples(), frame.kind(), true);
         }
         let mut concealed = Frame::from_samples([3000; 960]);
         concealed.set_kind(FrameKind::Concealed);
-        playout.play(&concealed, true);
-        playout.play(&frame, false);
+        playout.play(concealed.samples(), concealed.kind(), true);
+        playout.play(frame.samples(), frame.kind(), false);
         let stats = playout.stats(true);
         assert_eq!(stats.frames, 32);
         assert_eq!(stats.frames_audio, 30);

@@ -68,6 +68,9 @@ pub struct MediaStats {
     pub srtp_cleartext: u64,
     /// Packets SRTP found too short or malformed.
     pub srtp_malformed: u64,
+    /// SRTP/SRTCP packets accepted under the far end's previous keys during the grace after
+    /// a re-INVITE changed them (sent before the far end switched; not failures).
+    pub srtp_previous_key: u64,
     /// Datagrams the socket refused to send.
     pub send_errors: u64,
     /// Socket receive errors.
@@ -134,6 +137,7 @@ pub(super) struct Retired {
     replays: u64,
     cleartext: u64,
     malformed: u64,
+    previous_key: u64,
 }
 
 impl Retired {
@@ -157,6 +161,7 @@ impl Retired {
             self.replays += rx.replays;
             self.cleartext += rx.cleartext;
             self.malformed += rx.malformed;
+            self.previous_key += rx.previous_key;
         }
     }
 }
@@ -214,6 +219,7 @@ pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
         srtp_replays: r.replays + rx.replays,
         srtp_cleartext: r.cleartext + rx.cleartext,
         srtp_malformed: r.malformed + rx.malformed,
+        srtp_previous_key: r.previous_key + rx.previous_key,
         send_errors: t.send_errors,
         receive_errors: t.receive_errors,
         jitter_ms: s.received.jitter_ms,

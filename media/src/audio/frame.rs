@@ -9,6 +9,13 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub const FRAME_SAMPLES: usize = 960;
 /// Duration of one frame.
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
+/// The period a call's playout is pulled in, with
+/// [`MediaPipeline::pull_playout_samples`](crate::pipeline::MediaPipeline::pull_playout_samples):
+/// half a frame. A packet then waits under 10 ms (not 20) for its playout point at zero
+/// network jitter; capture and encoding keep their 20 ms frames.
+pub const PLAYOUT_PERIOD: Duration = Duration::from_millis(10);
+/// Samples in one [`PLAYOUT_PERIOD`].
+pub const PLAYOUT_PERIOD_SAMPLES: usize = FRAME_SAMPLES / 2;
 
 /// Where a frame's samples came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

@@ -32,7 +32,8 @@ mod wav;
 use thiserror::Error;
 
 pub use frame::{
-    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, SAMPLE_RATE, f32_to_i16, i16_to_f32, rms,
+    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, PLAYOUT_PERIOD, PLAYOUT_PERIOD_SAMPLES,
+    SAMPLE_RATE, f32_to_i16, i16_to_f32, rms,
 };
 pub use meter::LevelMeter;
 pub use null::{NullSink, NullSource, SilenceSource};

@@ -426,6 +426,13 @@ impl MediaPipeline {
         }
     }
 
+    /// The kind of the frame the last [`MediaPipeline::pull_playout_samples`] handed out
+    /// samples of (its last ones): decoded, FEC, concealed or silence. An output that counts
+    /// what it played asks after each pull. [`FrameKind::Silence`] before the first pull.
+    pub fn playout_kind(&self) -> FrameKind {
+        self.playout.kind()
+    }
+
     /// When [`MediaPipeline::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closed {
