@@ -3,7 +3,7 @@
 
 use lockphone::contacts::{Contact, ContactSource, ContactsError, Directory};
 
-use super::output::print_line;
+use super::output::{certificate_lines, print_line};
 use super::start::{fail, load_account};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
 
@@ -51,13 +51,8 @@ async fn search(args: &AccountArgs, text: &str) -> u8 {
                 && let Some(cert) = directory.pending_decision()
             {
                 eprintln!(
-                    "lockphone: the directory's certificate:\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}\n  to trust it: add its CA to directory.ca_file, or pin the sha256 in tls.pinned_sha256",
-                    cert.subject,
-                    cert.issuer,
-                    cert.not_before,
-                    cert.not_after,
-                    cert.subject_alt_names.join(", "),
-                    cert.sha256
+                    "lockphone: the directory's certificate:{}\n  to trust it: add its CA to directory.ca_file, or pin the sha256 in tls.pinned_sha256",
+                    certificate_lines(&cert)
                 );
             }
             return fail(&e.to_string(), code);
