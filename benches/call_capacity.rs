@@ -100,16 +100,16 @@ fn caller_fault(report: &CallReport, secs: f64) -> Option<String> {
     let media = report.media.as_ref()?;
     // The pacer must have kept time: one frame per 20 ms of the call.
     let expected = (secs * 50.0 * 0.95) as u64;
-    if media.frames < expected {
+    if media.audio.frames < expected {
         return Some(format!(
             "caller: {} frames, expected ≥ {expected}",
-            media.frames
+            media.audio.frames
         ));
     }
     media_fault(
         media.lost,
         media.late,
-        media.gap_frames,
+        media.audio.gap_frames,
         media.packets_received,
     )
     .map(|f| format!("caller call {}: {f}", report.index))

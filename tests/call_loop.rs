@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::baresip::{Account, start_baresip};
-use support::calls::{Answerer, write_call_config};
+use support::calls::{lockphone_callee, write_call_config};
 use support::peers::{PeersRun, free_tcp_port};
 use support::{json_lines, lockphone_command, tail};
 
@@ -211,14 +211,6 @@ fn impaired_loop_shows_the_loss_and_conceals_it_without_gaps() {
         .map(|c| c["media"]["impairment"]["lost"].as_i64().unwrap())
         .collect();
     assert!(dropped.len() > 1, "{dropped:?}");
-}
-
-/// A Lockphone callee answering `calls` calls with these `[account.calls]` lines.
-fn lockphone_callee(run: &PeersRun, calls: u32, calls_extra: &str) -> (Answerer, String) {
-    let port = free_tcp_port();
-    let config = write_call_config(run, "bob", Some(port), calls_extra);
-    let answerer = Answerer::start(run, &config, port, calls, 60);
-    (answerer, format!("sip:bob@127.0.0.1:{port};transport=tls"))
 }
 
 #[test]

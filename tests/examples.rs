@@ -36,19 +36,26 @@ fn example_binary(name: &str) -> PathBuf {
     path
 }
 
+/// `timeout --kill-after=5 SECS example`, with `XDG_CONFIG_HOME` (where the trust store
+/// lives) in the run's folder; add the arguments and the stdio.
+fn example_command(run: &PeersRun, name: &str, secs: u64) -> Command {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("--kill-after=5")
+        .arg(secs.to_string())
+        .arg(example_binary(name))
+        .env("XDG_CONFIG_HOME", run.dir().join("xdg"));
+    cmd
+}
+
 /// Starts `timeout SECS example ARGS` and streams its stdout lines into a channel.
 fn spawn_example(
+    run: &PeersRun,
     name: &str,
     args: &[&str],
     secs: u64,
-    xdg: &std::path::Path,
 ) -> (std::process::Child, mpsc::Receiver<String>) {
-    let mut child = Command::new("timeout")
-        .arg("--kill-after=5")
-        .arg(secs.to_string())
-        .arg(example_binary(name))
+    let mut child = example_command(run, name, secs)
         .args(args)
-        .env("XDG_CONFIG_HOME", xdg)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -94,6 +101,7 @@ fn answer_record_answers_a_call_and_records_it() {
     let alice = support::calls::write_call_config(&run, "alice", None, "");
     let wav = run.dir().join("answered.wav");
     let (mut child, rx) = spawn_example(
+        &run,
         "answer_record",
         &[
             bob.to_str().unwrap(),
@@ -103,7 +111,6 @@ fn answer_record_answers_a_call_and_records_it() {
             "40",
         ],
         60,
-        &run.dir().join("xdg"),
     );
     let mut seen = Vec::new();
     wait_line(&rx, "listening for a call on 127.0.0.1:", 15, &mut seen);
@@ -180,10 +187,10 @@ fn oauth_device_login_logs_in_with_the_kit_server() {
     )
     .unwrap();
     let (mut child, rx) = spawn_example(
+        &run,
         "oauth_device_login",
         &[config.to_str().unwrap(), "--timeout", "60"],
         90,
-        &run.dir().join("xdg"),
     );
     let mut seen = Vec::new();
     let discovered = wait_line(&rx, "authorization server: ", 30, &mut seen);
@@ -225,18 +232,14 @@ fn oauth_device_login_logs_in_with_the_kit_server() {
 /// up, and prints the verdict.
 #[test]
 fn daemon_client_py_places_a_secure_call_through_the_daemon() {
-    use support::calls::{Answerer, write_call_config};
+    use support::calls::{lockphone_callee, write_call_config};
     use support::daemon::Daemon;
-    use support::peers::{PeersRun, free_tcp_port};
 
     let run = PeersRun::new();
-    let port = free_tcp_port();
-    let bob = write_call_config(&run, "bob", Some(port), "");
-    let answerer = Answerer::start(&run, &bob, port, 1, 60);
+    let (answerer, uri) = lockphone_callee(&run, 1, "");
     let alice = write_call_config(&run, "alice", None, "");
     let daemon = Daemon::start(&run, "alice", &alice, &[]);
     let script = support::repo_root().join("examples/daemon_client.py");
-    let uri = format!("sip:bob@127.0.0.1:{port};transport=tls");
     let out = Command::new("timeout")
         .arg("60")
         .arg("python3")
@@ -273,10 +276,6 @@ fn daemon_client_py_places_a_secure_call_through_the_daemon() {
 /// (Continue, then Always trust), any other is refused.
 #[test]
 fn trust_prompt_example_accepts_only_the_expected_fingerprint() {
-    use support::peers::PeersRun;
-
-    let binary = example_binary("trust_prompt");
-
     let run = PeersRun::new();
     let port = run.start_kamailio(&["--auth", "digest"]);
     support::write_private(&run.dir().join("alice.password"), "alicepw");
@@ -298,13 +297,10 @@ fn trust_prompt_example_accepts_only_the_expected_fingerprint() {
     let chain = lockphone::tls::load_certificate_chain(&run.pki().join("server.crt")).unwrap();
     let sha = lockphone::tls::fingerprint(chain[0].as_ref());
     let run_example = |expected: &str, extra: &[&str]| {
-        let out = Command::new("timeout")
-            .args(["--kill-after=5", "40"])
-            .arg(&binary)
+        let out = example_command(&run, "trust_prompt", 40)
             .arg(&config)
             .arg(expected)
             .args(extra)
-            .env("XDG_CONFIG_HOME", run.dir().join("xdg"))
             .output()
             .unwrap();
         (
@@ -350,28 +346,16 @@ fn trust_prompt_example_accepts_only_the_expected_fingerprint() {
 
 /// Runs example `name` with `args`, bounded by `secs`, with its trust store in the run.
 fn run_example(run: &PeersRun, name: &str, args: &[&str], secs: u64) -> std::process::Output {
-    Command::new("timeout")
-        .arg("--kill-after=5")
-        .arg(secs.to_string())
-        .arg(example_binary(name))
+    example_command(run, name, secs)
         .args(args)
-        .env("XDG_CONFIG_HOME", run.dir().join("xdg"))
         .output()
         .unwrap_or_else(|e| panic!("run example {name}: {e}"))
-}
-
-/// A Lockphone callee (`lockphone answer`) for `calls` calls; its URI.
-fn callee(run: &PeersRun, calls: u32) -> (support::calls::Answerer, String) {
-    let port = free_tcp_port();
-    let config = support::calls::write_call_config(run, "bob", Some(port), "");
-    let answerer = support::calls::Answerer::start(run, &config, port, calls, 60);
-    (answerer, format!("sip:bob@127.0.0.1:{port};transport=tls"))
 }
 
 #[test]
 fn secure_call_example_prints_an_encrypted_verdict() {
     let run = PeersRun::new();
-    let (bob, target) = callee(&run, 1);
+    let (bob, target) = support::calls::lockphone_callee(&run, 1, "");
     let alice = support::calls::write_call_config(&run, "alice", None, "");
     let out = run_example(
         &run,
@@ -402,7 +386,7 @@ fn secure_call_example_prints_an_encrypted_verdict() {
 #[test]
 fn call_loop_example_prints_a_json_summary() {
     let run = PeersRun::new();
-    let (bob, target) = callee(&run, 4);
+    let (bob, target) = support::calls::lockphone_callee(&run, 4, "");
     let alice = support::calls::write_call_config(&run, "alice", None, "");
     let out = run_example(
         &run,

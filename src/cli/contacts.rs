@@ -1,11 +1,10 @@
 //! `lockphone contacts search TEXT`: the account's contacts (config file and LDAP directory)
 //! matching a text, one per line or as JSON lines.
 
-use lockphone::config::Config;
 use lockphone::contacts::{Contact, ContactSource, ContactsError, Directory};
 
-use super::output::print_line;
-use super::start::fail;
+use super::output::{certificate_lines, print_line};
+use super::start::{fail, load_account};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone contacts`.
@@ -35,16 +34,12 @@ pub(crate) async fn run(args: ContactsArgs) -> u8 {
 }
 
 async fn search(args: &AccountArgs, text: &str) -> u8 {
-    let config = match Config::load(&args.config) {
-        Ok(config) => config,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let account = match config.account(args.account.as_deref()) {
+    let account = match load_account(&args.config, args.account.as_deref()) {
         Ok(account) => account,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
+        Err(code) => return code,
     };
     // Nothing is sent while setting up: every failure here is the configuration's.
-    let directory = match Directory::from_config(account) {
+    let directory = match Directory::from_config(&account) {
         Ok(directory) => directory,
         Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
     };
@@ -56,13 +51,8 @@ async fn search(args: &AccountArgs, text: &str) -> u8 {
                 && let Some(cert) = directory.pending_decision()
             {
                 eprintln!(
-                    "lockphone: the directory's certificate:\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}\n  to trust it: add its CA to directory.ca_file, or pin the sha256 in tls.pinned_sha256",
-                    cert.subject,
-                    cert.issuer,
-                    cert.not_before,
-                    cert.not_after,
-                    cert.subject_alt_names.join(", "),
-                    cert.sha256
+                    "lockphone: the directory's certificate:{}\n  to trust it: add its CA to directory.ca_file, or pin the sha256 in tls.pinned_sha256",
+                    certificate_lines(&cert)
                 );
             }
             return fail(&e.to_string(), code);

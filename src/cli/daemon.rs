@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use lockphone::control::Token;
 use lockphone::daemon::{DaemonError, DaemonOptions, Started, default_socket};
 
-use super::start::{exit_code_for_error, fail};
+use super::start::{exit_code_for_error, fail, load_account};
 use super::{EXIT_CONFIG, EXIT_OK, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone daemon`.
@@ -34,13 +34,9 @@ pub(crate) struct DaemonArgs {
 
 /// Runs the daemon until `shutdown`, SIGINT or SIGTERM.
 pub(crate) async fn run(args: DaemonArgs) -> u8 {
-    let config = match lockphone::config::Config::load(&args.config) {
-        Ok(config) => config,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let account = match config.account(args.account.as_deref()) {
+    let account = match load_account(&args.config, args.account.as_deref()) {
         Ok(account) => account,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
+        Err(code) => return code,
     };
     let Some(socket) = args
         .socket
@@ -60,7 +56,7 @@ pub(crate) async fn run(args: DaemonArgs) -> u8 {
         _ => None,
     };
     let options = DaemonOptions { socket, tcp };
-    let outcome = lockphone::daemon::run(account, options, |started| match started {
+    let outcome = lockphone::daemon::run(&account, options, |started| match started {
         Started::Socket(path) => eprintln!("lockphone: control socket {}", path.display()),
         Started::Tcp(addr) => eprintln!("lockphone: control port {addr} (token required)"),
         Started::Calls(addr) => eprintln!("lockphone: listening for calls on {addr}"),

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use lockphone::config::{AccountConfig, Config, OAuthFlow, TransportKind};
+use lockphone::config::{AccountConfig, OAuthFlow, TransportKind};
 use lockphone::oauth::login::{self, known_issuer, oauth_config};
 use lockphone::oauth::{LoginEvent, LoginOptions, OAuthError};
 use lockphone::ua::{Event, Phone};
 
 use super::output::{print_event, print_line};
-use super::start::fail;
+use super::start::{fail, load_account};
 use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
 
 /// Arguments of `lockphone login`.
@@ -37,15 +37,6 @@ pub(crate) struct LoginArgs {
 pub(crate) struct LogoutArgs {
     #[command(flatten)]
     account: AccountArgs,
-}
-
-/// The chosen account of the configuration file, or the exit code after saying why not.
-fn load_account(args: &AccountArgs) -> Result<AccountConfig, u8> {
-    let config = Config::load(&args.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
-    config
-        .account(args.account.as_deref())
-        .cloned()
-        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))
 }
 
 fn exit_code(error: &OAuthError) -> u8 {
@@ -124,7 +115,7 @@ fn print_login_event(event: &LoginEvent, json: bool) {
 /// Runs `lockphone login`; returns the exit code.
 pub(crate) async fn run_login(args: LoginArgs) -> u8 {
     let json = args.account.json;
-    let account = match load_account(&args.account) {
+    let account = match load_account(&args.account.config, args.account.account.as_deref()) {
         Ok(a) => a,
         Err(code) => return code,
     };
@@ -197,7 +188,7 @@ async fn issuer_from_registrar(account: &AccountConfig, json: bool) -> Result<St
 /// Runs `lockphone logout`; returns the exit code.
 pub(crate) async fn run_logout(args: LogoutArgs) -> u8 {
     let json = args.account.json;
-    let account = match load_account(&args.account) {
+    let account = match load_account(&args.account.config, args.account.account.as_deref()) {
         Ok(a) => a,
         Err(code) => return code,
     };

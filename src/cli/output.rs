@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use lockphone::tls::CertificateSummary;
 use lockphone::ua::Event;
 
 /// Prints one event on stdout. A closed stdout (`lockphone … | head`) is not an error: the
@@ -71,14 +72,9 @@ pub(crate) fn describe(event: &Event) -> String {
             server,
             certificate,
         } => format!(
-            "the certificate of {server} is not trusted: {}\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}\n  to trust it: lockphone trust import --identity {server} CERT.pem, or pin the sha256 in tls.pinned_sha256",
+            "the certificate of {server} is not trusted: {}{}\n  to trust it: lockphone trust import --identity {server} CERT.pem, or pin the sha256 in tls.pinned_sha256",
             certificate.reason,
-            certificate.subject,
-            certificate.issuer,
-            certificate.not_before,
-            certificate.not_after,
-            certificate.subject_alt_names.join(", "),
-            certificate.sha256
+            certificate_lines(certificate),
         ),
         Event::CertificateChanged {
             server,
@@ -146,6 +142,20 @@ pub(crate) fn describe(event: &Event) -> String {
     }
 }
 
+/// A certificate in indented lines (subject, issuer, validity, names, fingerprint), each
+/// starting with a newline.
+pub(crate) fn certificate_lines(c: &CertificateSummary) -> String {
+    format!(
+        "\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}",
+        c.subject,
+        c.issuer,
+        c.not_before,
+        c.not_after,
+        c.subject_alt_names.join(", "),
+        c.sha256
+    )
+}
+
 /// The end-of-call summary, several lines.
 fn describe_summary(
     call: lockphone::call::CallId,
@@ -194,4 +204,35 @@ fn describe_summary(
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trust_question_shows_the_certificate_lines() {
+        let certificate = CertificateSummary {
+            subject: "CN=sip.example.test".to_owned(),
+            issuer: "CN=Example CA".to_owned(),
+            not_before: "Jan 1 2025".to_owned(),
+            not_after: "Jan 1 2026".to_owned(),
+            sha256: "AB:CD".to_owned(),
+            subject_alt_names: vec!["DNS:sip.example.test".to_owned(), "IP:192.0.2.7".to_owned()],
+            reason: "unknown issuer".to_owned(),
+        };
+        let text = describe(&Event::TrustDecisionRequired {
+            server: "sip.example.test:5061".to_owned(),
+            certificate: Box::new(certificate),
+        });
+        assert_eq!(
+            text,
+            "the certificate of sip.example.test:5061 is not trusted: unknown issuer\n  \
+             subject  CN=sip.example.test\n  issuer   CN=Example CA\n  \
+             valid    Jan 1 2025 .. Jan 1 2026\n  \
+             names    DNS:sip.example.test, IP:192.0.2.7\n  sha256   AB:CD\n  \
+             to trust it: lockphone trust import --identity sip.example.test:5061 CERT.pem, \
+             or pin the sha256 in tls.pinned_sha256"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! What `register`, `call` and `answer` share: loading the account, starting its phone,
 //! waiting for the registration, and mapping what failed to the exit code.
 
+use std::path::Path;
+
 use lockphone::config::{AccountConfig, Config};
 use lockphone::transport::TransportError;
 use lockphone::ua::{Event, FailureKind, Phone, UaError};
@@ -13,19 +15,26 @@ pub(crate) fn fail(message: &str, code: u8) -> u8 {
     code
 }
 
+/// The account `name` (default: the first) of the configuration file `config`, or the exit
+/// code after saying why not.
+pub(crate) fn load_account(config: &Path, name: Option<&str>) -> Result<AccountConfig, u8> {
+    let config = Config::load(config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    config
+        .account(name)
+        .cloned()
+        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))
+}
+
 /// Loads the account the arguments name and starts its phone (nothing is sent yet).
 pub(crate) async fn start_phone(args: &AccountArgs) -> Result<(Phone, AccountConfig), u8> {
-    let config = Config::load(&args.config).map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
-    let account = config
-        .account(args.account.as_deref())
-        .map_err(|e| fail(&e.to_string(), EXIT_CONFIG))?;
+    let account = load_account(&args.config, args.account.as_deref())?;
     if lockphone::tls::fips_mode() {
         eprintln!("lockphone: FIPS mode ({})", lockphone::tls::FIPS_POLICY);
     }
-    let phone = Phone::start(account)
+    let phone = Phone::start(&account)
         .await
         .map_err(|e| fail(&e.to_string(), exit_code_for_error(&e)))?;
-    Ok((phone, account.clone()))
+    Ok((phone, account))
 }
 
 /// What a registration event means to a command waiting for it: `Some(Ok)` registered,
@@ -80,6 +89,25 @@ mod tests {
             exit_code_for_error(&UaError::Unreachable("x".to_owned())),
             EXIT_UNREACHABLE
         );
+    }
+
+    #[test]
+    fn load_account_picks_the_named_account_or_exits_with_config() {
+        let dir = std::env::temp_dir().join(format!("lockphone-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lockphone.toml");
+        std::fs::write(
+            &file,
+            "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\n\
+             [[account]]\nname = \"bob\"\naor = \"sip:bob@127.0.0.1\"\nregister = false\n",
+        )
+        .unwrap();
+        assert_eq!(load_account(&file, None).unwrap().name, "alice");
+        assert_eq!(load_account(&file, Some("bob")).unwrap().name, "bob");
+        assert_eq!(load_account(&file, Some("carol")).err(), Some(EXIT_CONFIG));
+        let missing = dir.join("missing.toml");
+        assert_eq!(load_account(&missing, None).err(), Some(EXIT_CONFIG));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -3,11 +3,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use lockphone::config::Config;
 use lockphone::contacts::Directory;
 use lockphone::tui::{self, AudioChoice, UiOptions};
 
-use super::start::fail;
+use super::start::{fail, load_account};
 use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK};
 
 /// Arguments of `lockphone ui`.
@@ -38,13 +37,9 @@ pub(crate) async fn run(args: UiArgs, verbose: u8) -> u8 {
         Some(path) => path,
         None => return fail("no configuration: give one with -c FILE", EXIT_CONFIG),
     };
-    let config = match Config::load(&path) {
-        Ok(config) => config,
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
-    };
-    let account = match config.account(args.account.as_deref()) {
-        Ok(account) => account.clone(),
-        Err(e) => return fail(&e.to_string(), EXIT_CONFIG),
+    let account = match load_account(&path, args.account.as_deref()) {
+        Ok(account) => account,
+        Err(code) => return code,
     };
     let audio = match args.audio.as_str() {
         "" | "default" => default_audio(),

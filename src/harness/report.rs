@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::call::{CallId, CallSummary};
-use crate::media::MediaReport;
+use crate::media::{MediaReport, ReceivedAudio};
 use crate::verdict::{SecurityLevel, Verdict};
 use lockphone_media::impair::ImpairmentStats;
 
@@ -83,20 +83,11 @@ pub struct MediaOutcome {
     pub mos: Option<f64>,
     /// SRTP authentication failures.
     pub srtp_auth_failures: u64,
-    /// 20 ms frames played out.
-    pub frames: u64,
-    /// Of those, decoded from packets.
-    pub frames_audio: u64,
-    /// Rebuilt from Opus FEC.
-    pub frames_fec: u64,
-    /// Made up by concealment.
-    pub frames_concealed: u64,
-    /// Silence (before the first packet, or gaps).
-    pub frames_silence: u64,
-    /// Silence after audio had started: 0 means the received audio was continuous.
-    pub gap_frames: u64,
-    /// The strongest frequency heard at the end, Hz.
-    pub dominant_frequency_hz: Option<f64>,
+    /// What was played out: 20 ms frames of each kind, gaps (`gap_frames` 0: the received
+    /// audio was continuous), level and dominant frequency. Its fields sit at the top level
+    /// of the JSON object (`frames`, `frames_concealed`, `gap_frames`, …).
+    #[serde(flatten)]
+    pub audio: ReceivedAudio,
     /// What the simulated network did to the received datagrams (`--impair`).
     pub impairment: Option<ImpairmentStats>,
 }
@@ -120,13 +111,7 @@ impl MediaOutcome {
             rtt_ms: s.rtt_ms,
             mos: s.mos,
             srtp_auth_failures: s.srtp_auth_failures,
-            frames: s.audio.frames,
-            frames_audio: s.audio.frames_audio,
-            frames_fec: s.audio.frames_fec,
-            frames_concealed: s.audio.frames_concealed,
-            frames_silence: s.audio.frames_silence,
-            gap_frames: s.audio.gap_frames,
-            dominant_frequency_hz: s.audio.dominant_frequency_hz,
+            audio: s.audio,
             impairment: s.impairment,
         }
     }
@@ -347,6 +332,41 @@ mod tests {
         };
         let timed_out = judge(3, 0.0, &summary("cancelled", false), timeout, true);
         assert_eq!(timed_out.failure.unwrap().kind, FailureKind::SetupTimeout);
+    }
+
+    #[test]
+    fn media_outcome_keeps_the_audio_counts_at_the_top_level() {
+        let outcome = MediaOutcome {
+            packets_sent: 100,
+            packets_received: 90,
+            lost: 10,
+            loss_percent: 10.0,
+            late: 0,
+            jitter_ms: 1.5,
+            rtt_ms: None,
+            mos: Some(4.1),
+            srtp_auth_failures: 0,
+            audio: ReceivedAudio {
+                frames: 100,
+                frames_audio: 80,
+                frames_concealed: 10,
+                frames_silence: 10,
+                gap_frames: 0,
+                dominant_frequency_hz: Some(440.0),
+                ..ReceivedAudio::default()
+            },
+            impairment: None,
+        };
+        let json = serde_json::to_value(&outcome).unwrap();
+        assert!(json.get("audio").is_none(), "{json}");
+        assert_eq!(json["frames"], 100);
+        assert_eq!(json["frames_audio"], 80);
+        assert_eq!(json["frames_fec"], 0);
+        assert_eq!(json["frames_concealed"], 10);
+        assert_eq!(json["frames_silence"], 10);
+        assert_eq!(json["gap_frames"], 0);
+        assert_eq!(json["dominant_frequency_hz"], 440.0);
+        assert_eq!(json["packets_received"], 90);
     }
 
     #[test]

@@ -176,6 +176,15 @@ impl Drop for Answerer {
     }
 }
 
+/// A Lockphone callee `bob` (`lockphone answer`, see [`Answerer`]) on a free TLS port,
+/// answering `calls` calls with these `[account.calls]` lines; and its URI.
+pub fn lockphone_callee(run: &PeersRun, calls: u32, calls_extra: &str) -> (Answerer, String) {
+    let port = free_tcp_port();
+    let config = write_call_config(run, "bob", Some(port), calls_extra);
+    let answerer = Answerer::start(run, &config, port, calls, 60);
+    (answerer, format!("sip:bob@127.0.0.1:{port};transport=tls"))
+}
+
 /// A UDP port `p` with `p + 2` also free a moment ago (SIPp binds its media port and +2).
 pub fn free_media_port() -> u16 {
     for _ in 0..100 {
