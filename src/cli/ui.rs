@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use lockphone::contacts::Directory;
 use lockphone::tui::{self, AudioChoice, UiOptions};
 
-use super::start::{fail, load_account};
+use super::start::{exit_code_for_error, fail, load_account};
 use super::{EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK};
 
 /// Arguments of `lockphone ui`.
@@ -63,7 +63,7 @@ pub(crate) async fn run(args: UiArgs, verbose: u8) -> u8 {
     };
     match tui::run(options).await {
         Ok(()) => EXIT_OK,
-        Err(tui::TuiError::Phone(e)) => fail(&e.to_string(), EXIT_CONFIG),
+        Err(tui::TuiError::Phone(e)) => fail(&e.to_string(), exit_code_for_error(&e)),
         Err(e) => fail(&e.to_string(), EXIT_INTERNAL),
     }
 }
