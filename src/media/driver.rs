@@ -386,11 +386,9 @@ impl Driver {
             self.last_error = Some(e.to_string());
         }
         while let Some(event) = self.pipeline.poll_event() {
-            match &event {
-                MediaEvent::Dtmf(tone) => self.tally.dtmf_received.push(tone.digit),
-                MediaEvent::Bye { .. } => self.tally.remote_bye = true,
-                // The far end started a new stream: its earlier BYE is history.
-                MediaEvent::RemoteSsrc { .. } => self.tally.remote_bye = false,
+            // (A BYE, and a new stream clearing it, are in the pipeline's statistics.)
+            if let MediaEvent::Dtmf(tone) = &event {
+                self.tally.dtmf_received.push(tone.digit);
             }
             // Nobody listening, or too far behind: the statistics still have it.
             let _ = self.events.try_send(event);
