@@ -199,8 +199,8 @@ pub(super) struct Playout {
     last_error: Option<String>,
 }
 
-/// What is played while not receiving (hold).
-static SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
+/// A frame of silence: what is played while not receiving (hold), and sent while muted.
+pub(super) static SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
 
 impl Playout {
     pub(super) fn open(output: &AudioOut) -> Result<Self, MediaError> {

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::MediaError;
-use super::audio_io::{Capture, Playout};
+use super::audio_io::{Capture, Playout, SILENCE};
 use super::params::Checked;
 use super::stats::{self, MediaReport, MediaStats, Tally};
 
@@ -41,10 +41,6 @@ const DRAIN_MAX: usize = 64;
 
 /// Most playout periods pulled at once after a stall: 100 ms, as for capture frames.
 const MAX_PERIOD_BURST: u32 = 10;
-
-/// The frame sent in place of the captured one while muted.
-static SILENCE: [i16; lockphone_media::audio::FRAME_SAMPLES] =
-    [0; lockphone_media::audio::FRAME_SAMPLES];
 
 /// What the handle asks of the task.
 pub(super) enum Command {
@@ -386,11 +382,9 @@ impl Driver {
             self.last_error = Some(e.to_string());
         }
         while let Some(event) = self.pipeline.poll_event() {
-            match &event {
-                MediaEvent::Dtmf(tone) => self.tally.dtmf_received.push(tone.digit),
-                MediaEvent::Bye { .. } => self.tally.remote_bye = true,
-                // The far end started a new stream: its earlier BYE is history.
-                MediaEvent::RemoteSsrc { .. } => self.tally.remote_bye = false,
+            // (A BYE, and a new stream clearing it, are in the pipeline's statistics.)
+            if let MediaEvent::Dtmf(tone) = &event {
+                self.tally.dtmf_received.push(tone.digit);
             }
             // Nobody listening, or too far behind: the statistics still have it.
             let _ = self.events.try_send(event);

@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! MediaSocket::bind ─▶ (SDP offer/answer) ─▶ MediaSession::start(socket, MediaParams, AudioIn, AudioOut)
-//!    task: every 20 ms (Pacer on tokio time): source ─▶ push_capture_frame · pull_playout_frame ─▶ sink
-//!          every datagram on either port ─▶ handle_packet;  poll_timeout ─▶ handle_timeout
+//!    task: every 20 ms (Pacer on tokio time): source ─▶ push_capture_frame; every 10 ms: pull_playout_samples ─▶ sink
+//!          every datagram on either port ─▶ handle_packet_mut;  poll_timeout ─▶ handle_timeout
 //!          poll_transmit ─▶ RTP to remote_rtp, RTCP to remote_rtcp (or remote_rtp with rtcp-mux)
 //! MediaSession::update (re-INVITE) · send_dtmf · stats (watch) · stop ─▶ MediaReport
 //! ```

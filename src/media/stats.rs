@@ -87,7 +87,8 @@ pub struct MediaStats {
     pub dtmf_sent: u64,
     /// DTMF keys received, in order.
     pub dtmf_received: String,
-    /// The far end said RTCP BYE.
+    /// The far end said RTCP BYE for the stream we receive (and has not started a new one
+    /// since): the current pipeline's `received.remote_bye`.
     pub remote_bye: bool,
     /// What was played out.
     pub audio: ReceivedAudio,
@@ -175,7 +176,6 @@ pub(super) struct Tally {
     pub(super) send_errors: u64,
     pub(super) receive_errors: u64,
     pub(super) dtmf_received: String,
-    pub(super) remote_bye: bool,
 }
 
 /// What the driver knows besides the pipeline's snapshot.
@@ -228,7 +228,7 @@ pub(super) fn combine(c: Context<'_>, s: StatsSnapshot) -> MediaStats {
         jitter_buffer_delay_ms: s.jitter_buffer.delay_ms,
         dtmf_sent: r.dtmf_sent + s.sent.dtmf_events,
         dtmf_received: t.dtmf_received.clone(),
-        remote_bye: t.remote_bye,
+        remote_bye: s.received.remote_bye,
         audio: c.audio,
         pipeline: s,
         impairment: c.impairment,

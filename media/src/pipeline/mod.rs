@@ -165,7 +165,8 @@ pub struct MediaPipeline {
     /// The frame being played by [`MediaPipeline::pull_playout_samples`], and how far.
     playout: Frame,
     playout_pos: usize,
-    /// Where [`MediaPipeline::handle_packet`] copies a datagram to unprotect it.
+    /// Where [`MediaPipeline::handle_packet`] copies a datagram to unprotect it (allocated
+    /// on its first use: the call driver unprotects in place and never needs it).
     receive_buffer: Vec<u8>,
 }
 
@@ -226,7 +227,7 @@ impl MediaPipeline {
             closed: false,
             playout: Frame::silence(),
             playout_pos: FRAME_SAMPLES,
-            receive_buffer: Vec::with_capacity(1500),
+            receive_buffer: Vec::new(),
         })
     }
 

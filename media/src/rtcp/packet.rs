@@ -375,21 +375,33 @@ impl SdesChunk {
         write_packet(out, chunks.len(), PT_SDES, |out| {
             let start = out.len();
             for chunk in chunks.iter().take(MAX_COUNT) {
-                out.extend_from_slice(&chunk.ssrc.to_be_bytes());
-                for item in chunk.items.iter().filter(|item| item.kind != 0) {
-                    let value = item
-                        .value
-                        .get(..item.value.len().min(255))
-                        .unwrap_or_default();
-                    out.push(item.kind);
-                    out.push(value.len() as u8);
-                    out.extend_from_slice(value);
-                }
-                out.push(0);
-                pad4(out, start);
+                let items = chunk
+                    .items
+                    .iter()
+                    .map(|item| (item.kind, item.value.as_slice()));
+                write_chunk(out, start, chunk.ssrc, items);
             }
         });
     }
+}
+
+/// Appends one SDES chunk — `ssrc`, its items (kind, value; kind 0 skipped, values cut to
+/// 255 bytes), the end marker — padded to 32 bits from `start`, the SDES body's start.
+fn write_chunk<'a>(
+    out: &mut Vec<u8>,
+    start: usize,
+    ssrc: u32,
+    items: impl IntoIterator<Item = (u8, &'a [u8])>,
+) {
+    out.extend_from_slice(&ssrc.to_be_bytes());
+    for (kind, value) in items.into_iter().filter(|&(kind, _)| kind != 0) {
+        let value = value.get(..value.len().min(255)).unwrap_or_default();
+        out.push(kind);
+        out.push(value.len() as u8);
+        out.extend_from_slice(value);
+    }
+    out.push(0);
+    pad4(out, start);
 }
 
 impl Bye {
@@ -446,13 +458,7 @@ pub fn compound_rr_sdes(rr: &ReceiverReport, cname: &str, out: &mut Vec<u8>) {
 fn write_sdes_cname(ssrc: u32, cname: &str, out: &mut Vec<u8>) {
     write_packet(out, 1, PT_SDES, |out| {
         let start = out.len();
-        let value = cname.as_bytes();
-        let value = value.get(..value.len().min(255)).unwrap_or_default();
-        out.extend_from_slice(&ssrc.to_be_bytes());
-        out.extend_from_slice(&[SDES_CNAME, value.len() as u8]);
-        out.extend_from_slice(value);
-        out.push(0);
-        pad4(out, start);
+        write_chunk(out, start, ssrc, [(SDES_CNAME, cname.as_bytes())]);
     });
 }
 
