@@ -1,5 +1,5 @@
 //! What the user does to one call after it started — answer, reject, mute, transfer, and the
-//! checked hang-up, hold and DTMF — and the
+//! hang-up, hold and DTMF (checked, whether the caller waits for the answer or not) — and the
 //! engine's status snapshot. Each action checks the call exists and is in a state that allows
 //! it, so a script gets a typed error instead of a silent no-op.
 

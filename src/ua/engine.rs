@@ -193,24 +193,16 @@ impl Engine {
                 }
                 let _ = reply.send(result);
             }
-            Command::Hangup(call) => self.hangup(call),
-            Command::Hold(call, hold) => {
-                if let Err(e) = self.hold(call, hold) {
-                    tracing::info!(error = %e, "hold/resume not sent");
-                }
-            }
-            Command::Dtmf(call, digits) => {
-                if let Err(e) = self.send_dtmf(call, &digits) {
-                    tracing::info!(error = %e, "DTMF not sent");
-                }
-            }
             Command::AutoAnswer(options) => self.calls.auto_answer = options,
             Command::Act {
                 call,
                 action,
                 reply,
             } => {
-                let _ = reply.send(self.act(call, action));
+                // Nobody waits for the answer of a fire-and-forget hangup, hold or DTMF.
+                if let Err(Err(e)) = reply.send(self.act(call, action)) {
+                    tracing::info!(error = %e, "call action not done");
+                }
             }
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
