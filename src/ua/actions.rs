@@ -92,12 +92,14 @@ impl Engine {
         }
     }
 
-    /// The far end refused our re-offer: if it was a hold or resume, say so.
+    /// The far end refused our re-offer: if it was a hold or resume, say so (the call, and
+    /// the direction we offer next, stay as they were).
     pub(super) fn hold_refused(&mut self, id: CallId, status: u16, reason: &str) {
         if let Some(call) = self.calls.active.get_mut(&id)
             && call.hold_pending.take().is_some()
         {
             let on_hold = call.on_hold;
+            call.negotiation.local_mut().direction = super::calls::hold_direction(on_hold);
             self.emit(Event::CallHold {
                 call: id,
                 on_hold,
