@@ -1,5 +1,5 @@
 //! What the user does to one call after it started — answer, reject, mute, transfer, and the
-//! checked hang-up, hold and DTMF — and the
+//! hang-up, hold and DTMF (checked, whether the caller waits for the answer or not) — and the
 //! engine's status snapshot. Each action checks the call exists and is in a state that allows
 //! it, so a script gets a typed error instead of a silent no-op.
 
@@ -92,12 +92,14 @@ impl Engine {
         }
     }
 
-    /// The far end refused our re-offer: if it was a hold or resume, say so.
+    /// The far end refused our re-offer: if it was a hold or resume, say so (the call, and
+    /// the direction we offer next, stay as they were).
     pub(super) fn hold_refused(&mut self, id: CallId, status: u16, reason: &str) {
         if let Some(call) = self.calls.active.get_mut(&id)
             && call.hold_pending.take().is_some()
         {
             let on_hold = call.on_hold;
+            call.negotiation.local_mut().direction = super::calls::hold_direction(on_hold);
             self.emit(Event::CallHold {
                 call: id,
                 on_hold,

@@ -586,6 +586,9 @@ impl Engine {
             }
             CallEvent::ReofferRefused { status, reason } => {
                 tracing::info!(status, %reason, "the far end refused our re-offer");
+                if let Some(call) = self.calls.active.get_mut(&id) {
+                    call.negotiation.cancel_offer();
+                }
                 self.hold_refused(id, status, &reason);
             }
             CallEvent::Transfer { progress } => self.transfer_progress(id, progress),
@@ -793,21 +796,30 @@ impl Engine {
         let Some(call) = self.calls.active.get_mut(&id) else {
             return Err(super::UaError::NoSuchCall(id));
         };
-        call.negotiation.local_mut().direction = if hold {
-            lockphone_sip::sdp::Direction::SendOnly
-        } else {
-            lockphone_sip::sdp::Direction::SendRecv
-        };
+        // What the negotiation was (direction, pending offer), to go back to if no re-offer
+        // goes out: the one already under way keeps its own.
+        let before = call.negotiation.clone();
+        call.negotiation.local_mut().direction = hold_direction(hold);
         let what = if hold { "hold" } else { "resume" };
         let mut rng = StdRng::from_rng(&mut self.rng);
-        let offer = call.negotiation.create_offer(&mut rng).map_err(|e| {
-            super::UaError::CallState(format!("cannot {what} call {id}: no re-offer: {e}"))
-        })?;
-        call.sip
-            .reoffer(now, offer.to_string().into_bytes(), false)
-            .map_err(|e| super::UaError::CallState(format!("cannot {what} call {id} now: {e}")))?;
-        call.hold_pending = Some(hold);
-        Ok(())
+        let sent = call
+            .negotiation
+            .create_offer(&mut rng)
+            .map_err(|e| {
+                super::UaError::CallState(format!("cannot {what} call {id}: no re-offer: {e}"))
+            })
+            .and_then(|offer| {
+                call.sip
+                    .reoffer(now, offer.to_string().into_bytes(), false)
+                    .map_err(|e| {
+                        super::UaError::CallState(format!("cannot {what} call {id} now: {e}"))
+                    })
+            });
+        match sent {
+            Ok(()) => call.hold_pending = Some(hold),
+            Err(_) => call.negotiation = before,
+        }
+        sent
     }
 
     /// Sends DTMF digits on a call's media; an error when it has none or a digit is refused.
@@ -928,4 +940,13 @@ fn parse_sdp(body: &[u8]) -> Result<SessionDescription, (u16, String)> {
     let text = std::str::from_utf8(body).map_err(|_| (400, "the SDP is not UTF-8".to_owned()))?;
     text.parse()
         .map_err(|e| (400, format!("malformed SDP: {e}")))
+}
+
+/// Our media direction on a call put on hold (`true`: we only send) or resumed.
+pub(super) fn hold_direction(hold: bool) -> lockphone_sip::sdp::Direction {
+    if hold {
+        lockphone_sip::sdp::Direction::SendOnly
+    } else {
+        lockphone_sip::sdp::Direction::SendRecv
+    }
 }

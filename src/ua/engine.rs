@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 use super::calls::Calls;
 use super::event::{Event, FailureKind};
+use super::status::RegistrationStatus;
 use super::{Command, UaError, setup};
 use crate::config::AccountConfig;
 use crate::oauth::session::{OAuthSession, TokenUpdate};
@@ -63,8 +64,9 @@ pub(super) struct Engine {
     pub(super) rng: StdRng,
     /// The local address of the registrar connection the current contact was built for.
     local: Option<SocketAddr>,
-    /// The registration as reported (for [`Phone::status`](super::Phone::status)).
-    registration_status: std::sync::Mutex<super::status::RegistrationStatus>,
+    /// The registration as reported (for [`Phone::status`](super::Phone::status)), kept by
+    /// [`Engine::emit_registration`].
+    registration_status: RegistrationStatus,
     /// Registrar servers whose certificate waits for the user's decision (by lower-case
     /// name): the registration is paused, not retried, until `decide_trust`.
     awaiting_trust: HashMap<String, CertificateSummary>,
@@ -110,7 +112,7 @@ impl Engine {
             stats_at: None,
             rng: StdRng::from_os_rng(),
             local: None,
-            registration_status: std::sync::Mutex::default(),
+            registration_status: RegistrationStatus::default(),
             awaiting_trust: HashMap::new(),
             shutting_down: false,
             stop: false,
@@ -141,22 +143,28 @@ impl Engine {
         Instant::now().into_std()
     }
 
+    /// Reports `event` to the [`Phone`](super::Phone); a registration event goes through
+    /// [`Engine::emit_registration`] instead.
     pub(super) fn emit(&self, event: Event) {
-        if let Ok(mut registration) = self.registration_status.lock() {
-            registration.observe(&event);
-        }
+        debug_assert!(
+            !RegistrationStatus::default().observe(&event),
+            "a registration event is emitted with emit_registration"
+        );
+        let _ = self.events.send(event);
+    }
+
+    /// Reports a registration event, and keeps the registration status it tells.
+    fn emit_registration(&mut self, event: Event) {
+        self.registration_status.observe(&event);
         let _ = self.events.send(event);
     }
 
     /// What the registration came to, as the events told it.
-    pub(super) fn registration_status(&self) -> super::status::RegistrationStatus {
-        let mut status = self
-            .registration_status
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
-        status.registrar = self.registrar_uri.to_string();
-        status
+    pub(super) fn registration_status(&self) -> RegistrationStatus {
+        RegistrationStatus {
+            registrar: self.registrar_uri.to_string(),
+            ..self.registration_status.clone()
+        }
     }
 
     fn next_wake(&self) -> Option<std::time::Instant> {
@@ -193,24 +201,16 @@ impl Engine {
                 }
                 let _ = reply.send(result);
             }
-            Command::Hangup(call) => self.hangup(call),
-            Command::Hold(call, hold) => {
-                if let Err(e) = self.hold(call, hold) {
-                    tracing::info!(error = %e, "hold/resume not sent");
-                }
-            }
-            Command::Dtmf(call, digits) => {
-                if let Err(e) = self.send_dtmf(call, &digits) {
-                    tracing::info!(error = %e, "DTMF not sent");
-                }
-            }
             Command::AutoAnswer(options) => self.calls.auto_answer = options,
             Command::Act {
                 call,
                 action,
                 reply,
             } => {
-                let _ = reply.send(self.act(call, action));
+                // Nobody waits for the answer of a fire-and-forget hangup, hold or DTMF.
+                if let Err(Err(e)) = reply.send(self.act(call, action)) {
+                    tracing::info!(error = %e, "call action not done");
+                }
             }
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
@@ -242,7 +242,7 @@ impl Engine {
     async fn register(&mut self) {
         if let Err(failure) = self.connect_registrar().await {
             if !self.awaiting_registrar_trust() {
-                self.emit(failure);
+                self.emit_registration(failure);
             }
             return;
         }
@@ -274,7 +274,7 @@ impl Engine {
                 // Nothing retries a refused server: register again to be asked again.
                 self.registration = None;
                 self.local = None;
-                self.emit(Event::RegistrationFailed {
+                self.emit_registration(Event::RegistrationFailed {
                     kind: FailureKind::Tls,
                     reason: format!(
                         "the certificate of {server} was not trusted (decision: cancel; sha256 {}; {}): not connected",
@@ -289,7 +289,7 @@ impl Engine {
     /// connection's local address (a new connection after a lost one has a new port).
     async fn connect_registrar(&mut self) -> Result<(), Event> {
         if self.registration.is_none() {
-            self.emit(Event::Registering {
+            self.emit_registration(Event::Registering {
                 registrar: self.registrar_uri.to_string(),
                 aor: self.aor.to_string(),
             });
@@ -520,7 +520,7 @@ impl Engine {
                 Event::RegistrationFailed { reason, .. } => {
                     tracing::info!(%reason, "registrar still unreachable");
                 }
-                other => self.emit(other),
+                other => self.emit_registration(other),
             }
             if let Some(registration) = &mut self.registration {
                 while registration.poll_request().is_some() {}
@@ -697,7 +697,7 @@ impl Engine {
         }
         match event {
             RegistrationEvent::Registered { expires, contact } => {
-                self.emit(Event::Registered {
+                self.emit_registration(Event::Registered {
                     expires_secs: expires.as_secs(),
                     contact,
                 });
@@ -707,9 +707,9 @@ impl Engine {
                     in_secs: after.as_secs(),
                 });
             }
-            RegistrationEvent::Expired => self.emit(Event::RegistrationExpired),
+            RegistrationEvent::Expired => self.emit_registration(Event::RegistrationExpired),
             RegistrationEvent::Unregistered => {
-                self.emit(Event::Unregistered);
+                self.emit_registration(Event::Unregistered);
                 if self.shutting_down {
                     self.stop = true;
                 }
@@ -718,7 +718,7 @@ impl Engine {
                 tracing::info!(%reason, after_secs = after.as_secs(), "registration will be retried");
             }
             RegistrationEvent::TokenRejected { description } => {
-                self.emit(Event::RegistrationFailed {
+                self.emit_registration(Event::RegistrationFailed {
                     kind: FailureKind::Credentials,
                     reason: format!(
                         "the registrar rejected the bearer token ({}); obtain a new token",
@@ -742,7 +742,7 @@ impl Engine {
                 } else {
                     ""
                 };
-                self.emit(Event::RegistrationFailed {
+                self.emit_registration(Event::RegistrationFailed {
                     kind,
                     reason: format!("{error}{hint}"),
                 });

@@ -103,9 +103,6 @@ enum Command {
         options: CallOptions,
         reply: oneshot::Sender<Result<CallId, UaError>>,
     },
-    Hangup(CallId),
-    Hold(CallId, bool),
-    Dtmf(CallId, String),
     AutoAnswer(Option<CallOptions>),
     Act {
         call: CallId,
@@ -381,7 +378,7 @@ impl Phone {
     /// # }
     /// ```
     pub fn hangup(&self, call: CallId) {
-        let _ = self.commands.send(Command::Hangup(call));
+        self.act_unconfirmed(call, CallAction::Hangup);
     }
 
     /// Puts a call on hold (`true`) or resumes it (`false`) with a re-INVITE. Returns at
@@ -432,7 +429,7 @@ impl Phone {
     /// # }
     /// ```
     pub fn hold(&self, call: CallId, hold: bool) {
-        let _ = self.commands.send(Command::Hold(call, hold));
+        self.act_unconfirmed(call, CallAction::Hold(hold));
     }
 
     /// Sends DTMF digits (RFC 4733 telephone-events: `0`–`9`, `*`, `#`, `A`–`D`) on an
@@ -446,7 +443,7 @@ impl Phone {
     /// # }
     /// ```
     pub fn send_dtmf(&self, call: CallId, digits: &str) {
-        let _ = self.commands.send(Command::Dtmf(call, digits.to_owned()));
+        self.act_unconfirmed(call, CallAction::Dtmf(digits.to_owned()));
     }
 
     /// [`Phone::hangup`], with an answer: [`UaError::NoSuchCall`] when the call has ended or
@@ -585,6 +582,17 @@ impl Phone {
             })
             .map_err(|_| UaError::Stopped)?;
         answer.await.map_err(|_| UaError::Stopped)?
+    }
+
+    /// [`Phone::act`] without waiting: the engine checks and runs `action` the same way and
+    /// logs a refusal nobody is waiting for.
+    fn act_unconfirmed(&self, call: CallId, action: CallAction) {
+        let (reply, _) = oneshot::channel();
+        let _ = self.commands.send(Command::Act {
+            call,
+            action,
+            reply,
+        });
     }
 
     /// Answers every incoming call automatically with these options (`None`, the default:

@@ -58,8 +58,9 @@ pub struct RegistrationStatus {
 }
 
 impl RegistrationStatus {
-    /// Follows a registration event the engine emits.
-    pub(super) fn observe(&mut self, event: &Event) {
+    /// Follows a registration event the engine emits; `false` (and no change) for any other
+    /// event.
+    pub(super) fn observe(&mut self, event: &Event) -> bool {
         match event {
             Event::Registering { .. } => {
                 self.state = RegistrationState::Registering;
@@ -88,8 +89,9 @@ impl RegistrationStatus {
                 self.expires_secs = None;
                 self.last_failure = Some(reason.clone());
             }
-            _ => {}
+            _ => return false,
         }
+        true
     }
 }
 

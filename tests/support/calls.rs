@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::peers::{PeersRun, free_tcp_port, kit};
-use super::{json_lines, lockphone_command, tail};
+use super::{json_lines, lockphone_command, tail, wait_for_stderr};
 
 /// Writes a Lockphone account `user` (sip:USER@127.0.0.1, no registration, TLS with the test
 /// PKI's certificate of that user as client and listener certificate) with these extra lines
@@ -96,21 +96,12 @@ impl Answerer {
             stderr,
             port,
         };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !answerer.stderr_text().contains("listening for calls on") {
-            if let Ok(Some(status)) = answerer.child.try_wait() {
-                panic!(
-                    "lockphone answer exited ({status}) before listening:\n{}",
-                    answerer.stderr_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "lockphone answer does not listen:\n{}",
-                answerer.stderr_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_stderr(
+            &mut answerer.child,
+            &answerer.stderr,
+            "listening for calls on",
+            "lockphone answer",
+        );
         answerer
     }
 

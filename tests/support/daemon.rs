@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::peers::PeersRun;
-use super::{lockphone_command, tail};
+use super::{lockphone_command, tail, wait_for_stderr};
 
 /// A daemon process; killed when dropped.
 pub struct Daemon {
@@ -43,18 +43,12 @@ impl Daemon {
             stderr,
             socket,
         };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !daemon.stderr_text().contains("control socket") {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("daemon exited ({status}):\n{}", daemon.stderr_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "daemon does not start:\n{}",
-                daemon.stderr_text()
-            );
-            std::thread::sleep(Duration::from_millis(30));
-        }
+        wait_for_stderr(
+            &mut daemon.child,
+            &daemon.stderr,
+            "control socket",
+            "lockphone daemon",
+        );
         daemon
     }
 

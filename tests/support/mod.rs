@@ -36,6 +36,28 @@ pub fn lockphone_command(timeout_secs: u64, xdg: &Path) -> Command {
     cmd
 }
 
+/// Waits (up to 15 s) until `child`'s stderr, written to the file `stderr`, contains
+/// `needle`; panics with that stderr if `child` exits first or the time runs out. `what` names
+/// the program in the messages.
+pub fn wait_for_stderr(child: &mut std::process::Child, stderr: &Path, needle: &str, what: &str) {
+    let text = || std::fs::read_to_string(stderr).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !text().contains(needle) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "{what} exited ({status}) before saying `{needle}`:\n{}",
+                text()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not say `{needle}` within 15 s:\n{}",
+            text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+}
+
 /// The `XDG_CONFIG_HOME` of runs without their own folder: never the real user's trust store.
 pub fn test_xdg_home() -> PathBuf {
     std::env::temp_dir().join(format!("lockphone-test-xdg-{}", std::process::id()))
