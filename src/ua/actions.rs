@@ -53,12 +53,9 @@ impl Engine {
                 }
                 self.hold(id, hold)?;
             }
-            CallAction::Dtmf(digits) => {
-                if call.sip.state() != CallState::Confirmed {
-                    return Err(answered_error("send DTMF on", id));
-                }
-                self.send_dtmf(id, &digits)?;
-            }
+            // RFC 4733 events ride the media: they go as soon as it runs (a callee's media
+            // starts with its 200 OK, before the ACK confirms the dialog).
+            CallAction::Dtmf(digits) => self.send_dtmf(id, &digits)?,
             CallAction::Transfer(target) => {
                 let uri: Uri = target
                     .parse()
