@@ -314,7 +314,7 @@ impl App {
                     Mode::Dial(field) if field.text == query => {
                         let choices = completion_choices(&self.history, &self.contacts);
                         if !field.complete(&choices) {
-                            self.log.push_back(format!("no contact matches `{query}`"));
+                            self.log_line(format!("no contact matches `{query}`"));
                         }
                     }
                     _ => {

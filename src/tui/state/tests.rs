@@ -366,6 +366,31 @@ fn tab_asks_the_directory_when_nothing_local_matches_and_completes_from_the_answ
 }
 
 #[test]
+fn the_log_keeps_its_last_lines_whatever_writes_them() {
+    let mut app = app();
+    for i in 0..LOG_LINES {
+        app.log_line(format!("line {i}"));
+    }
+    keys(
+        &mut app,
+        &[Key::Char('d'), Key::Char('z'), Key::Char('o'), Key::Tab],
+    );
+    app.update(Input::Contacts {
+        query: "zo".to_owned(),
+        result: Ok(Vec::new()),
+    });
+    assert_eq!(app.log.len(), LOG_LINES);
+    assert_eq!(app.log.back().unwrap(), "no contact matches `zo`");
+    assert_eq!(app.log.front().unwrap(), "line 1");
+    app.update(Input::Log("two\nlines".to_owned()));
+    assert_eq!(app.log.len(), LOG_LINES);
+    assert_eq!(
+        app.log.iter().rev().take(2).collect::<Vec<_>>(),
+        ["lines", "two"]
+    );
+}
+
+#[test]
 fn stats_fill_the_sparklines_and_the_call_ends_with_its_reason() {
     let mut app = in_call();
     let view = app.calls.iter_mut().find(|c| c.id == CallId(1)).unwrap();
