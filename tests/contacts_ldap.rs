@@ -212,7 +212,7 @@ async fn a_revoked_directory_certificate_is_refused_before_the_bind() {
     let key = dir.path().join("leaf.key");
     support::write_private(
         &key,
-        &support::slapd::pem("PRIVATE KEY", leaf.key.secret_der()),
+        &support::pki::pem("PRIVATE KEY", leaf.key.secret_der()),
     );
     let slapd = Slapd::start(&leaf.pem, &key, &sample_ldif());
     let setup = Setup {
