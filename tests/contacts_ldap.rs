@@ -10,8 +10,8 @@ mod support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use lockphone::config::Config;
@@ -102,6 +102,11 @@ impl Setup<'_> {
     fn directory(&self, dir: &Path) -> Directory {
         let config = Config::load(&self.write(dir)).unwrap();
         Directory::from_config(config.account(None).unwrap()).unwrap()
+    }
+
+    /// Why a search for `carol` with this account fails.
+    async fn refusal(&self, dir: &Path) -> ContactsError {
+        self.directory(dir).search("carol").await.unwrap_err()
     }
 }
 
@@ -212,7 +217,7 @@ async fn a_revoked_directory_certificate_is_refused_before_the_bind() {
     let key = dir.path().join("leaf.key");
     support::write_private(
         &key,
-        &support::slapd::pem("PRIVATE KEY", leaf.key.secret_der()),
+        &support::pki::pem("PRIVATE KEY", leaf.key.secret_der()),
     );
     let slapd = Slapd::start(&leaf.pem, &key, &sample_ldif());
     let setup = Setup {
@@ -220,11 +225,7 @@ async fn a_revoked_directory_certificate_is_refused_before_the_bind() {
         ca: pki.ca_pem(),
         ..Setup::ldaps()
     };
-    let err = setup
-        .directory(dir.path())
-        .search("carol")
-        .await
-        .unwrap_err();
+    let err = setup.refusal(dir.path()).await;
     assert!(
         matches!(
             &err,
@@ -249,11 +250,7 @@ async fn a_certificate_for_another_name_is_refused_as_name_mismatch() {
         url: format!("ldaps://localhost:{}", server().slapd.ldaps_port),
         ..Setup::ldaps()
     };
-    let err = setup
-        .directory(dir.path())
-        .search("carol")
-        .await
-        .unwrap_err();
+    let err = setup.refusal(dir.path()).await;
     match &err {
         ContactsError::Tls {
             source: TlsError::NameMismatch { expected, .. },
@@ -270,11 +267,7 @@ async fn a_wrong_bind_password_is_refused() {
         password: Some("not-the-password"),
         ..Setup::ldaps()
     };
-    let err = setup
-        .directory(dir.path())
-        .search("carol")
-        .await
-        .unwrap_err();
+    let err = setup.refusal(dir.path()).await;
     assert!(
         matches!(&err, ContactsError::BindRefused { bind_dn, reason, .. }
             if bind_dn == SERVICE_DN && reason.contains("invalidCredentials")),
@@ -296,31 +289,10 @@ async fn filter_characters_in_the_text_are_literal() {
     assert_eq!(names(&found), ["Weird (Paren) Name"]);
 }
 
-/// A TCP relay to the LDAPS port that counts the connections it was asked for.
-async fn counting_relay(target: u16) -> (u16, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = count.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                if let Ok(mut outbound) =
-                    tokio::net::TcpStream::connect(("127.0.0.1", target)).await
-                {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
-        }
-    });
-    (port, count)
-}
-
 #[tokio::test]
 async fn results_are_cached_per_text() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, connections) = counting_relay(server().slapd.ldaps_port).await;
+    let (port, connections) = revocation_support::counting_proxy(server().slapd.ldaps_port).await;
     let setup = Setup {
         url: format!("ldaps://127.0.0.1:{port}"),
         ..Setup::ldaps()
@@ -352,11 +324,7 @@ async fn a_silent_server_times_out() {
         ..Setup::ldaps()
     };
     let started = Instant::now();
-    let err = setup
-        .directory(dir.path())
-        .search("carol")
-        .await
-        .unwrap_err();
+    let err = setup.refusal(dir.path()).await;
     assert!(
         matches!(err, ContactsError::Timeout { secs: 1, .. }),
         "{err:?}"

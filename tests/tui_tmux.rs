@@ -346,10 +346,19 @@ fn a_downgrade_rings_the_bell_and_shows_the_alarm() {
             screen.contains("🔓  Not secure"),
             "the open lock and the words: {screen}"
         );
-        let after = std::fs::read_to_string(&bells)
-            .unwrap_or_default()
-            .lines()
-            .count();
+        // tmux's alert-bell hook appends to the file from a shell of its own: it may land
+        // a moment after the screen shows the alarm.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let after = loop {
+            let count = std::fs::read_to_string(&bells)
+                .unwrap_or_default()
+                .lines()
+                .count();
+            if count > rings || std::time::Instant::now() > deadline {
+                break count;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
         assert!(
             after > rings,
             "the downgrade rang the bell ({rings} then {after})"

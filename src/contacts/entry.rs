@@ -5,7 +5,7 @@ use ldap3::ResultEntry;
 use ldap3::asn1::StructureTag;
 
 use super::config::AttributeMap;
-use super::{Contact, ContactSource};
+use super::{Contact, ContactSource, sip_uri_from};
 
 /// An entry's DN and its text attributes (name, values), as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,20 +82,6 @@ fn printable(value: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
-}
-
-/// A SIP URI from an attribute value: kept when it has a scheme (`sip:`, `sips:`, `tel:`),
-/// `sip:` added to an address such as a `mail` value.
-fn sip_uri_from(value: &str) -> String {
-    let lower = value.to_ascii_lowercase();
-    if ["sip:", "sips:", "tel:"]
-        .iter()
-        .any(|s| lower.starts_with(s))
-    {
-        value.to_owned()
-    } else {
-        format!("sip:{value}")
-    }
 }
 
 /// The value of a DN's first RDN (`cn=Bob Builder,ou=people` → `Bob Builder`).

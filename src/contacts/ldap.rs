@@ -74,14 +74,13 @@ pub(crate) struct LdapSearcher {
 }
 
 impl LdapSearcher {
-    /// Checks the settings and reads the password file (nothing is sent yet).
+    /// Reads the URL and the password file of settings the caller checked
+    /// ([`DirectoryConfig::check`], as [`super::Directory::from_config`] does); nothing is
+    /// sent yet.
     pub(crate) fn new(
         config: &DirectoryConfig,
         tls: ClientTls,
     ) -> Result<LdapSearcher, ContactsError> {
-        config
-            .check()
-            .map_err(|(field, reason)| ContactsError::Config { field, reason })?;
         let (scheme, rest) = config
             .url
             .split_once("://")

@@ -98,6 +98,28 @@ impl Contact {
     }
 }
 
+/// A SIP URI from an address: kept when it has a scheme (`sip:`, `sips:`, `tel:`, any case),
+/// `sip:` added otherwise (a `mail` value, a name or number typed in the dial field).
+///
+/// ```
+/// use lockphone::contacts::sip_uri_from;
+///
+/// assert_eq!(sip_uri_from("bob@example.test"), "sip:bob@example.test");
+/// assert_eq!(sip_uri_from("TEL:+15550100"), "TEL:+15550100");
+/// ```
+pub fn sip_uri_from(value: &str) -> String {
+    let has_scheme = ["sip:", "sips:", "tel:"].iter().any(|scheme| {
+        value
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    if has_scheme {
+        value.to_owned()
+    } else {
+        format!("sip:{value}")
+    }
+}
+
 /// Entry points for the fuzz targets (`fuzz/`, built with `--cfg fuzzing` by cargo-fuzz
 /// only): directory answers from untrusted bytes, without the network.
 #[cfg(fuzzing)]

@@ -16,6 +16,10 @@ use super::{TuiError, UiOptions, keyboard, ops, view};
 use crate::call::CallOptions;
 use crate::ua::Phone;
 
+/// At most this many queued inputs are taken between two frames (the screen stays live under
+/// a flood of log lines).
+const MAX_INPUTS_PER_FRAME: usize = 256;
+
 /// Runs the UI until the user quits; the terminal is restored on every way out.
 pub(super) async fn run(
     phone: Phone,
@@ -52,11 +56,21 @@ pub(super) async fn run(
         };
         let mut quit = false;
         let mut restart = false;
-        for action in app.update(input) {
-            match action {
-                Action::Quit => quit = true,
-                Action::Restart => restart = true,
-                action => perform(&phone, action, &options, &mut call_options, &tx),
+        // What is already queued behind this input (a burst of log lines, keys typed ahead)
+        // is taken before the next frame: one draw per burst, not one per line.
+        let mut next = Some(input);
+        let mut taken = 0;
+        while let Some(input) = next.take() {
+            for action in app.update(input) {
+                match action {
+                    Action::Quit => quit = true,
+                    Action::Restart => restart = true,
+                    action => perform(&phone, action, &options, &mut call_options, &tx),
+                }
+            }
+            taken += 1;
+            if !(quit || restart) && taken < MAX_INPUTS_PER_FRAME {
+                next = rx.try_recv().ok();
             }
         }
         if quit {

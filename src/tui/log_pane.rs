@@ -39,10 +39,14 @@ impl Write for LineWriter {
 
 impl Drop for LineWriter {
     fn drop(&mut self) {
-        let text = String::from_utf8_lossy(&self.buffer);
-        let text = text.trim_end();
+        // The record's buffer becomes the line (copied only if it is not UTF-8).
+        let mut text = match String::from_utf8(std::mem::take(&mut self.buffer)) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        text.truncate(text.trim_end().len());
         if !text.is_empty() {
-            let _ = self.tx.send(Input::Log(text.to_owned()));
+            let _ = self.tx.send(Input::Log(text));
         }
     }
 }
@@ -70,4 +74,31 @@ pub fn install(tx: UnboundedSender<Input>, filter: &str) {
         .with_target(false)
         .with_writer(PaneWriter::new(tx))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_record_is_one_trimmed_line_and_empty_ones_are_dropped() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let pane = PaneWriter::new(tx);
+        for parts in [
+            &[&b"WARN lockphone: "[..], b"no route\n"][..],
+            &[b" \n"],
+            &[b"bad \xff\n"],
+        ] {
+            let mut writer = pane.make_writer();
+            for part in parts {
+                writer.write_all(part).unwrap();
+            }
+        }
+        let lines: Vec<String> = std::iter::from_fn(|| match rx.try_recv() {
+            Ok(Input::Log(line)) => Some(line),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(lines, ["WARN lockphone: no route", "bad \u{fffd}"]);
+    }
 }

@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
 use super::peers::free_tcp_port;
-use super::pki::{Leaf, TestCa};
+use super::pki::{Leaf, TestCa, pem};
 
 /// The suffix of the test directory.
 pub const BASE_DN: &str = "dc=example,dc=test";
@@ -60,22 +58,11 @@ pub fn sample_ldif() -> String {
     ldif
 }
 
-/// PEM text of a DER value.
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap());
-        out.push('\n');
-    }
-    out + &format!("-----END {label}-----\n")
-}
-
 /// Writes a leaf certificate and its key as PEM files (`NAME.crt`, `NAME.key` mode 0600).
 pub fn write_leaf(dir: &Path, name: &str, leaf: &Leaf) -> (PathBuf, PathBuf) {
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
-    std::fs::write(&cert, pem("CERTIFICATE", leaf.cert.as_ref())).unwrap();
+    std::fs::write(&cert, leaf.pem()).unwrap();
     super::write_private(&key, &pem("PRIVATE KEY", leaf.key.secret_der()));
     (cert, key)
 }

@@ -195,7 +195,8 @@ impl App {
                 Vec::new()
             }
             _ => self.field_key(field, key, Mode::Dial, |app, text| {
-                let uri = dial_target(&text);
+                // A SIP URI as typed, or `sip:TEXT` for a bare name or number.
+                let uri = crate::contacts::sip_uri_from(&text);
                 app.history.retain(|h| *h != uri);
                 app.history.push(uri.clone());
                 app.log_line(format!("calling {uri}…"));
@@ -329,16 +330,5 @@ impl App {
             }
             Modal::Help => Vec::new(),
         }
-    }
-}
-
-/// What the dial field's text means: a SIP URI as typed, or `sip:TEXT` for a bare name or
-/// number.
-fn dial_target(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    if lower.starts_with("sip:") || lower.starts_with("sips:") || lower.starts_with("tel:") {
-        text.to_owned()
-    } else {
-        format!("sip:{text}")
     }
 }

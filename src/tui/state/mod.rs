@@ -290,14 +290,23 @@ impl App {
         self.calls.iter().find(|c| c.state == CallState::Incoming)
     }
 
-    /// Adds a line to the log pane.
+    /// Adds a line to the log pane (one row per line of `line`).
     pub fn log_line(&mut self, line: String) {
-        for part in line.lines() {
-            if self.log.len() == LOG_LINES {
-                self.log.pop_front();
+        if line.contains('\n') {
+            for part in line.lines() {
+                self.push_log(part.to_owned());
             }
-            self.log.push_back(part.to_owned());
+        } else if !line.is_empty() {
+            // The usual case (every `tracing` record): the string itself, not a copy.
+            self.push_log(line);
         }
+    }
+
+    fn push_log(&mut self, line: String) {
+        if self.log.len() == LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
     }
 
     fn on_contacts(&mut self, query: String, result: Result<Vec<ContactHit>, String>) {
@@ -314,7 +323,7 @@ impl App {
                     Mode::Dial(field) if field.text == query => {
                         let choices = completion_choices(&self.history, &self.contacts);
                         if !field.complete(&choices) {
-                            self.log.push_back(format!("no contact matches `{query}`"));
+                            self.log_line(format!("no contact matches `{query}`"));
                         }
                     }
                     _ => {

@@ -112,6 +112,25 @@ pub(crate) fn in_call() -> App {
     app
 }
 
+/// Call 1 (to bob) ended: hung up after 2 s, never verdicted.
+fn bob_hung_up() -> Input {
+    Input::Phone(Event::CallEnded {
+        call: CallId(1),
+        summary: Box::new(CallSummary {
+            call: CallId(1),
+            peer: "sip:bob@127.0.0.1".to_owned(),
+            direction: "outgoing",
+            end_reason: "hung up".to_owned(),
+            duration_secs: 2.0,
+            verdict: None,
+            reached_encrypted: true,
+            srtp_suite: None,
+            codec: None,
+            media: None,
+        }),
+    })
+}
+
 fn keys(app: &mut App, keys: &[Key]) -> Vec<Action> {
     keys.iter()
         .flat_map(|k| app.update(Input::Key(*k)))
@@ -366,6 +385,31 @@ fn tab_asks_the_directory_when_nothing_local_matches_and_completes_from_the_answ
 }
 
 #[test]
+fn the_log_keeps_its_last_lines_whatever_writes_them() {
+    let mut app = app();
+    for i in 0..LOG_LINES {
+        app.log_line(format!("line {i}"));
+    }
+    keys(
+        &mut app,
+        &[Key::Char('d'), Key::Char('z'), Key::Char('o'), Key::Tab],
+    );
+    app.update(Input::Contacts {
+        query: "zo".to_owned(),
+        result: Ok(Vec::new()),
+    });
+    assert_eq!(app.log.len(), LOG_LINES);
+    assert_eq!(app.log.back().unwrap(), "no contact matches `zo`");
+    assert_eq!(app.log.front().unwrap(), "line 1");
+    app.update(Input::Log("two\nlines".to_owned()));
+    assert_eq!(app.log.len(), LOG_LINES);
+    assert_eq!(
+        app.log.iter().rev().take(2).collect::<Vec<_>>(),
+        ["lines", "two"]
+    );
+}
+
+#[test]
 fn stats_fill_the_sparklines_and_the_call_ends_with_its_reason() {
     let mut app = in_call();
     let view = app.calls.iter_mut().find(|c| c.id == CallId(1)).unwrap();
@@ -384,21 +428,7 @@ fn stats_fill_the_sparklines_and_the_call_ends_with_its_reason() {
     app.update(Input::Tick);
     app.update(Input::Tick);
     assert_eq!(app.selected_call().unwrap().answered_secs, Some(2));
-    app.update(Input::Phone(Event::CallEnded {
-        call: CallId(1),
-        summary: Box::new(CallSummary {
-            call: CallId(1),
-            peer: "sip:bob@127.0.0.1".to_owned(),
-            direction: "outgoing",
-            end_reason: "hung up".to_owned(),
-            duration_secs: 2.0,
-            verdict: None,
-            reached_encrypted: true,
-            srtp_suite: None,
-            codec: None,
-            media: None,
-        }),
-    }));
+    app.update(bob_hung_up());
     assert_eq!(
         app.selected_call().unwrap().state,
         CallState::Ended("hung up".to_owned())
@@ -428,21 +458,7 @@ fn after_the_keypad_and_a_hang_up_a_opens_the_audio_devices() {
             Key::Char('h'),
         ],
     );
-    app.update(Input::Phone(Event::CallEnded {
-        call: CallId(1),
-        summary: Box::new(CallSummary {
-            call: CallId(1),
-            peer: "sip:bob@127.0.0.1".to_owned(),
-            direction: "outgoing",
-            end_reason: "hung up".to_owned(),
-            duration_secs: 2.0,
-            verdict: None,
-            reached_encrypted: true,
-            srtp_suite: None,
-            codec: None,
-            media: None,
-        }),
-    }));
+    app.update(bob_hung_up());
     assert_eq!(keys(&mut app, &[Key::Char('a')]), [Action::ListDevices]);
     assert!(matches!(app.modal, Some(Modal::Devices { .. })));
 }

@@ -148,11 +148,7 @@ fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, call: &CallView) {
             Layout::horizontal([Constraint::Length(6), Constraint::Min(1)]).areas(row);
         frame.render_widget(Paragraph::new(label), label_area);
         let width = usize::from(spark_area.width);
-        let data: Vec<u64> = data
-            .iter()
-            .skip(data.len().saturating_sub(width))
-            .copied()
-            .collect();
-        frame.render_widget(Sparkline::default().data(&data).max(max), spark_area);
+        let data = data.iter().skip(data.len().saturating_sub(width));
+        frame.render_widget(Sparkline::default().data(data).max(max), spark_area);
     }
 }

@@ -64,11 +64,18 @@ fn draw_log(frame: &mut Frame<'_>, area: ratatui::layout::Rect, app: &App) {
     let width = usize::from(area.width).max(1);
     let mut shown: Vec<Line<'_>> = Vec::new();
     for line in app.log.iter().rev() {
-        let chars: Vec<char> = line.chars().collect();
-        let pieces: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
-        for piece in pieces.into_iter().rev() {
-            shown.push(Line::from(piece));
+        // Rows of `width` characters, borrowed from the log; last row first, like the lines.
+        let first_row = shown.len();
+        let mut starts = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .step_by(width)
+            .peekable();
+        while let Some(start) = starts.next() {
+            let end = starts.peek().copied().unwrap_or(line.len());
+            shown.push(Line::from(&line[start..end]));
         }
+        shown[first_row..].reverse();
         if shown.len() >= rows {
             break;
         }

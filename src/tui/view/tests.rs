@@ -259,3 +259,15 @@ fn the_log_pane_shows_the_newest_lines_whole() {
         "the end of the long line: {all}"
     );
 }
+
+#[test]
+fn the_log_pane_cuts_long_lines_at_characters() {
+    let mut app = app();
+    app.log_line("é".repeat(100) + "z");
+    app.log_line("last".to_owned());
+    let rows = screen(&app, 80, 24);
+    let all = text(&rows);
+    assert_eq!(rows[19].trim_end(), "é".repeat(80), "{all}");
+    assert_eq!(rows[20].trim_end(), "é".repeat(20) + "z", "{all}");
+    assert_eq!(rows[21].trim_end(), "last", "{all}");
+}
