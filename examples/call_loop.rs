@@ -51,6 +51,9 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 .map_or("-".to_owned(), |v| v.level.as_words().to_owned()),
             report.setup_ms.unwrap_or(0.0),
         );
+        if let Some(failure) = &report.failure {
+            println!("  why: {}", failure.reason);
+        }
     }
     let summary = calls.summary();
     println!("{}", serde_json::to_string(&ReportLine::Summary(&summary))?);

@@ -1,39 +1,53 @@
 //! The examples of `examples/` run against local peers and print what they promise.
-//! `cargo test` builds the examples first; with `--test examples` alone, build them with
-//! `cargo build --examples` before.
+//! The examples are built (once) before any peer starts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use support::peers::{PeersRun, free_tcp_port};
 
-/// The built example `name` (target/<profile>/examples), built here if absent: `cargo test`
-/// builds the examples first, `cargo test --test examples` alone does not.
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile.join("examples").join(name);
-    if !path.exists() {
+/// The folder of the built examples (target/<profile>/examples), built once per test binary by
+/// one `cargo build --examples`: `cargo test --all-targets` builds examples as tests, not as
+/// programs. Every test calls this (through [`start`]) before it starts a peer, so a peer's
+/// timeout never counts the build (a cold build can take minutes).
+fn examples_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let profile = exe.parent().and_then(|deps| deps.parent()).unwrap();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
         build
-            .args(["build", "--example", name, "--manifest-path"])
+            .args(["build", "--examples", "--manifest-path"])
             .arg(support::repo_root().join("Cargo.toml"));
         if profile.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");
         }
         assert!(
             build.status().unwrap().success(),
-            "cannot build example {name}"
+            "cannot build the examples"
         );
-    }
+        profile.join("examples")
+    })
+}
+
+/// The built example `name`.
+fn example_binary(name: &str) -> PathBuf {
+    let path = examples_dir().join(name);
+    assert!(path.exists(), "no example {}", path.display());
     path
+}
+
+/// A test's run folder, once the examples are built.
+fn start() -> PeersRun {
+    examples_dir();
+    PeersRun::new()
 }
 
 /// `timeout --kill-after=5 SECS example`, with `XDG_CONFIG_HOME` (where the trust store
@@ -95,7 +109,7 @@ fn wait_line(rx: &mpsc::Receiver<String>, text: &str, secs: u64, seen: &mut Vec<
 
 #[test]
 fn answer_record_answers_a_call_and_records_it() {
-    let run = PeersRun::new();
+    let run = start();
     let port = free_tcp_port();
     let bob = support::calls::write_call_config(&run, "bob", Some(port), "");
     let alice = support::calls::write_call_config(&run, "alice", None, "");
@@ -173,7 +187,7 @@ fn answer_record_answers_a_call_and_records_it() {
 
 #[test]
 fn oauth_device_login_logs_in_with_the_kit_server() {
-    let run = PeersRun::new();
+    let run = start();
     let issuer = support::oauth::start_oauth_server(&run, 300);
     let store = run.dir().join("tokens").join("alice.tokens");
     let config = run.dir().join("oauth.toml");
@@ -235,7 +249,7 @@ fn daemon_client_py_places_a_secure_call_through_the_daemon() {
     use support::calls::{lockphone_callee, write_call_config};
     use support::daemon::Daemon;
 
-    let run = PeersRun::new();
+    let run = start();
     let (answerer, uri) = lockphone_callee(&run, 1, "");
     let alice = write_call_config(&run, "alice", None, "");
     let daemon = Daemon::start(&run, "alice", &alice, &[]);
@@ -276,7 +290,7 @@ fn daemon_client_py_places_a_secure_call_through_the_daemon() {
 /// (Continue, then Always trust), any other is refused.
 #[test]
 fn trust_prompt_example_accepts_only_the_expected_fingerprint() {
-    let run = PeersRun::new();
+    let run = start();
     let port = run.start_kamailio(&["--auth", "digest"]);
     support::write_private(&run.dir().join("alice.password"), "alicepw");
     let store = run.dir().join("trusted-servers.json");
@@ -354,7 +368,7 @@ fn run_example(run: &PeersRun, name: &str, args: &[&str], secs: u64) -> std::pro
 
 #[test]
 fn secure_call_example_prints_an_encrypted_verdict() {
-    let run = PeersRun::new();
+    let run = start();
     let (bob, target) = support::calls::lockphone_callee(&run, 1, "");
     let alice = support::calls::write_call_config(&run, "alice", None, "");
     let out = run_example(
@@ -385,7 +399,7 @@ fn secure_call_example_prints_an_encrypted_verdict() {
 
 #[test]
 fn call_loop_example_prints_a_json_summary() {
-    let run = PeersRun::new();
+    let run = start();
     let (bob, target) = support::calls::lockphone_callee(&run, 4, "");
     let alice = support::calls::write_call_config(&run, "alice", None, "");
     let out = run_example(
