@@ -40,12 +40,27 @@ impl ToneSource {
     }
 }
 
+/// `x` (within ±32767) to the nearest sample, halves rounded up: a truncation of a
+/// positive number, which needs no call to `round` on CPUs without SSE 4.1.
+fn round_sample(x: f64) -> i16 {
+    ((x + 32768.5) as i32 - 32768) as i16
+}
+
 impl AudioSource for ToneSource {
+    /// One `sin_cos` per frame, then a rotation per sample (two multiply-adds each): the
+    /// phase restarts exactly from the accumulator at every frame, so no error builds up.
     fn read_frame(&mut self, frame: &mut Frame) -> Result<bool, AudioError> {
-        for s in frame.samples_mut().iter_mut() {
-            *s = (self.amplitude * (std::f64::consts::TAU * self.phase).sin()).round() as i16;
-            self.phase = (self.phase + self.step).fract();
+        let (mut sin, mut cos) = (std::f64::consts::TAU * self.phase).sin_cos();
+        let (step_sin, step_cos) = (std::f64::consts::TAU * self.step).sin_cos();
+        let samples = frame.samples_mut();
+        for s in samples.iter_mut() {
+            *s = round_sample(self.amplitude * sin);
+            (sin, cos) = (
+                sin * step_cos + cos * step_sin,
+                cos * step_cos - sin * step_sin,
+            );
         }
+        self.phase = (self.phase + self.step * samples.len() as f64).fract();
         frame.set_kind(FrameKind::Audio);
         Ok(true)
     }
