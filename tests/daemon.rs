@@ -25,6 +25,22 @@ fn daemon_drives_a_secure_call_to_baresip_and_bad_commands_disturb_nothing() {
     let bob = start_baresip(&run, "bob", &["--answer", "--duration", "60"]);
     let config = write_account(&run, "alice", "register = false\ntransport = \"tls\"", "");
     let daemon = Daemon::start(&run, "alice", &config, &[]);
+    // The socket was bound in a private folder and renamed into place: 0600 from the start,
+    // and nothing left behind.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&daemon.socket).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
+    let leftovers: Vec<_> = std::fs::read_dir(run.dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".lockphone-daemon")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     let mut client = daemon.client();
     client.ok(json!({"command": "subscribe", "stats": false}));
     let uri = format!("sip:bob@127.0.0.1:{};transport=tls", bob.tls_port);
@@ -235,8 +251,19 @@ fn incoming_calls_ring_until_a_client_rejects_or_answers_them() {
     assert!(status.success(), "the answered call must succeed: {stderr}");
 }
 
-/// The TCP port: no token or a wrong one closes the connection; the right one opens it.
+/// The TCP port: no token or a wrong one closes the connection; the right one opens it; a
+/// client that says nothing is told so and disconnected after 10 s.
 fn check_tcp_token(addr: &str) {
+    let mut silent = std::net::TcpStream::connect(addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let silent = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut said = String::new();
+        let _ = std::io::Read::read_to_string(&mut silent, &mut said);
+        (started.elapsed(), said)
+    });
     let connect = || {
         let stream = std::net::TcpStream::connect(addr).unwrap();
         stream
@@ -275,6 +302,20 @@ fn check_tcp_token(addr: &str) {
     client.ok(json!({"command": "auth", "token": "0123456789abcdef-test-token"}));
     let status = client.ok(json!({"command": "status"}));
     assert_eq!(status["account"], "sip:bob@127.0.0.1");
+    let (after, said) = silent.join().unwrap();
+    assert!(
+        after >= Duration::from_secs(9) && after < Duration::from_secs(25),
+        "closed after {after:?}: {said}"
+    );
+    let last: Value = serde_json::from_str(said.lines().last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "unauthorized", "{said}");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within 10 s"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -286,6 +327,22 @@ fn blind_transfer_of_a_call_to_baresip_reaches_the_target_and_ends_our_leg() {
     let carol = support::calls::Answerer::start(&run, &carol, carol_port, 1, 60);
     let config = write_account(&run, "alice", "register = false\ntransport = \"tls\"", "");
     let daemon = Daemon::start(&run, "alice", &config, &[]);
+    // The socket was bound in a private folder and renamed into place: 0600 from the start,
+    // and nothing left behind.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&daemon.socket).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
+    let leftovers: Vec<_> = std::fs::read_dir(run.dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".lockphone-daemon")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     let mut client = daemon.client();
     client.ok(json!({"command": "subscribe", "stats": false}));
     let uri = format!("sip:bob@127.0.0.1:{};transport=tls", bob.tls_port);

@@ -3,6 +3,7 @@
 //! client or a call beyond what its valid commands ask.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc};
@@ -17,6 +18,10 @@ use crate::control::{
 /// Lines queued for a client that does not read; events beyond wait in the broadcast
 /// backlog, and are reported lost when that overflows.
 const OUT_QUEUE: usize = 256;
+
+/// How long a TCP client may take to send `auth` before it is disconnected, so that idle
+/// connections cannot pile up on the control port.
+pub(crate) const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves one connection until the client closes it (or fails to authenticate).
 pub(crate) async fn serve<S>(stream: S, shared: Arc<Shared>, token: Option<Arc<Token>>)
@@ -41,7 +46,28 @@ where
         .await;
     let mut lines = LineReader::new(reader);
     loop {
-        let keep_going = match lines.next().await {
+        let next = if connection.authenticated {
+            lines.next().await
+        } else {
+            match tokio::time::timeout(AUTH_TIMEOUT, lines.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    tracing::warn!("control connection closed: no `auth` in time");
+                    connection
+                        .error(
+                            None,
+                            ErrorCode::Unauthorized,
+                            format!(
+                                "no `auth` with the daemon's token within {} s",
+                                AUTH_TIMEOUT.as_secs()
+                            ),
+                        )
+                        .await;
+                    break;
+                }
+            }
+        };
+        let keep_going = match next {
             Ok(Line::Text(text)) if text.trim().is_empty() => true,
             Ok(Line::Text(text)) => connection.handle(&text).await,
             Ok(Line::TooLong) => {

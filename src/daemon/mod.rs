@@ -238,16 +238,19 @@ async fn terminate() {
 
 /// Binds the Unix socket with mode 0600 in a folder created 0700; a stale socket file (no
 /// daemon answering) is replaced, a live one is an error.
+///
+/// The socket is bound inside a fresh 0700 folder next to `path`, restricted to 0600 there,
+/// and only then renamed to `path`: in a shared folder (`--socket /tmp/…`) no other user can
+/// connect in the moment between bind and chmod.
 async fn bind_unix(path: &Path) -> Result<UnixListener, DaemonError> {
     let socket_error = |what, source| DaemonError::Socket {
         what,
         path: path.display().to_string(),
         source,
     };
-    if let Some(dir) = path.parent() {
-        crate::user_files::create_private_dir(dir)
-            .map_err(|e| socket_error("cannot create the folder of", e))?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::user_files::create_private_dir(dir)
+        .map_err(|e| socket_error("cannot create the folder of", e))?;
     if path.exists() {
         if tokio::net::UnixStream::connect(path).await.is_ok() {
             return Err(DaemonError::InUse(path.display().to_string()));
@@ -255,13 +258,27 @@ async fn bind_unix(path: &Path) -> Result<UnixListener, DaemonError> {
         std::fs::remove_file(path)
             .map_err(|e| socket_error("cannot remove the stale socket", e))?;
     }
-    let listener = UnixListener::bind(path).map_err(|e| socket_error("cannot listen on", e))?;
+    let staging = dir.join(format!(".lockphone-daemon.{:016x}", rand::random::<u64>()));
+    let bound = bind_private(&staging, path).map_err(|e| socket_error("cannot listen on", e));
+    let _ = std::fs::remove_dir_all(&staging);
+    bound
+}
+
+/// Binds a socket in the new 0700 folder `staging`, makes it 0600 and renames it to `path`
+/// (a listener stays bound to its socket file across a rename).
+fn bind_private(staging: &Path, path: &Path) -> std::io::Result<UnixListener> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(staging)?;
+    let socket = staging.join("daemon.sock");
+    let listener = UnixListener::bind(&socket)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| socket_error("cannot restrict", e))?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
     }
+    std::fs::rename(&socket, path)?;
     Ok(listener)
 }
 
