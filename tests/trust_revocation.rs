@@ -528,3 +528,91 @@ async fn the_binary_refuses_rsa_1024_in_global_common_criteria_mode() {
     assert!(stderr.contains("Common Criteria mode refuses"), "{stderr}");
     assert!(stderr.contains("1024-bit RSA key"), "{stderr}");
 }
+
+/// A key file (mode 0600, as the account loader demands) for `leaf`.
+fn write_key(dir: &Path, leaf: &Leaf) -> std::path::PathBuf {
+    let path = dir.join(format!("leaf-{}.key", hex(&leaf.serial)));
+    std::fs::write(&path, pem_key(leaf)).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
+
+/// A listener for direct calls checks the revocation of the client certificate a caller
+/// presents, as a client checks a server's: a certificate its CA's CRL revokes is disconnected
+/// before any SIP is read; a good one is accepted with the CRL's verdict in its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_refuses_a_revoked_client_certificate() {
+    use lockphone::transport::TransportEvent;
+
+    const CALLER_GOOD: [u8; 2] = [0x10, 0x03];
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new(dir.path(), "Client CRL CA");
+    let (crl_url, fetches) = serve_http(pki.crl(&[REVOKED]), "clients.crl").await;
+    let server_leaf = pki.leaf(GOOD, None, None);
+    let server_key = write_key(dir.path(), &server_leaf);
+    let (listener, mut received) = TransportLayer::new(
+        Some(client(pki.anchors(), RevocationPolicy::HardFail)),
+        None,
+    );
+    let config =
+        lockphone::tls::listener_config(&server_leaf.pem, &server_key, &pki.anchors()).unwrap();
+    let addr = listener
+        .listen_tls("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap();
+    let target = Target {
+        transport: Transport::Tls,
+        addr,
+        server_name: Some("127.0.0.1".to_owned()),
+    };
+    let options = |n: u32| {
+        format!(
+            "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK-{n}\r\n\
+             From: <sip:alice@127.0.0.1>;tag={n}\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: crl-{n}\r\n\
+             CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    for (n, serial) in [(1, REVOKED), (2, CALLER_GOOD)] {
+        let leaf = pki.leaf(serial, Some(&crl_url), None);
+        let key = write_key(dir.path(), &leaf);
+        let identity = lockphone::tls::ClientIdentity::from_pem_files(&leaf.pem, &key).unwrap();
+        let tls = ClientTlsBuilder::new(pki.anchors())
+            .client_identity(identity)
+            .revocation(RevocationPolicy::HardFail)
+            .build()
+            .unwrap();
+        let (caller, mut caller_events) = TransportLayer::new(Some(tls), None);
+        // The caller's handshake completes (TLS 1.3 clients finish first); the listener then
+        // checks the certificate and closes the connection if it is revoked.
+        caller.connect(&target).await.unwrap();
+        let _ = caller.send(&target, options(n)).await;
+        if serial == REVOKED {
+            let closed = tokio::time::timeout(Duration::from_secs(10), caller_events.recv())
+                .await
+                .expect("the listener closes the connection")
+                .unwrap();
+            assert!(
+                matches!(closed, TransportEvent::ConnectionClosed { .. }),
+                "{closed:?}"
+            );
+            assert!(fetches.load(Ordering::SeqCst) >= 1, "the CRL was fetched");
+            assert!(
+                received.try_recv().is_err(),
+                "nothing from a revoked client reaches the user agent"
+            );
+        } else {
+            let event = tokio::time::timeout(Duration::from_secs(10), received.recv())
+                .await
+                .expect("the OPTIONS arrives")
+                .unwrap();
+            let TransportEvent::Message(incoming) = event else {
+                panic!("not a message: {event:?}");
+            };
+            assert!(incoming.security.peer_verified);
+            let sources = good_sources(&incoming.security.revocation);
+            assert_eq!(sources.len(), 1, "{sources:?}");
+            assert_eq!(sources[0].0, RevocationSource::Crl);
+        }
+    }
+}

@@ -85,6 +85,17 @@ impl ClientTls {
         self.revocation_of(name, &chain).await
     }
 
+    /// The revocation check of a client certificate chain (leaf first, as the client sent it)
+    /// that a listener's handshake accepted: the account's policy, cache, anchors and 5 s
+    /// budget, as for a server; `peer` names the client in the log.
+    pub async fn check_client_revocation(
+        &self,
+        peer: &str,
+        chain: &[CertificateDer<'static>],
+    ) -> Result<RevocationStatus, TlsError> {
+        self.revocation_of(peer, chain).await
+    }
+
     /// Checks `chain` (leaf first) with the staple the verifier kept for its leaf.
     async fn revocation_of(
         &self,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use lockphone_sip::message::{Message, Transport, bad_request_for};
 use rustls::ServerConfig;
+use rustls::pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
@@ -315,13 +316,36 @@ impl TransportLayer {
                 let (_, conn) = tls_stream.get_ref();
                 // A client certificate is only present if the listener's verifier accepted it
                 // (listeners without client verification never receive one).
-                let verified = conn
+                let chain: Vec<CertificateDer<'static>> = conn
                     .peer_certificates()
-                    .and_then(|c| c.first())
+                    .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
+                    .unwrap_or_default();
+                let verified = chain
+                    .first()
                     .map(|cert| crate::tls::CertificateSummary::of(cert, "").subject);
                 let mut record = ConnectionSecurity::tls(conn, verified, false);
                 if record.peer_verified {
                     record.trusted_by = Some(crate::tls::TrustBasis::CertificateAuthority);
+                }
+                // The client's chain gets the same revocation check as a server's (the
+                // account's policy, cache and 5 s budget): revoked, or unknown under
+                // hard-fail, and the connection is closed before any SIP is read.
+                if let (false, Some(tls)) = (chain.is_empty(), &self.inner.client_tls) {
+                    match tls.check_client_revocation(&peer.to_string(), &chain).await {
+                        Ok(status) => record.revocation = status,
+                        Err(refused) => {
+                            let mut tls_stream = tls_stream;
+                            let _ = tokio::time::timeout(
+                                Duration::from_secs(1),
+                                tokio::io::AsyncWriteExt::shutdown(&mut tls_stream),
+                            )
+                            .await;
+                            return Err(TransportError::Tls {
+                                addr: peer,
+                                source: refused,
+                            });
+                        }
+                    }
                 }
                 let security = Arc::new(record);
                 connection::spawn(tls_stream, self.setup(id, peer, local, security), register)
