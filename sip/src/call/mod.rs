@@ -315,6 +315,8 @@ pub struct Call {
     incoming_reoffer: Option<(TransactionId, Request)>,
     /// Our REFER, until its outcome is known.
     transfer: Option<transfer::PendingTransfer>,
+    /// REFERs sent in this dialog (the first one's NOTIFYs may omit `id`).
+    refers_sent: u32,
     /// The SDP body we last sent (offer or answer); a session refresh re-sends it.
     local_sdp: Vec<u8>,
     /// Whether the far end accepts UPDATE (from its Allow).
@@ -361,6 +363,7 @@ impl Call {
             reoffer_retry_at: None,
             incoming_reoffer: None,
             transfer: None,
+            refers_sent: 0,
             local_sdp: Vec::new(),
             peer_allows_update: false,
             timer,

@@ -742,11 +742,16 @@ fn reinvite_without_sdp_is_answered_with_our_current_sdp_until_acked() {
     assert_eq!(sent_count(&pair.bob, "SIP/2.0 200"), oks);
 }
 
-/// The transferee (bob) reports the new call's progress in a NOTIFY.
+/// The transferee (bob) reports the new call's progress in a NOTIFY (`Event: refer`).
 fn notify(pair: &mut Pair, sipfrag: &str, state: &str) {
+    notify_event(pair, "refer", sipfrag, state);
+}
+
+/// A NOTIFY with this `Event` header.
+fn notify_event(pair: &mut Pair, event: &str, sipfrag: &str, state: &str) {
     let now = pair.now;
     let (mut notify, _) = pair.bob.call().dialog_request(Method::Notify).unwrap();
-    notify.headers.push(HeaderName::Event, "refer");
+    notify.headers.push(HeaderName::Event, event.to_owned());
     notify
         .headers
         .push(HeaderName::SubscriptionState, state.to_owned());
@@ -850,6 +855,55 @@ fn failed_transfer_target_and_missing_final_notify_are_reported_as_failures() {
         ]
     );
     assert!(pair.alice.ended().is_none());
+}
+
+/// A second REFER's subscription is `Event: refer;id=<its CSeq>`: a late NOTIFY of the first
+/// (no `id`) or one with another `id` gets 481 and changes nothing; the right one counts.
+#[test]
+fn notifies_of_an_earlier_refer_do_not_touch_the_transfer_under_way() {
+    let mut pair = confirmed(Transport::Tls);
+    pair.bob.accept_refer = true;
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    pair.alice.call().refer(&target).unwrap();
+    pair.settle();
+    notify(&mut pair, "SIP/2.0 486 Busy Here\r\n", "terminated");
+    pair.alice.call().refer(&target).unwrap();
+    pair.settle();
+    let second = pair
+        .alice
+        .sent
+        .iter()
+        .rev()
+        .find(|m| m.starts_with("REFER "))
+        .unwrap();
+    let seq: u32 = second
+        .lines()
+        .find_map(|l| l.strip_prefix("CSeq: "))
+        .and_then(|v| v.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    pair.alice.events.clear();
+    notify(&mut pair, "SIP/2.0 200 OK\r\n", "terminated");
+    notify_event(
+        &mut pair,
+        &format!("refer;id={}", seq + 7),
+        "SIP/2.0 200 OK\r\n",
+        "terminated",
+    );
+    assert_eq!(sent_count(&pair.alice, "SIP/2.0 481"), 2);
+    assert!(transfers(&pair.alice).is_empty());
+    assert!(pair.alice.call().transfer_pending());
+    notify_event(
+        &mut pair,
+        &format!("refer;ID = {seq}"),
+        "SIP/2.0 200 OK\r\n",
+        "terminated",
+    );
+    assert_eq!(
+        transfers(&pair.alice),
+        [TransferProgress::Succeeded { status: 200 }]
+    );
+    assert!(!pair.alice.call().transfer_pending());
 }
 
 #[test]

@@ -49,8 +49,10 @@ impl TransferProgress {
 /// Our REFER waiting for its answer and the far end's NOTIFYs.
 #[derive(Debug, Clone)]
 pub(super) struct PendingTransfer {
-    /// The REFER's CSeq number.
+    /// The REFER's CSeq number: the `id` of its subscription's `Event: refer;id=…`.
     seq: u32,
+    /// Whether it is the dialog's first REFER, whose NOTIFYs may leave the `id` out.
+    first: bool,
     /// Give up waiting for a final NOTIFY at this time (set by the 202).
     deadline: Option<Instant>,
 }
@@ -98,8 +100,10 @@ impl Call {
         self.authenticator.authorize(&mut request, &mut self.rng);
         self.transfer = Some(PendingTransfer {
             seq,
+            first: self.refers_sent == 0,
             deadline: None,
         });
+        self.refers_sent += 1;
         self.outputs.push_back(CallOutput::Request(request));
         Ok(())
     }
@@ -161,18 +165,23 @@ impl Call {
 
     /// A NOTIFY in the dialog: the progress of the transfer we asked for. Answered 200 when
     /// it belongs to our transfer (also when it arrives before the 202), 489 for another
-    /// event package, 481 when we have no transfer under way.
+    /// event package, 481 when we have no transfer under way or it belongs to an earlier
+    /// REFER's subscription (RFC 3515 §2.4.6: `Event: refer;id=` the REFER's CSeq, which only
+    /// the first REFER's NOTIFYs may leave out).
     pub(super) fn on_notify(&mut self, transaction: TransactionId, request: &Request) {
-        let package = request
-            .headers
-            .get(&HeaderName::Event)
-            .map(event_package)
-            .unwrap_or_default();
-        if package != "refer" {
+        let event = request.headers.get(&HeaderName::Event).unwrap_or_default();
+        if event_package(event) != "refer" {
             self.respond(transaction, request, 489, "Bad Event");
             return;
         }
-        if self.transfer.is_none() {
+        let ours = self
+            .transfer
+            .as_ref()
+            .is_some_and(|transfer| match event_param(event, "id") {
+                Some(id) => id.parse() == Ok(transfer.seq),
+                None => transfer.first,
+            });
+        if !ours {
             self.respond(transaction, request, 481, "Subscription Does Not Exist");
             return;
         }
@@ -230,6 +239,16 @@ impl Call {
 /// the value before any parameter, trimmed.
 fn event_package(value: &str) -> &str {
     value.split(';').next().unwrap_or_default().trim()
+}
+
+/// The value of parameter `name` (case-insensitive) of an `Event` header value.
+fn event_param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
+    value.split(';').skip(1).find_map(|param| {
+        let (key, val) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| val.trim().trim_matches('"'))
+    })
 }
 
 /// The status line of a `message/sipfrag` body (RFC 3420): `SIP/2.0 200 OK`. The reason
