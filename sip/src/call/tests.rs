@@ -906,6 +906,85 @@ fn notifies_of_an_earlier_refer_do_not_touch_the_transfer_under_way() {
     assert!(!pair.alice.call().transfer_pending());
 }
 
+/// The REFER `call` sends next.
+fn next_refer(call: &mut Call) -> Request {
+    match call.poll_output() {
+        Some(CallOutput::Request(request)) if request.method == Method::Refer => request,
+        other => panic!("expected a REFER, got {other:?}"),
+    }
+}
+
+/// A REFER challenged with 407 goes again with the credentials and a new CSeq, and its 202
+/// counts.
+#[test]
+fn a_challenged_refer_is_sent_again_with_credentials() {
+    use crate::auth::Secret;
+    let mut pair = confirmed(Transport::Tls);
+    let now = pair.now;
+    let call = pair.alice.call();
+    call.set_credentials(Credentials::Bearer {
+        token: Secret::new("refer-token".to_owned()),
+    });
+    let target: Uri = "sip:carol@example.test".parse().unwrap();
+    call.refer(&target).unwrap();
+    let first = next_refer(call);
+    call.handle_response(now, &bearer_challenge(&first, false));
+    let second = next_refer(call);
+    let seq = |r: &Request| r.headers.cseq().unwrap().seq;
+    assert_eq!(seq(&second), seq(&first) + 1);
+    assert_eq!(
+        second.headers.get(&HeaderName::ProxyAuthorization),
+        Some("Bearer refer-token")
+    );
+    assert_eq!(
+        second.headers.get(&HeaderName::ReferTo),
+        Some("<sip:carol@example.test>")
+    );
+    let mut accepted = Response::for_request(&second, StatusCode(202), None);
+    build::set_to_tag(&mut accepted, "bob");
+    call.handle_response(now, &accepted);
+    assert!(call.transfer_pending());
+    let events: Vec<_> = std::iter::from_fn(|| call.poll_event()).collect();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            CallEvent::Transfer {
+                progress: TransferProgress::Accepted
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+/// The same token challenged again: the transfer fails with the reason, no third REFER.
+#[test]
+fn a_refer_challenged_twice_fails_the_transfer() {
+    use crate::auth::Secret;
+    let mut pair = confirmed(Transport::Tls);
+    let now = pair.now;
+    let call = pair.alice.call();
+    call.set_credentials(Credentials::Bearer {
+        token: Secret::new("refer-token".to_owned()),
+    });
+    call.refer(&"sip:carol@example.test".parse().unwrap())
+        .unwrap();
+    let first = next_refer(call);
+    call.handle_response(now, &bearer_challenge(&first, false));
+    let second = next_refer(call);
+    call.handle_response(now, &bearer_challenge(&second, false));
+    assert!(call.poll_output().is_none());
+    assert!(!call.transfer_pending());
+    let failed = std::iter::from_fn(|| call.poll_event()).find_map(|e| match e {
+        CallEvent::Transfer {
+            progress: TransferProgress::Failed { status, reason },
+        } => Some((status, reason)),
+        _ => None,
+    });
+    let (status, reason) = failed.expect("a failed transfer");
+    assert_eq!(status, Some(407));
+    assert!(reason.contains("could not be authenticated"), "{reason}");
+}
+
 #[test]
 fn a_refer_from_the_far_end_is_refused_with_403_and_the_call_goes_on() {
     let mut pair = confirmed(Transport::Tls);

@@ -53,6 +53,8 @@ pub(super) struct PendingTransfer {
     seq: u32,
     /// Whether it is the dialog's first REFER, whose NOTIFYs may leave the `id` out.
     first: bool,
+    /// Where the far end is asked to call (kept to send the REFER again after a challenge).
+    target: Uri,
     /// Give up waiting for a final NOTIFY at this time (set by the 202).
     deadline: Option<Instant>,
 }
@@ -79,6 +81,15 @@ impl Call {
         if self.transfer.is_some() {
             return Err(CallError::TransferPending);
         }
+        let first = self.refers_sent == 0;
+        self.send_refer(target, first)?;
+        self.refers_sent += 1;
+        Ok(())
+    }
+
+    /// Sends a REFER for `target` (with the credentials a challenge asked for, if any) and
+    /// waits for its answer.
+    fn send_refer(&mut self, target: &Uri, first: bool) -> Result<(), CallError> {
         let Some((mut request, seq)) = self.dialog_request(crate::message::Method::Refer) else {
             return Err(CallError::WrongState {
                 action: "transfer",
@@ -100,10 +111,10 @@ impl Call {
         self.authenticator.authorize(&mut request, &mut self.rng);
         self.transfer = Some(PendingTransfer {
             seq,
-            first: self.refers_sent == 0,
+            first,
+            target: target.clone(),
             deadline: None,
         });
-        self.refers_sent += 1;
         self.outputs.push_back(CallOutput::Request(request));
         Ok(())
     }
@@ -116,6 +127,26 @@ impl Call {
     /// The answer to our REFER.
     pub(super) fn on_refer_response(&mut self, now: Instant, seq: u32, response: &Response) {
         if self.transfer.as_ref().is_none_or(|t| t.seq != seq) || response.status.is_provisional() {
+            return;
+        }
+        if matches!(response.status.0, 401 | 407)
+            && let Some(transfer) = self.transfer.clone()
+        {
+            // A proxy or the far end wants credentials: the REFER again (new CSeq) with them,
+            // as for the INVITE; the authenticator refuses a retry that cannot succeed.
+            let failed = match self.authenticator.on_challenge(response) {
+                Ok(crate::auth::ChallengeOutcome::Retry) => self
+                    .send_refer(&transfer.target, transfer.first)
+                    .err()
+                    .map(|e| e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(error) = failed {
+                self.finish_transfer(TransferProgress::Failed {
+                    status: Some(response.status.0),
+                    reason: format!("the transfer could not be authenticated: {error}"),
+                });
+            }
             return;
         }
         if response.status.is_success() {
