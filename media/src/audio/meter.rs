@@ -20,8 +20,6 @@ const SCAN_HIGH_HZ: f64 = 8000.0;
 const DETECT_FRACTION: f64 = 0.5;
 /// Full scale squared: sample `s` is `s / 32768` of full scale, its square `s² / 2^30`.
 const FULL_SCALE_SQUARED: f64 = 1_073_741_824.0;
-/// Goertzel filters run side by side in one pass over the samples.
-const LANES: usize = 8;
 
 /// Measures what arrives, for tests, the demo and a level display.
 ///
@@ -65,31 +63,17 @@ fn level(s: i16) -> f64 {
     f64::from(s) / 32768.0
 }
 
-/// Goertzel filters at `LANES` frequencies (given by their coefficients `2 cos(2π f / rate)`)
-/// over the samples `x`, lane `i` from `x[starts[i]]` on. For each lane: the power at its
-/// frequency and the energy of the samples it saw. A lane fed zeros before its start stays
-/// exactly at zero, so each result is that of a filter run over its own samples only.
-// A `while` loop with plain indexing over the fixed-size lanes: debug builds (the tests) run
-// this too, and iterators there cost a function call per step.
-fn goertzel_bank(x: &[f64], coeffs: &[f64; LANES], starts: &[usize; LANES]) -> [(f64, f64); LANES] {
-    let mut s1 = [0.0f64; LANES];
-    let mut s2 = [0.0f64; LANES];
-    let mut energy = [0.0f64; LANES];
-    for (i, &sample) in x.iter().enumerate() {
-        let mut lane = 0;
-        while lane < LANES {
-            let v = if i >= starts[lane] { sample } else { 0.0 };
-            let s = v + coeffs[lane] * s1[lane] - s2[lane];
-            s2[lane] = s1[lane];
-            s1[lane] = s;
-            energy[lane] += v * v;
-            lane += 1;
-        }
+/// A Goertzel filter at the frequency of coefficient `coeff` (`2 cos(2π f / rate)`) over
+/// `samples`: the power at that frequency and the energy of the samples.
+fn goertzel(samples: impl Iterator<Item = f64>, coeff: f64) -> (f64, f64) {
+    let (mut s1, mut s2, mut energy) = (0.0f64, 0.0f64, 0.0f64);
+    for v in samples {
+        let s = v + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s;
+        energy += v * v;
     }
-    std::array::from_fn(|lane| {
-        let (s1, s2, coeff) = (s1[lane], s2[lane], coeffs[lane]);
-        (s1 * s1 + s2 * s2 - coeff * s1 * s2, energy[lane])
-    })
+    (s1 * s1 + s2 * s2 - coeff * s1 * s2, energy)
 }
 
 fn coefficient(freq: f64) -> f64 {
@@ -166,51 +150,18 @@ impl LevelMeter {
         }
     }
 
-    /// The last `n` samples, relative to full scale.
-    fn recent(&self, n: usize) -> Vec<f64> {
-        let len = self.window.len();
-        self.window
-            .range(len - n.min(len)..)
-            .map(|&s| level(s))
-            .collect()
-    }
-
-    /// The shares of the last half second's energy (`window`: those samples) at each of
-    /// `freqs`, each probed over a whole number of its periods; one pass over the samples
-    /// per `LANES` frequencies.
-    fn tone_fractions(&self, window: &[f64], freqs: &[f64]) -> Vec<f64> {
-        let mut shares = Vec::with_capacity(freqs.len());
-        for chunk in freqs.chunks(LANES) {
-            let mut coeffs = [0.0; LANES];
-            let mut lens = [0usize; LANES];
-            for ((coeff, n), &freq) in coeffs.iter_mut().zip(&mut lens).zip(chunk) {
-                *coeff = coefficient(freq);
-                *n = self.probe_len(freq);
-            }
-            let longest = lens.iter().copied().max().unwrap_or(0);
-            let samples = window.get(window.len() - longest..).unwrap_or(&[]);
-            let results = goertzel_bank(samples, &coeffs, &lens.map(|n| longest - n));
-            shares.extend(
-                results
-                    .iter()
-                    .zip(lens)
-                    .map(|(&r, n)| share(r, n))
-                    .take(chunk.len()),
-            );
-        }
-        shares
-    }
-
-    /// The share (0–1) of the last half second's energy that sits at `freq` Hz.
+    /// The share (0–1) of the last half second's energy that sits at `freq` Hz: a Goertzel
+    /// filter over a whole number of its periods.
     pub fn tone_fraction(&self, freq: f64) -> f64 {
         if !(freq.is_finite() && freq > 0.0) {
             return 0.0;
         }
-        let window = self.recent(self.probe_len(freq));
-        self.tone_fractions(&window, &[freq])
-            .first()
-            .copied()
-            .unwrap_or(0.0)
+        let n = self.probe_len(freq);
+        let recent = self
+            .window
+            .range(self.window.len() - n..)
+            .map(|&s| level(s));
+        share(goertzel(recent, coefficient(freq)), n)
     }
 
     /// Whether a tone at `freq` Hz dominates the last half second.
