@@ -58,8 +58,10 @@ pub(super) fn path<'a>(
             // Self-issued: an anchor (or a self-signed pinned certificate): nothing to check.
             break;
         }
-        let issuer = find_issuer(&current, anchors).or_else(|| find_issuer(&current, presented));
-        let issuer_is_anchor = find_issuer(&current, anchors).is_some();
+        // Each candidate's signature check is costly: the anchors are searched once.
+        let anchor = find_issuer(&current, anchors);
+        let issuer_is_anchor = anchor.is_some();
+        let issuer = anchor.or_else(|| find_issuer(&current, presented));
         links.push(Link {
             cert: current.clone(),
             issuer: issuer.clone(),
