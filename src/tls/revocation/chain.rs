@@ -5,6 +5,7 @@
 //! signatures and to name the certificate in OCSP). Every certificate below the trust anchor
 //! is checked; the anchor itself is not (nothing above it could revoke it).
 
+use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
@@ -36,7 +37,7 @@ impl Sources {
 }
 
 /// Parses DER certificates, skipping any that do not parse (webpki already accepted them).
-pub(super) fn parse_all<'a>(ders: &'a [Vec<u8>]) -> Vec<X509Certificate<'a>> {
+pub(super) fn parse_all<'a>(ders: &'a [CertificateDer<'_>]) -> Vec<X509Certificate<'a>> {
     ders.iter()
         .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
         .collect()
