@@ -5,6 +5,7 @@
 //! signatures and to name the certificate in OCSP). Every certificate below the trust anchor
 //! is checked; the anchor itself is not (nothing above it could revoke it).
 
+use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
@@ -36,7 +37,7 @@ impl Sources {
 }
 
 /// Parses DER certificates, skipping any that do not parse (webpki already accepted them).
-pub(super) fn parse_all<'a>(ders: &'a [Vec<u8>]) -> Vec<X509Certificate<'a>> {
+pub(super) fn parse_all<'a>(ders: &'a [CertificateDer<'_>]) -> Vec<X509Certificate<'a>> {
     ders.iter()
         .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
         .collect()
@@ -58,8 +59,10 @@ pub(super) fn path<'a>(
             // Self-issued: an anchor (or a self-signed pinned certificate): nothing to check.
             break;
         }
-        let issuer = find_issuer(&current, anchors).or_else(|| find_issuer(&current, presented));
-        let issuer_is_anchor = find_issuer(&current, anchors).is_some();
+        // Each candidate's signature check is costly: the anchors are searched once.
+        let anchor = find_issuer(&current, anchors);
+        let issuer_is_anchor = anchor.is_some();
+        let issuer = anchor.or_else(|| find_issuer(&current, presented));
         links.push(Link {
             cert: current.clone(),
             issuer: issuer.clone(),
@@ -141,4 +144,67 @@ pub(super) fn cache_key(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>
 pub(super) fn trim_serial(serial: &[u8]) -> &[u8] {
     let start = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
     serial.get(start..).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+    use super::*;
+
+    fn ca(name: &str) -> (CertificateDer<'static>, Issuer<'static, KeyPair>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let der = params.self_signed(&key).unwrap().der().clone();
+        (der, Issuer::new(params, key))
+    }
+
+    #[test]
+    fn the_path_climbs_through_the_intermediates_to_the_anchor_that_issued_them() {
+        let (root, root_issuer) = ca("Root CA");
+        let (other, _) = ca("Other CA");
+        let (unrelated, _) = ca("Unrelated CA");
+        let int_key = KeyPair::generate().unwrap();
+        let mut int_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        int_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        int_params
+            .distinguished_name
+            .push(DnType::CommonName, "Intermediate CA");
+        let int = int_params
+            .signed_by(&int_key, &root_issuer)
+            .unwrap()
+            .der()
+            .clone();
+        let int_issuer = Issuer::new(int_params, int_key);
+        let mut leaf_params = CertificateParams::new(vec!["sip.example.test".to_owned()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "sip.example.test");
+        let leaf = leaf_params
+            .signed_by(&KeyPair::generate().unwrap(), &int_issuer)
+            .unwrap()
+            .der()
+            .clone();
+        let presented = vec![leaf, int];
+        let anchors = vec![other, root, unrelated];
+        let presented_parsed = parse_all(&presented);
+        let anchors_parsed = parse_all(&anchors);
+        let links = path(&presented_parsed, &anchors_parsed);
+        let described: Vec<(String, Option<String>)> = links
+            .iter()
+            .map(|l| (display_name(&l.cert), l.issuer.as_ref().map(display_name)))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (
+                    "sip.example.test".to_owned(),
+                    Some("Intermediate CA".to_owned())
+                ),
+                ("Intermediate CA".to_owned(), Some("Root CA".to_owned())),
+            ]
+        );
+    }
 }

@@ -104,26 +104,27 @@ impl RevocationChecker {
         if self.policy == RevocationPolicy::Off {
             return Ok(RevocationStatus::Off);
         }
-        let presented: Vec<Vec<u8>> = presented.iter().map(|c| c.to_vec()).collect();
-        let anchors: Vec<Vec<u8>> = anchors.iter().map(|c| c.to_vec()).collect();
         let deadline = Instant::now() + self.budget;
         let now = unix_now();
         let mut good = Vec::new();
         let mut unknown = Vec::new();
-        let work = self.links(&presented, &anchors);
+        let work = self.links(presented, anchors);
         for (index, item) in work.into_iter().enumerate() {
             let staple = if index == 0 { staple } else { None };
             if item.sources.is_empty() && staple.is_none() {
                 continue;
             }
-            let Some(issuer_der) = &item.issuer else {
+            let Some((issuer_der, key)) = &item.issuer else {
                 unknown.push(format!(
                     "{}: its issuer certificate is not known",
                     item.name
                 ));
                 continue;
             };
-            match self.one(&item, issuer_der, staple, deadline, now).await {
+            match self
+                .one(&item, issuer_der, key, staple, deadline, now)
+                .await
+            {
                 Ok((Answer::Good { source, .. }, cached)) => good.push(CertificateGood {
                     certificate: item.name.clone(),
                     source,
@@ -166,7 +167,7 @@ impl RevocationChecker {
     }
 
     /// The certificates to check, with what is needed of them across the fetches.
-    fn links(&self, presented: &[Vec<u8>], anchors: &[Vec<u8>]) -> Vec<Item> {
+    fn links(&self, presented: &[CertificateDer<'_>], anchors: &[CertificateDer<'_>]) -> Vec<Item> {
         let presented_parsed = chain::parse_all(presented);
         let anchors_parsed = chain::parse_all(anchors);
         chain::path(&presented_parsed, &anchors_parsed)
@@ -175,7 +176,9 @@ impl RevocationChecker {
                 name: chain::display_name(&link.cert),
                 sources: chain::sources(&link.cert),
                 cert: link.cert.as_raw().to_vec(),
-                issuer: link.issuer.map(|i| i.as_raw().to_vec()),
+                issuer: link
+                    .issuer
+                    .map(|i| (i.as_raw().to_vec(), chain::cache_key(&link.cert, &i))),
             })
             .collect()
     }
@@ -185,14 +188,13 @@ impl RevocationChecker {
         &self,
         item: &Item,
         issuer_der: &[u8],
+        key: &str,
         staple: Option<&[u8]>,
         deadline: Instant,
         now: u64,
     ) -> Result<(Answer, bool), SourceFailure> {
         let cert_der = item.cert.as_slice();
-        let key = with_pair(cert_der, issuer_der, chain::cache_key)
-            .ok_or_else(|| SourceFailure::Unavailable("unparsable certificate".to_owned()))?;
-        if let Some(answer) = self.cache.get(&key, now) {
+        if let Some(answer) = self.cache.get(key, now) {
             tracing::debug!(certificate = %item.name, source = %cache::source_of(&answer), "revocation answer from cache");
             return Ok((answer, true));
         }
@@ -267,7 +269,7 @@ impl RevocationChecker {
         }
         match answer {
             Some(answer) => {
-                self.cache.put(key, &answer);
+                self.cache.put(key.to_owned(), &answer);
                 Ok((answer, false))
             }
             None if failures.is_empty() => Err(SourceFailure::Unavailable(
@@ -321,7 +323,8 @@ struct Item {
     name: String,
     sources: chain::Sources,
     cert: Vec<u8>,
-    issuer: Option<Vec<u8>>,
+    /// The issuer (DER) and the certificate's cache key, when the issuer is known.
+    issuer: Option<(Vec<u8>, String)>,
 }
 
 /// Runs `f` on the parsed certificate and issuer (None if either does not parse).
