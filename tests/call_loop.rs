@@ -15,7 +15,7 @@ use serde_json::Value;
 use support::baresip::{Account, start_baresip};
 use support::calls::{lockphone_callee, write_call_config};
 use support::peers::{PeersRun, free_tcp_port};
-use support::{json_lines, lockphone_command, tail};
+use support::{json_lines, lockphone_command, tail, write_private};
 
 /// Runs `lockphone loop -c CONFIG --target TARGET --report FILE ARGS`; its output and the
 /// report's lines.
@@ -353,4 +353,46 @@ fn unusable_options_exit_2_before_any_call() {
     for code in ["0  every call", "7  some calls failed", "6  no call failed"] {
         assert!(help.contains(code), "{help}");
     }
+}
+
+#[test]
+fn exit_code_4_when_the_registrar_certificate_is_not_trusted() {
+    let run = PeersRun::new();
+    let port = run.start_kamailio(&["--auth", "digest"]);
+    write_private(&run.dir().join("alice.password"), "alicepw");
+    // Trust only the rogue self-signed certificate, not the CA that signed kamailio's: the
+    // registration waits for a trust decision, which a loop without a terminal refuses.
+    let config = run.dir().join("alice-rogue.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\n\
+             registrar = \"sip:127.0.0.1:{port}\"\n\
+             [account.auth]\nmethod = \"digest\"\npassword_file = \"alice.password\"\n\
+             [account.tls]\nca_file = {:?}\n",
+            run.pki().join("rogue.crt").display().to_string()
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let (out, lines) = run_loop(
+        &run,
+        &config,
+        "sip:bob@127.0.0.1",
+        &["--calls", "1", "--duration", "1"],
+        30,
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{}",
+        describe(&out)
+    );
+    assert!(lines.is_empty(), "no call is placed: {lines:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not trusting the certificate"), "{stderr}");
+    assert!(
+        !run.kamailio_log().contains("REQ REGISTER"),
+        "a REGISTER crossed the untrusted TLS"
+    );
 }

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 
 use super::prompt::TrustPrompt;
 use super::report::{AnswerReports, ReportWriter};
-use super::start::{exit_code_for_error, fail, registration_outcome, start_phone};
-use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE};
+use super::start::{exit_code_for_error, fail, start_phone, wait_registered};
+use super::{AccountArgs, EXIT_CONFIG, EXIT_OK, EXIT_REFUSED};
 
 /// Exit code: the call never reached Encrypted and `--require-secure` was given.
 pub(crate) const EXIT_NOT_SECURE: u8 = 6;
@@ -143,7 +143,10 @@ pub(crate) async fn run_call(args: CallArgs) -> u8 {
         Ok(started) => started,
         Err(code) => return code,
     };
-    if registers && let Err(code) = wait_registered(&mut phone, args.account.json, prompt).await {
+    let json = args.account.json;
+    if registers
+        && let Err(code) = wait_registered(&mut phone, prompt, |e| prompt.print(e, json)).await
+    {
         phone.shutdown().await;
         return code;
     }
@@ -190,7 +193,10 @@ pub(crate) async fn run_answer(args: AnswerArgs) -> u8 {
             return fail(&format!("cannot listen: {e}"), EXIT_CONFIG);
         }
     }
-    if registers && let Err(code) = wait_registered(&mut phone, args.account.json, prompt).await {
+    let json = args.account.json;
+    if registers
+        && let Err(code) = wait_registered(&mut phone, prompt, |e| prompt.print(e, json)).await
+    {
         phone.shutdown().await;
         return code;
     }
@@ -263,24 +269,6 @@ async fn dial(
             }
         }
     }
-}
-
-async fn wait_registered(phone: &mut Phone, json: bool, prompt: TrustPrompt) -> Result<(), u8> {
-    phone.register();
-    while let Some(event) = phone.next_event().await {
-        prompt.print(&event, json);
-        if let Event::TrustDecisionRequired {
-            server,
-            certificate,
-        } = &event
-        {
-            prompt.decide(phone, server, certificate).await?;
-        }
-        if let Some(outcome) = registration_outcome(&event) {
-            return outcome;
-        }
-    }
-    Err(fail("the user agent stopped", EXIT_UNREACHABLE))
 }
 
 /// Prints events until `calls` calls have ended (or Ctrl-C / `timeout`), hanging each call up

@@ -11,9 +11,10 @@ use lockphone::media::AudioOut;
 use lockphone::ua::Phone;
 
 use super::call::{EXIT_NOT_SECURE, parse_impair, parse_play};
+use super::prompt::TrustPrompt;
 use super::report::ReportWriter;
-use super::start::{fail, registration_outcome, start_phone};
-use super::{AccountArgs, EXIT_CALLS_FAILED, EXIT_CONFIG, EXIT_OK, EXIT_UNREACHABLE};
+use super::start::{fail, start_phone, wait_registered};
+use super::{AccountArgs, EXIT_CALLS_FAILED, EXIT_CONFIG, EXIT_OK};
 
 /// Exit codes of `lockphone loop`, as `--help` shows them.
 const EXIT_CODES: &str = "\
@@ -122,8 +123,11 @@ pub(crate) async fn run(args: LoopArgs) -> u8 {
         Ok(started) => started,
         Err(code) => return code,
     };
+    // Events are not shown: stdout may carry the report. A trust question is still
+    // decided (asked on a terminal, else refused), or the registration would wait forever.
+    let prompt = TrustPrompt::new(false, account.tls.untrusted);
     if account.register
-        && let Err(code) = wait_registered(&mut phone).await
+        && let Err(code) = wait_registered(&mut phone, prompt, |_| {}).await
     {
         phone.shutdown().await;
         return code;
@@ -136,16 +140,6 @@ pub(crate) async fn run(args: LoopArgs) -> u8 {
         println!("{summary}");
     }
     exit_code(&summary, args.require_secure)
-}
-
-async fn wait_registered(phone: &mut Phone) -> Result<(), u8> {
-    phone.register();
-    while let Some(event) = phone.next_event().await {
-        if let Some(outcome) = registration_outcome(&event) {
-            return outcome;
-        }
-    }
-    Err(fail("the user agent stopped", EXIT_UNREACHABLE))
 }
 
 /// Runs the loop, writing each report and showing progress; returns the summary.

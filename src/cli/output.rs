@@ -143,7 +143,7 @@ pub(crate) fn describe(event: &Event) -> String {
 }
 
 /// A certificate in indented lines (subject, issuer, validity, names, fingerprint), each
-/// starting with a newline.
+/// starting with a newline: what events, the trust question and `contacts` show.
 pub(crate) fn certificate_lines(c: &CertificateSummary) -> String {
     format!(
         "\n  subject  {}\n  issuer   {}\n  valid    {} .. {}\n  names    {}\n  sha256   {}",
@@ -151,7 +151,11 @@ pub(crate) fn certificate_lines(c: &CertificateSummary) -> String {
         c.issuer,
         c.not_before,
         c.not_after,
-        c.subject_alt_names.join(", "),
+        if c.subject_alt_names.is_empty() {
+            "(none)".to_owned()
+        } else {
+            c.subject_alt_names.join(", ")
+        },
         c.sha256
     )
 }

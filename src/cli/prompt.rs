@@ -13,7 +13,7 @@ use lockphone::trust::TrustDecision;
 use lockphone::ua::{Event, Phone};
 
 use super::EXIT_TLS;
-use super::output::print_event;
+use super::output::{certificate_lines, print_event};
 use super::start::fail;
 
 /// How the command line answers trust questions.
@@ -68,18 +68,9 @@ impl TrustPrompt {
 /// The certificate as the question shows it.
 fn question(server: &str, c: &CertificateSummary) -> String {
     format!(
-        "\nThe certificate of {server} is not trusted: {}\n  subject   {}\n  issuer    {}\n  valid     {} .. {}\n  names     {}\n  sha256    {}\n[A]lways trust / [C]ontinue / Cancel? ",
+        "\nThe certificate of {server} is not trusted: {}{}\n[A]lways trust / [C]ontinue / Cancel? ",
         c.reason,
-        c.subject,
-        c.issuer,
-        c.not_before,
-        c.not_after,
-        if c.subject_alt_names.is_empty() {
-            "(none)".to_owned()
-        } else {
-            c.subject_alt_names.join(", ")
-        },
-        c.sha256
+        certificate_lines(c)
     )
 }
 
@@ -128,5 +119,25 @@ mod tests {
         assert_eq!(parse_answer("cancel"), TrustDecision::Cancel);
         assert_eq!(parse_answer("\n"), TrustDecision::Cancel);
         assert_eq!(parse_answer("yes"), TrustDecision::Cancel);
+    }
+
+    #[test]
+    fn the_question_shows_the_certificate_as_events_do() {
+        let certificate = CertificateSummary {
+            subject: "CN=sip.example.test".to_owned(),
+            issuer: "CN=Example CA".to_owned(),
+            not_before: "Jan 1 2025".to_owned(),
+            not_after: "Jan 1 2026".to_owned(),
+            sha256: "AB:CD".to_owned(),
+            subject_alt_names: Vec::new(),
+            reason: "unknown issuer".to_owned(),
+        };
+        assert_eq!(
+            question("sip.example.test", &certificate),
+            "\nThe certificate of sip.example.test is not trusted: unknown issuer\n  \
+             subject  CN=sip.example.test\n  issuer   CN=Example CA\n  \
+             valid    Jan 1 2025 .. Jan 1 2026\n  names    (none)\n  sha256   AB:CD\n\
+             [A]lways trust / [C]ontinue / Cancel? "
+        );
     }
 }

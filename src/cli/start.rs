@@ -7,6 +7,7 @@ use lockphone::config::{AccountConfig, Config};
 use lockphone::transport::TransportError;
 use lockphone::ua::{Event, FailureKind, Phone, UaError};
 
+use super::prompt::TrustPrompt;
 use super::{AccountArgs, EXIT_CONFIG, EXIT_REFUSED, EXIT_TLS, EXIT_UNREACHABLE};
 
 /// Prints `lockphone: MESSAGE` on stderr and returns `code`.
@@ -35,6 +36,30 @@ pub(crate) async fn start_phone(args: &AccountArgs) -> Result<(Phone, AccountCon
         .await
         .map_err(|e| fail(&e.to_string(), exit_code_for_error(&e)))?;
     Ok((phone, account))
+}
+
+/// Registers and waits for the outcome, showing each event to `show`; a certificate that
+/// needs the user's decision is decided by `prompt` (the registration waits for it).
+pub(crate) async fn wait_registered(
+    phone: &mut Phone,
+    prompt: TrustPrompt,
+    mut show: impl FnMut(&Event),
+) -> Result<(), u8> {
+    phone.register();
+    while let Some(event) = phone.next_event().await {
+        show(&event);
+        if let Event::TrustDecisionRequired {
+            server,
+            certificate,
+        } = &event
+        {
+            prompt.decide(phone, server, certificate).await?;
+        }
+        if let Some(outcome) = registration_outcome(&event) {
+            return outcome;
+        }
+    }
+    Err(fail("the user agent stopped", EXIT_UNREACHABLE))
 }
 
 /// What a registration event means to a command waiting for it: `Some(Ok)` registered,

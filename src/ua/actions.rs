@@ -10,7 +10,7 @@ use super::engine::Engine;
 use super::event::{Event, TransferState};
 use super::status::{CallPhase, CallStatus, PhoneStatus};
 use super::{CallAction, UaError};
-use crate::call::{CallId, codec_name};
+use crate::call::CallId;
 
 impl Engine {
     /// Runs `action` on call `id`.
@@ -115,28 +115,16 @@ impl Engine {
             .filter(|c| !c.sip.is_terminated())
             .map(|c| CallStatus {
                 call: c.id,
-                direction: match c.sip.role() {
-                    Role::Caller => "outgoing",
-                    Role::Callee => "incoming",
-                }
-                .to_owned(),
+                direction: c.direction().to_owned(),
                 peer: c.peer.clone(),
                 state: phase(c.sip.role(), c.sip.state()),
                 on_hold: c.on_hold,
                 muted: c.muted,
                 transferring: c.sip.transfer_pending(),
-                codec: c
-                    .negotiated
-                    .as_ref()
-                    .map(|n| codec_name(n.codec).to_owned()),
-                srtp_suite: c
-                    .negotiated
-                    .as_ref()
-                    .and_then(|n| n.srtp.as_ref().map(|s| s.suite.as_str().to_owned())),
+                codec: c.codec(),
+                srtp_suite: c.srtp_suite(),
                 verdict: c.verdict.clone(),
-                duration_secs: c
-                    .answered_at
-                    .map_or(0.0, |at| now.duration_since(at).as_secs_f64()),
+                duration_secs: c.duration_secs(now),
                 stats: c.media.as_ref().map(|m| Box::new(m.stats())),
             })
             .collect();

@@ -29,7 +29,7 @@ pub(super) struct ActiveCall {
     pub(super) negotiation: OfferAnswer,
     pub(super) socket: Option<MediaSocket>,
     pub(super) media: Option<MediaSession>,
-    pub(super) negotiated: Option<Negotiated>,
+    negotiated: Option<Negotiated>,
     /// Where the call's requests and responses go (the connection it started on).
     pub(super) route: Route,
     /// What the connection carrying the dialog established.
@@ -40,7 +40,7 @@ pub(super) struct ActiveCall {
     pub(super) verdict: Option<Verdict>,
     reached_encrypted: bool,
     pub(super) options: CallOptions,
-    pub(super) answered_at: Option<Instant>,
+    answered_at: Option<Instant>,
     /// Our INVITE's client transaction (for CANCEL).
     invite_transaction: Option<TransactionId>,
     pub(super) peer: String,
@@ -90,6 +90,30 @@ impl ActiveCall {
             on_hold: false,
             hold_pending: None,
         }
+    }
+
+    /// `outgoing` or `incoming`, as events, the status and the summary say it.
+    pub(super) fn direction(&self) -> &'static str {
+        match self.sip.role() {
+            Role::Caller => "outgoing",
+            Role::Callee => "incoming",
+        }
+    }
+
+    /// The negotiated codec's name, once negotiated.
+    pub(super) fn codec(&self) -> Option<String> {
+        self.negotiated.as_ref().map(negotiated_codec)
+    }
+
+    /// The negotiated SRTP suite, once negotiated (none for plain RTP).
+    pub(super) fn srtp_suite(&self) -> Option<String> {
+        self.negotiated.as_ref().and_then(negotiated_suite)
+    }
+
+    /// Seconds since it was answered (0 before).
+    pub(super) fn duration_secs(&self, now: Instant) -> f64 {
+        self.answered_at
+            .map_or(0.0, |at| now.duration_since(at).as_secs_f64())
     }
 }
 
@@ -749,31 +773,19 @@ impl Engine {
             Some(media) => Some(media.stop().await),
             None => None,
         };
-        let duration_secs = call
-            .answered_at
-            .map_or(0.0, |at| Engine::now().duration_since(at).as_secs_f64());
         let summary = CallSummary {
             call: id,
             peer: call.peer.clone(),
-            direction: match call.sip.role() {
-                Role::Caller => "outgoing",
-                Role::Callee => "incoming",
-            },
+            direction: call.direction(),
             end_reason: match &call.failure {
                 Some(failure) => format!("failed: {failure}"),
                 None => reason.to_string(),
             },
-            duration_secs,
+            duration_secs: call.duration_secs(Engine::now()),
             verdict: call.verdict.clone(),
             reached_encrypted: call.reached_encrypted,
-            srtp_suite: call
-                .negotiated
-                .as_ref()
-                .and_then(|n| n.srtp.as_ref().map(|s| s.suite.as_str().to_owned())),
-            codec: call
-                .negotiated
-                .as_ref()
-                .map(|n| codec_name(n.codec).to_owned()),
+            srtp_suite: call.srtp_suite(),
+            codec: call.codec(),
             media,
         };
         self.emit(Event::CallEnded {
@@ -911,20 +923,30 @@ fn receive_offer(
         .map_err(|e| (e.status_code(), e.to_string()))
 }
 
-/// Checks the far end's SDP answer in `body` against our offer; a failure is the status and
-/// reason it is unacceptable for.
 /// The `CallAnswered` event of a call whose media was negotiated.
 fn call_answered(call: CallId, negotiated: &Negotiated) -> Event {
     Event::CallAnswered {
         call,
-        codec: codec_name(negotiated.codec).to_owned(),
-        srtp_suite: negotiated
-            .srtp
-            .as_ref()
-            .map(|s| s.suite.as_str().to_owned()),
+        codec: negotiated_codec(negotiated),
+        srtp_suite: negotiated_suite(negotiated),
     }
 }
 
+/// The name of a negotiated codec.
+fn negotiated_codec(negotiated: &Negotiated) -> String {
+    codec_name(negotiated.codec).to_owned()
+}
+
+/// The negotiated SRTP suite's name (none for plain RTP).
+fn negotiated_suite(negotiated: &Negotiated) -> Option<String> {
+    negotiated
+        .srtp
+        .as_ref()
+        .map(|s| s.suite.as_str().to_owned())
+}
+
+/// Checks the far end's SDP answer in `body` against our offer; a failure is the status and
+/// reason it is unacceptable for.
 fn receive_answer(negotiation: &mut OfferAnswer, body: &[u8]) -> Result<Negotiated, (u16, String)> {
     let answer = parse_sdp(body)?;
     negotiation
