@@ -1,13 +1,12 @@
 //! Key presses: the modal window first, then the text field being typed in, then the
 //! single-key commands.
 
+use lockphone_media::dtmf::event_code;
+
 use super::{App, CallState, LoginView, Modal, Mode, TextField, completion_choices};
 use crate::trust::TrustDecision as TrustChoice;
 use crate::tui::action::Action;
 use crate::tui::input::Key;
-
-/// The DTMF keys.
-const DTMF: &str = "0123456789*#ABCD";
 
 impl App {
     /// Applies one key press.
@@ -153,7 +152,7 @@ impl App {
     fn keypad_key(&mut self, key: Key) -> Vec<Action> {
         match key {
             Key::Esc | Key::Enter | Key::Char('k') => Vec::new(),
-            Key::Char(c) if DTMF.contains(c.to_ascii_uppercase()) => {
+            Key::Char(c) if event_code(c).is_some() => {
                 self.mode = Mode::Keypad;
                 let digit = c.to_ascii_uppercase().to_string();
                 match self.selected.and_then(|id| self.call_mut(id)) {

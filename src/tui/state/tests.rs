@@ -222,6 +222,20 @@ fn hold_resume_hangup_mute_and_keypad_act_on_the_selected_call() {
 }
 
 #[test]
+fn the_keypad_sends_the_sixteen_dtmf_keys_in_upper_case_and_ignores_others() {
+    let mut app = in_call();
+    let call = CallId(1);
+    let typed: Vec<Key> = "k1*#0dBxz-".chars().map(Key::Char).collect();
+    let sent: Vec<Action> = ["1", "*", "#", "0", "D", "B"]
+        .into_iter()
+        .map(|d| Action::Dtmf(call, d.to_owned()))
+        .collect();
+    assert_eq!(keys(&mut app, &typed), sent);
+    assert_eq!(app.mode, Mode::Keypad, "other keys leave the keypad open");
+    assert_eq!(app.selected_call().unwrap().dtmf_sent, "1*#0DB");
+}
+
+#[test]
 fn reasons_toggle() {
     let mut app = in_call();
     assert!(!app.show_reasons);
