@@ -196,12 +196,17 @@ impl App {
             _ => self.field_key(field, key, Mode::Dial, |app, text| {
                 // A SIP URI as typed, or `sip:TEXT` for a bare name or number.
                 let uri = crate::contacts::sip_uri_from(&text);
-                app.history.retain(|h| *h != uri);
-                app.history.push(uri.clone());
                 app.log_line(format!("calling {uri}…"));
-                vec![Action::Dial(uri)]
+                app.dial(uri)
             }),
         }
+    }
+
+    /// Dials `uri`, making it the newest entry of the history (once).
+    fn dial(&mut self, uri: String) -> Vec<Action> {
+        self.history.retain(|h| *h != uri);
+        self.history.push(uri.clone());
+        vec![Action::Dial(uri)]
     }
 
     /// Editing keys of a text field: Enter submits with `submit`, Esc abandons.
@@ -282,11 +287,8 @@ impl App {
                     Key::Esc => return Vec::new(),
                     Key::Enter => {
                         if let Some(hit) = hits.get(selected) {
-                            let uri = hit.sip_uri.clone();
-                            self.history.retain(|h| *h != uri);
-                            self.history.push(uri.clone());
-                            self.log_line(format!("calling {} <{uri}>", hit.name));
-                            return vec![Action::Dial(uri)];
+                            self.log_line(format!("calling {} <{}>", hit.name, hit.sip_uri));
+                            return self.dial(hit.sip_uri.clone());
                         }
                         return Vec::new();
                     }

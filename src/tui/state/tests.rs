@@ -164,6 +164,19 @@ fn a_bare_name_is_dialled_as_a_sip_uri_and_escape_abandons() {
     assert_eq!(actions, [Action::Dial("sip:bob".to_owned())]);
     assert!(keys(&mut app, &[Key::Char('d'), Key::Char('x'), Key::Esc]).is_empty());
     assert_eq!(app.mode, Mode::Normal);
+    let again: Vec<Key> = "dalice"
+        .chars()
+        .map(Key::Char)
+        .chain([Key::Enter])
+        .collect();
+    keys(&mut app, &again);
+    let bob: Vec<Key> = "dbob".chars().map(Key::Char).chain([Key::Enter]).collect();
+    keys(&mut app, &bob);
+    assert_eq!(
+        app.history,
+        ["sip:alice", "sip:bob"],
+        "a number dialled again moves to the end, once"
+    );
     // Up brings the last number back.
     keys(&mut app, &[Key::Char('d'), Key::Up]);
     assert!(
@@ -360,6 +373,11 @@ fn a_search_lists_contacts_and_enter_dials_the_chosen_one() {
     assert_eq!(
         keys(&mut app, &[Key::Down, Key::Enter]),
         [Action::Dial("sip:bodil@b".to_owned())]
+    );
+    assert_eq!(
+        app.history,
+        ["sip:bodil@b"],
+        "a chosen contact joins the history"
     );
     // The contacts now complete in the dial field.
     keys(
