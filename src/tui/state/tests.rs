@@ -460,6 +460,10 @@ fn stats_fill_the_sparklines_and_the_call_ends_with_its_reason() {
     app.update(Input::Tick);
     app.update(Input::Tick);
     assert_eq!(app.selected_call().unwrap().answered_secs, Some(2));
+    // A resized terminal is drawn again; the call's clock does not move.
+    assert!(app.update(Input::Redraw).is_empty());
+    assert_eq!(app.selected_call().unwrap().answered_secs, Some(2));
+    assert_eq!(app.ticks, 2);
     app.update(bob_hung_up());
     assert_eq!(
         app.selected_call().unwrap().state,
