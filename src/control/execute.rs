@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use lockphone_media::dtmf::event_code;
+
 use super::message::{Command, CommandResult, ControlError, ErrorCode, TrustChoice};
 use crate::call::CallOptions;
 use crate::media::{AudioIn, AudioOut};
@@ -52,7 +54,7 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
             done
         }
         Command::Dtmf { call, digits } => {
-            if digits.is_empty() || !digits.chars().all(is_dtmf) {
+            if digits.is_empty() || !digits.chars().all(|c| event_code(c).is_some()) {
                 return Err(ControlError::new(
                     ErrorCode::InvalidArguments,
                     "`dtmf`: digits are 0-9, *, #, A-D (at least one)",
@@ -86,10 +88,6 @@ pub async fn execute(phone: &Phone, command: Command) -> Result<CommandResult, C
             "this command belongs to a daemon connection, not to the phone",
         )),
     }
-}
-
-fn is_dtmf(c: char) -> bool {
-    c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | 'a'..='d')
 }
 
 /// The options of `call` and `answer`: the default (a 440 Hz tone, nothing recorded) where a

@@ -63,6 +63,8 @@ pub enum Input {
     Phone(Event),
     /// A second passed (call timers, alarm blinking).
     Tick,
+    /// The terminal was resized: nothing changes but the screen is drawn again.
+    Redraw,
     /// A dial was placed (`Ok`) or refused at once (`Err`, with why).
     Dialed {
         /// The URI dialled.

@@ -41,7 +41,7 @@ pub(super) fn keys_of(event: &KeyEvent) -> Vec<Key> {
 }
 
 /// Starts the reader thread; it stops when `stop` is set or the receiver is gone. A resize
-/// comes as a `Tick` (the screen is redrawn after every input).
+/// comes as a `Redraw` (the screen is redrawn after every input).
 pub(super) fn spawn_reader(tx: UnboundedSender<Input>, stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
@@ -52,7 +52,7 @@ pub(super) fn spawn_reader(tx: UnboundedSender<Input>, stop: Arc<AtomicBool>) {
             }
             let inputs = match event::read() {
                 Ok(TermEvent::Key(key)) => keys_of(&key).into_iter().map(Input::Key).collect(),
-                Ok(TermEvent::Resize(..)) => vec![Input::Tick],
+                Ok(TermEvent::Resize(..)) => vec![Input::Redraw],
                 Ok(_) => Vec::new(),
                 Err(_) => break,
             };

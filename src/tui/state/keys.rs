@@ -1,13 +1,12 @@
 //! Key presses: the modal window first, then the text field being typed in, then the
 //! single-key commands.
 
+use lockphone_media::dtmf::event_code;
+
 use super::{App, CallState, LoginView, Modal, Mode, TextField, completion_choices};
 use crate::trust::TrustDecision as TrustChoice;
 use crate::tui::action::Action;
 use crate::tui::input::Key;
-
-/// The DTMF keys.
-const DTMF: &str = "0123456789*#ABCD";
 
 impl App {
     /// Applies one key press.
@@ -153,7 +152,7 @@ impl App {
     fn keypad_key(&mut self, key: Key) -> Vec<Action> {
         match key {
             Key::Esc | Key::Enter | Key::Char('k') => Vec::new(),
-            Key::Char(c) if DTMF.contains(c.to_ascii_uppercase()) => {
+            Key::Char(c) if event_code(c).is_some() => {
                 self.mode = Mode::Keypad;
                 let digit = c.to_ascii_uppercase().to_string();
                 match self.selected.and_then(|id| self.call_mut(id)) {
@@ -197,12 +196,17 @@ impl App {
             _ => self.field_key(field, key, Mode::Dial, |app, text| {
                 // A SIP URI as typed, or `sip:TEXT` for a bare name or number.
                 let uri = crate::contacts::sip_uri_from(&text);
-                app.history.retain(|h| *h != uri);
-                app.history.push(uri.clone());
                 app.log_line(format!("calling {uri}…"));
-                vec![Action::Dial(uri)]
+                app.dial(uri)
             }),
         }
+    }
+
+    /// Dials `uri`, making it the newest entry of the history (once).
+    fn dial(&mut self, uri: String) -> Vec<Action> {
+        self.history.retain(|h| *h != uri);
+        self.history.push(uri.clone());
+        vec![Action::Dial(uri)]
     }
 
     /// Editing keys of a text field: Enter submits with `submit`, Esc abandons.
@@ -283,11 +287,8 @@ impl App {
                     Key::Esc => return Vec::new(),
                     Key::Enter => {
                         if let Some(hit) = hits.get(selected) {
-                            let uri = hit.sip_uri.clone();
-                            self.history.retain(|h| *h != uri);
-                            self.history.push(uri.clone());
-                            self.log_line(format!("calling {} <{uri}>", hit.name));
-                            return vec![Action::Dial(uri)];
+                            self.log_line(format!("calling {} <{}>", hit.name, hit.sip_uri));
+                            return self.dial(hit.sip_uri.clone());
                         }
                         return Vec::new();
                     }

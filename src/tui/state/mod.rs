@@ -209,6 +209,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Input::Redraw => Vec::new(),
             Input::Dialed { uri, result } => {
                 match result {
                     Ok(id) => {

@@ -164,6 +164,19 @@ fn a_bare_name_is_dialled_as_a_sip_uri_and_escape_abandons() {
     assert_eq!(actions, [Action::Dial("sip:bob".to_owned())]);
     assert!(keys(&mut app, &[Key::Char('d'), Key::Char('x'), Key::Esc]).is_empty());
     assert_eq!(app.mode, Mode::Normal);
+    let again: Vec<Key> = "dalice"
+        .chars()
+        .map(Key::Char)
+        .chain([Key::Enter])
+        .collect();
+    keys(&mut app, &again);
+    let bob: Vec<Key> = "dbob".chars().map(Key::Char).chain([Key::Enter]).collect();
+    keys(&mut app, &bob);
+    assert_eq!(
+        app.history,
+        ["sip:alice", "sip:bob"],
+        "a number dialled again moves to the end, once"
+    );
     // Up brings the last number back.
     keys(&mut app, &[Key::Char('d'), Key::Up]);
     assert!(
@@ -219,6 +232,20 @@ fn hold_resume_hangup_mute_and_keypad_act_on_the_selected_call() {
         [Action::Transfer(call, "sip:bob@x".to_owned())]
     );
     assert_eq!(keys(&mut app, &[Key::Char('h')]), [Action::Hangup(call)]);
+}
+
+#[test]
+fn the_keypad_sends_the_sixteen_dtmf_keys_in_upper_case_and_ignores_others() {
+    let mut app = in_call();
+    let call = CallId(1);
+    let typed: Vec<Key> = "k1*#0dBxz-".chars().map(Key::Char).collect();
+    let sent: Vec<Action> = ["1", "*", "#", "0", "D", "B"]
+        .into_iter()
+        .map(|d| Action::Dtmf(call, d.to_owned()))
+        .collect();
+    assert_eq!(keys(&mut app, &typed), sent);
+    assert_eq!(app.mode, Mode::Keypad, "other keys leave the keypad open");
+    assert_eq!(app.selected_call().unwrap().dtmf_sent, "1*#0DB");
 }
 
 #[test]
@@ -347,6 +374,11 @@ fn a_search_lists_contacts_and_enter_dials_the_chosen_one() {
         keys(&mut app, &[Key::Down, Key::Enter]),
         [Action::Dial("sip:bodil@b".to_owned())]
     );
+    assert_eq!(
+        app.history,
+        ["sip:bodil@b"],
+        "a chosen contact joins the history"
+    );
     // The contacts now complete in the dial field.
     keys(
         &mut app,
@@ -428,6 +460,10 @@ fn stats_fill_the_sparklines_and_the_call_ends_with_its_reason() {
     app.update(Input::Tick);
     app.update(Input::Tick);
     assert_eq!(app.selected_call().unwrap().answered_secs, Some(2));
+    // A resized terminal is drawn again; the call's clock does not move.
+    assert!(app.update(Input::Redraw).is_empty());
+    assert_eq!(app.selected_call().unwrap().answered_secs, Some(2));
+    assert_eq!(app.ticks, 2);
     app.update(bob_hung_up());
     assert_eq!(
         app.selected_call().unwrap().state,
