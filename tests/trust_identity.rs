@@ -95,6 +95,20 @@ async fn connect_to(
     (tls, result)
 }
 
+/// Writes a trust store at `path` holding the user's "Always trust" of the certificate with
+/// this fingerprint for sip.example.test.
+fn store_trusting(path: &Path, sha256: &str) {
+    let mut store = TrustStore::open(path).unwrap();
+    store.insert(TrustedCertificate::new(
+        "sip.example.test",
+        sha256,
+        "s",
+        "i",
+        "x",
+    ));
+    store.save().unwrap();
+}
+
 fn dns(name: &str) -> SanType {
     SanType::DnsName(name.try_into().unwrap())
 }
@@ -148,15 +162,7 @@ async fn an_expired_certificate_is_refused_and_never_overridable() {
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("trusted.json");
     let sha = fingerprint(own.cert.as_ref());
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &sha);
     let trust = Trust {
         store: Some(&store_path),
         pins: vec![sha],
@@ -284,16 +290,8 @@ async fn a_stored_server_presenting_another_certificate_is_a_change() {
     let store_path = dir.path().join("trusted.json");
     let trusted_once = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
     let now = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
-    let mut store = TrustStore::open(&store_path).unwrap();
     let stored = fingerprint(trusted_once.cert.as_ref());
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &stored,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &stored);
     let trust = Trust {
         store: Some(&store_path),
         ..Trust::default()
@@ -336,15 +334,7 @@ async fn a_server_presenting_another_certificate_than_the_pinned_one_is_refused(
         "no question about a pin mismatch"
     );
     let presented_sha = fingerprint(presented.cert.as_ref());
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &presented_sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &presented_sha);
     let (server, addr) = tls_server(&presented, None).await;
     let tls = client(&trust);
     tls.trust_for_session("sip.example.test", &presented_sha);
@@ -471,15 +461,7 @@ async fn an_openssl_self_signed_certificate_is_asked_about_and_accepted_by_finge
         TlsError::PinMismatch(_)
     ));
     // A store entry of its fingerprint connects.
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &sha);
     let stored = client(&trust);
     let info = connect(&stored, addr, "sip.example.test").await.unwrap();
     assert_eq!(info.security.trusted_by, Some(TrustBasis::UserTrustStore));
@@ -658,20 +640,13 @@ async fn continue_lasts_for_this_run_only_and_is_asked_again_after_a_restart() {
 #[tokio::test]
 async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_after_continue() {
     use lockphone::call::CallOptions;
-    use lockphone::config::Config;
     use lockphone::trust::TrustDecision;
-    use lockphone::ua::{Event, Phone, UaError};
+    use lockphone::ua::{Event, UaError};
 
     let own = Leaf::self_signed(|p| p.subject_alt_names = vec![SanType::IpAddress(addr_ip())]);
     let (_server, addr) = tls_server(&own, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_toml(&format!(
-        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
-         [account.tls]\ntrust_store = \"{}\"\n",
-        dir.path().join("trusted.json").display()
-    ))
-    .unwrap();
-    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let mut phone = direct_tls_phone(dir.path()).await;
     let options = CallOptions::silence;
     let uri = format!("sips:bob@127.0.0.1:{}", addr.port());
     // A call attempt is not held: it fails at once with the TLS reason, and the question
@@ -724,7 +699,6 @@ async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_afte
 #[tokio::test]
 async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
     use lockphone::call::CallOptions;
-    use lockphone::config::Config;
     use lockphone::trust::TrustDecision;
     use lockphone::ua::{Event, Phone};
 
@@ -740,13 +714,7 @@ async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
     let (_s2, expired_addr) = tls_server(&expired, None).await;
     let (_s3, second_addr) = tls_server(&second, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_toml(&format!(
-        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
-         [account.tls]\ntrust_store = \"{}\"\n",
-        dir.path().join("trusted.json").display()
-    ))
-    .unwrap();
-    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let mut phone = direct_tls_phone(dir.path()).await;
     let uri = |addr: SocketAddr| format!("sips:bob@127.0.0.1:{}", addr.port());
     // The questions raised within `wait`, by certificate fingerprint.
     async fn questions(phone: &mut Phone, wait: std::time::Duration) -> Vec<String> {
@@ -793,6 +761,20 @@ async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
         [fingerprint(second.cert.as_ref())]
     );
     phone.shutdown().await;
+}
+
+/// A phone for alice, not registering, calling directly over TLS with no CA and its trust
+/// store in `dir`.
+async fn direct_tls_phone(dir: &Path) -> lockphone::ua::Phone {
+    let config = lockphone::config::Config::from_toml(&format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
+         [account.tls]\ntrust_store = \"{}\"\n",
+        dir.join("trusted.json").display()
+    ))
+    .unwrap();
+    lockphone::ua::Phone::start(config.account(None).unwrap())
+        .await
+        .unwrap()
 }
 
 fn addr_ip() -> std::net::IpAddr {
