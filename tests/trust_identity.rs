@@ -785,8 +785,7 @@ fn addr_ip() -> std::net::IpAddr {
 
 mod kamailio {
     use std::path::{Path, PathBuf};
-    use std::process::Command;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use lockphone::config::Config;
     use lockphone::trust::{TrustDecision, TrustDecisionError};
@@ -794,6 +793,7 @@ mod kamailio {
     use serde_json::Value;
 
     use super::support::peers::PeersRun;
+    use super::support::tmux::Pane;
     use super::support::{json_lines, lockphone_bin, run_lockphone, write_private};
 
     /// An account trusting only the unrelated rogue certificate as CA (so kamailio's
@@ -963,85 +963,23 @@ mod kamailio {
         fourth.shutdown().await;
     }
 
-    /// `lockphone register` in a pseudo-terminal of a private tmux server.
-    struct Terminal {
-        socket: String,
-    }
-
-    impl Terminal {
-        fn start(config: &Path, xdg: &Path) -> Terminal {
-            let socket = format!("lockphone-trust-{}-{}", std::process::id(), rand_suffix());
-            let command = format!(
-                "env XDG_CONFIG_HOME={} RUST_LOG=warn {} register --config {} --duration 1; echo EXIT=$?; sleep 60",
-                xdg.display(),
-                lockphone_bin().display(),
-                config.display()
-            );
-            let status = Command::new("tmux")
-                .args(["-L", &socket, "new-session", "-d", "-x", "220", "-y", "60"])
-                .args(["-s", "t", &command])
-                .status()
-                .expect("tmux");
-            assert!(status.success());
-            Terminal { socket }
-        }
-
-        fn screen(&self) -> String {
-            let out = Command::new("tmux")
-                .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-t", "t"])
-                .args(["-S", "-500"])
-                .output()
-                .expect("tmux capture-pane");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        fn wait_for(&self, text: &str) -> String {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let screen = self.screen();
-                if screen.contains(text) {
-                    return screen;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "`{text}` never appeared:\n{screen}"
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-
-        fn type_line(&self, line: &str) {
-            let status = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "t", line, "Enter"])
-                .status()
-                .expect("tmux send-keys");
-            assert!(status.success());
-        }
-    }
-
-    impl Drop for Terminal {
-        fn drop(&mut self) {
-            let _ = Command::new("tmux")
-                .args(["-L", &self.socket, "kill-server"])
-                .status();
-        }
-    }
-
-    fn rand_suffix() -> u64 {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    }
-
     const QUESTION: &str = "[A]lways trust / [C]ontinue / Cancel?";
 
-    /// Answers the prompt of one `lockphone register` run; returns the screen at its end.
-    fn register_answering(config: &Path, xdg: &Path, answer: &str) -> String {
-        let terminal = Terminal::start(config, xdg);
-        let screen = terminal.wait_for(QUESTION);
+    /// Answers the prompt of one `lockphone register` run in a terminal (a tmux pane named
+    /// `name`); returns the screen at its end (`EXITED <code>` on its last line).
+    fn register_answering(name: &str, config: &Path, xdg: &Path, answer: &str) -> String {
+        let command = format!(
+            "env XDG_CONFIG_HOME='{}' RUST_LOG=warn '{}' register --config '{}' --duration 1",
+            xdg.display(),
+            lockphone_bin().display(),
+            config.display()
+        );
+        let pane = Pane::start(name, &command, 220, 60);
+        let screen = pane.wait_for(&[QUESTION], 20);
         assert!(screen.contains("subject"), "{screen}");
-        terminal.type_line(answer);
-        terminal.wait_for("EXIT=")
+        pane.type_text(answer);
+        pane.keys(&["Enter"]);
+        pane.wait_for(&["EXITED "], 20)
     }
 
     fn headless_register(config: &Path) -> (Option<i32>, Vec<Value>) {
@@ -1065,7 +1003,7 @@ mod kamailio {
         let port = run.start_kamailio(&["--auth", "digest"]);
         let config = config(&run, port);
         let sha = server_sha256(&run);
-        let screen = register_answering(&config, run.dir(), "a");
+        let screen = register_answering("trust-always", &config, run.dir(), "a");
         assert!(screen.contains(&sha), "the fingerprint is shown:\n{screen}");
         assert!(
             screen.contains("IP:127.0.0.1"),
@@ -1073,7 +1011,7 @@ mod kamailio {
         );
         assert!(screen.contains("unknown issuer"), "the reason:\n{screen}");
         assert!(screen.contains("registered for"), "{screen}");
-        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert!(screen.contains("EXITED 0"), "{screen}");
         // Headless afterwards: no question, trusted by the store.
         let (code, events) = headless_register(&config);
         assert_eq!(code, Some(0));
@@ -1091,16 +1029,16 @@ mod kamailio {
         let run = PeersRun::new();
         let port = run.start_kamailio(&["--auth", "digest"]);
         let config = config(&run, port);
-        let screen = register_answering(&config, run.dir(), "c");
+        let screen = register_answering("trust-continue", &config, run.dir(), "c");
         assert!(screen.contains("for this run only"), "{screen}");
         assert!(screen.contains("registered for"), "{screen}");
-        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert!(screen.contains("EXITED 0"), "{screen}");
         assert!(!store(&run).exists(), "Continue stores nothing");
         // Next run: asked again; Cancel refuses with the TLS exit code, storing nothing.
-        let screen = register_answering(&config, run.dir(), "cancel");
+        let screen = register_answering("trust-cancel", &config, run.dir(), "cancel");
         assert!(screen.contains("not trusting this certificate"), "{screen}");
         assert!(screen.contains("decision: cancel"), "{screen}");
-        assert!(screen.contains("EXIT=4"), "{screen}");
+        assert!(screen.contains("EXITED 4"), "{screen}");
         assert!(!screen.contains("registered for"), "{screen}");
         assert!(!store(&run).exists(), "Cancel stores nothing");
         // Headless: refused by the policy, without a question.
