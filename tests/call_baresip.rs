@@ -206,7 +206,8 @@ fn call_through_kamailio_with_digest_has_an_unknown_remote_side() {
         "bob",
         &["--answer", "--register", &registrar, "--duration", "60"],
     );
-    std::thread::sleep(Duration::from_millis(1500));
+    // bob is called by name through kamailio: wait until his REGISTER passed digest auth.
+    run.wait_for_kamailio_log(&["auth ok: digest user bob"], Duration::from_secs(20));
     let pcap = start_capture(&run, &[kamailio], &bob.rtp_ports, 60);
     let alice = Account::write(
         &run,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::baresip::{Account, start_baresip};
-use support::calls::{lockphone_callee, write_call_config};
+use support::calls::{Answerer, lockphone_callee, write_call_config};
 use support::peers::{PeersRun, free_tcp_port};
 use support::{json_lines, lockphone_command, tail, write_private};
 
@@ -273,21 +273,20 @@ fn exit_code_6_when_calls_are_not_secure_and_required_and_answer_max_calls_repor
     let port = free_tcp_port();
     let config = write_call_config(&run, "bob", Some(port), "srtp = \"off\"");
     let report = run.dir().join("answer.jsonl");
-    let answer = lockphone_command(60, &run.dir().join("xdg"))
-        .arg("answer")
-        .arg("-c")
-        .arg(&config)
-        .args(["--max-calls", "2", "--play", "tone:700", "--report"])
-        .arg(&report)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the callee never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let answer = Answerer::start_with(
+        &run,
+        &config,
+        port,
+        &[
+            "--max-calls",
+            "2",
+            "--play",
+            "tone:700",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        60,
+    );
     let target = format!("sip:bob@127.0.0.1:{port};transport=tls");
     let alice = write_call_config(&run, "alice", None, "srtp = \"optional\"");
     let (out, lines) = run_loop(
@@ -315,8 +314,9 @@ fn exit_code_6_when_calls_are_not_secure_and_required_and_answer_max_calls_repor
     }
     assert_eq!(summary["not_secure"], 2, "{summary:#}");
     // The callee exits by itself after --max-calls, with its own reports and summary.
-    let answered = answer.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&answered.stderr);
+    let log = answer.stderr_path();
+    answer.finish(30);
+    let stderr = std::fs::read_to_string(log).unwrap();
     assert!(stderr.contains("answered 2 calls"), "{stderr}");
     let (answered_calls, answered_summary) = {
         let lines = json_lines(&std::fs::read(&report).unwrap());

@@ -95,6 +95,20 @@ async fn connect_to(
     (tls, result)
 }
 
+/// Writes a trust store at `path` holding the user's "Always trust" of the certificate with
+/// this fingerprint for sip.example.test.
+fn store_trusting(path: &Path, sha256: &str) {
+    let mut store = TrustStore::open(path).unwrap();
+    store.insert(TrustedCertificate::new(
+        "sip.example.test",
+        sha256,
+        "s",
+        "i",
+        "x",
+    ));
+    store.save().unwrap();
+}
+
 fn dns(name: &str) -> SanType {
     SanType::DnsName(name.try_into().unwrap())
 }
@@ -148,15 +162,7 @@ async fn an_expired_certificate_is_refused_and_never_overridable() {
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("trusted.json");
     let sha = fingerprint(own.cert.as_ref());
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &sha);
     let trust = Trust {
         store: Some(&store_path),
         pins: vec![sha],
@@ -284,16 +290,8 @@ async fn a_stored_server_presenting_another_certificate_is_a_change() {
     let store_path = dir.path().join("trusted.json");
     let trusted_once = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
     let now = Leaf::self_signed(|p| p.subject_alt_names = vec![dns("sip.example.test")]);
-    let mut store = TrustStore::open(&store_path).unwrap();
     let stored = fingerprint(trusted_once.cert.as_ref());
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &stored,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &stored);
     let trust = Trust {
         store: Some(&store_path),
         ..Trust::default()
@@ -336,15 +334,7 @@ async fn a_server_presenting_another_certificate_than_the_pinned_one_is_refused(
         "no question about a pin mismatch"
     );
     let presented_sha = fingerprint(presented.cert.as_ref());
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &presented_sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &presented_sha);
     let (server, addr) = tls_server(&presented, None).await;
     let tls = client(&trust);
     tls.trust_for_session("sip.example.test", &presented_sha);
@@ -471,15 +461,7 @@ async fn an_openssl_self_signed_certificate_is_asked_about_and_accepted_by_finge
         TlsError::PinMismatch(_)
     ));
     // A store entry of its fingerprint connects.
-    let mut store = TrustStore::open(&store_path).unwrap();
-    store.insert(TrustedCertificate::new(
-        "sip.example.test",
-        &sha,
-        "s",
-        "i",
-        "x",
-    ));
-    store.save().unwrap();
+    store_trusting(&store_path, &sha);
     let stored = client(&trust);
     let info = connect(&stored, addr, "sip.example.test").await.unwrap();
     assert_eq!(info.security.trusted_by, Some(TrustBasis::UserTrustStore));
@@ -658,20 +640,13 @@ async fn continue_lasts_for_this_run_only_and_is_asked_again_after_a_restart() {
 #[tokio::test]
 async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_after_continue() {
     use lockphone::call::CallOptions;
-    use lockphone::config::Config;
     use lockphone::trust::TrustDecision;
-    use lockphone::ua::{Event, Phone, UaError};
+    use lockphone::ua::{Event, UaError};
 
     let own = Leaf::self_signed(|p| p.subject_alt_names = vec![SanType::IpAddress(addr_ip())]);
     let (_server, addr) = tls_server(&own, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_toml(&format!(
-        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
-         [account.tls]\ntrust_store = \"{}\"\n",
-        dir.path().join("trusted.json").display()
-    ))
-    .unwrap();
-    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let mut phone = direct_tls_phone(dir.path()).await;
     let options = CallOptions::silence;
     let uri = format!("sips:bob@127.0.0.1:{}", addr.port());
     // A call attempt is not held: it fails at once with the TLS reason, and the question
@@ -724,7 +699,6 @@ async fn a_direct_call_to_an_untrusted_server_is_refused_then_dialled_again_afte
 #[tokio::test]
 async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
     use lockphone::call::CallOptions;
-    use lockphone::config::Config;
     use lockphone::trust::TrustDecision;
     use lockphone::ua::{Event, Phone};
 
@@ -740,13 +714,7 @@ async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
     let (_s2, expired_addr) = tls_server(&expired, None).await;
     let (_s3, second_addr) = tls_server(&second, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_toml(&format!(
-        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
-         [account.tls]\ntrust_store = \"{}\"\n",
-        dir.path().join("trusted.json").display()
-    ))
-    .unwrap();
-    let mut phone = Phone::start(config.account(None).unwrap()).await.unwrap();
+    let mut phone = direct_tls_phone(dir.path()).await;
     let uri = |addr: SocketAddr| format!("sips:bob@127.0.0.1:{}", addr.port());
     // The questions raised within `wait`, by certificate fingerprint.
     async fn questions(phone: &mut Phone, wait: std::time::Duration) -> Vec<String> {
@@ -795,6 +763,20 @@ async fn a_question_is_only_about_the_certificate_of_an_overridable_refusal() {
     phone.shutdown().await;
 }
 
+/// A phone for alice, not registering, calling directly over TLS with no CA and its trust
+/// store in `dir`.
+async fn direct_tls_phone(dir: &Path) -> lockphone::ua::Phone {
+    let config = lockphone::config::Config::from_toml(&format!(
+        "[[account]]\nname = \"alice\"\naor = \"sip:alice@127.0.0.1\"\nregister = false\ntransport = \"tls\"\n\
+         [account.tls]\ntrust_store = \"{}\"\n",
+        dir.join("trusted.json").display()
+    ))
+    .unwrap();
+    lockphone::ua::Phone::start(config.account(None).unwrap())
+        .await
+        .unwrap()
+}
+
 fn addr_ip() -> std::net::IpAddr {
     std::net::IpAddr::from([127, 0, 0, 1])
 }
@@ -803,8 +785,7 @@ fn addr_ip() -> std::net::IpAddr {
 
 mod kamailio {
     use std::path::{Path, PathBuf};
-    use std::process::Command;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use lockphone::config::Config;
     use lockphone::trust::{TrustDecision, TrustDecisionError};
@@ -812,6 +793,7 @@ mod kamailio {
     use serde_json::Value;
 
     use super::support::peers::PeersRun;
+    use super::support::tmux::Pane;
     use super::support::{json_lines, lockphone_bin, run_lockphone, write_private};
 
     /// An account trusting only the unrelated rogue certificate as CA (so kamailio's
@@ -981,85 +963,23 @@ mod kamailio {
         fourth.shutdown().await;
     }
 
-    /// `lockphone register` in a pseudo-terminal of a private tmux server.
-    struct Terminal {
-        socket: String,
-    }
-
-    impl Terminal {
-        fn start(config: &Path, xdg: &Path) -> Terminal {
-            let socket = format!("lockphone-trust-{}-{}", std::process::id(), rand_suffix());
-            let command = format!(
-                "env XDG_CONFIG_HOME={} RUST_LOG=warn {} register --config {} --duration 1; echo EXIT=$?; sleep 60",
-                xdg.display(),
-                lockphone_bin().display(),
-                config.display()
-            );
-            let status = Command::new("tmux")
-                .args(["-L", &socket, "new-session", "-d", "-x", "220", "-y", "60"])
-                .args(["-s", "t", &command])
-                .status()
-                .expect("tmux");
-            assert!(status.success());
-            Terminal { socket }
-        }
-
-        fn screen(&self) -> String {
-            let out = Command::new("tmux")
-                .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-t", "t"])
-                .args(["-S", "-500"])
-                .output()
-                .expect("tmux capture-pane");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        fn wait_for(&self, text: &str) -> String {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let screen = self.screen();
-                if screen.contains(text) {
-                    return screen;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "`{text}` never appeared:\n{screen}"
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-
-        fn type_line(&self, line: &str) {
-            let status = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "t", line, "Enter"])
-                .status()
-                .expect("tmux send-keys");
-            assert!(status.success());
-        }
-    }
-
-    impl Drop for Terminal {
-        fn drop(&mut self) {
-            let _ = Command::new("tmux")
-                .args(["-L", &self.socket, "kill-server"])
-                .status();
-        }
-    }
-
-    fn rand_suffix() -> u64 {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    }
-
     const QUESTION: &str = "[A]lways trust / [C]ontinue / Cancel?";
 
-    /// Answers the prompt of one `lockphone register` run; returns the screen at its end.
-    fn register_answering(config: &Path, xdg: &Path, answer: &str) -> String {
-        let terminal = Terminal::start(config, xdg);
-        let screen = terminal.wait_for(QUESTION);
+    /// Answers the prompt of one `lockphone register` run in a terminal (a tmux pane named
+    /// `name`); returns the screen at its end (`EXITED <code>` on its last line).
+    fn register_answering(name: &str, config: &Path, xdg: &Path, answer: &str) -> String {
+        let command = format!(
+            "env XDG_CONFIG_HOME='{}' RUST_LOG=warn '{}' register --config '{}' --duration 1",
+            xdg.display(),
+            lockphone_bin().display(),
+            config.display()
+        );
+        let pane = Pane::start(name, &command, 220, 60);
+        let screen = pane.wait_for(&[QUESTION], 20);
         assert!(screen.contains("subject"), "{screen}");
-        terminal.type_line(answer);
-        terminal.wait_for("EXIT=")
+        pane.type_text(answer);
+        pane.keys(&["Enter"]);
+        pane.wait_for(&["EXITED "], 20)
     }
 
     fn headless_register(config: &Path) -> (Option<i32>, Vec<Value>) {
@@ -1083,7 +1003,7 @@ mod kamailio {
         let port = run.start_kamailio(&["--auth", "digest"]);
         let config = config(&run, port);
         let sha = server_sha256(&run);
-        let screen = register_answering(&config, run.dir(), "a");
+        let screen = register_answering("trust-always", &config, run.dir(), "a");
         assert!(screen.contains(&sha), "the fingerprint is shown:\n{screen}");
         assert!(
             screen.contains("IP:127.0.0.1"),
@@ -1091,7 +1011,7 @@ mod kamailio {
         );
         assert!(screen.contains("unknown issuer"), "the reason:\n{screen}");
         assert!(screen.contains("registered for"), "{screen}");
-        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert!(screen.contains("EXITED 0"), "{screen}");
         // Headless afterwards: no question, trusted by the store.
         let (code, events) = headless_register(&config);
         assert_eq!(code, Some(0));
@@ -1109,16 +1029,16 @@ mod kamailio {
         let run = PeersRun::new();
         let port = run.start_kamailio(&["--auth", "digest"]);
         let config = config(&run, port);
-        let screen = register_answering(&config, run.dir(), "c");
+        let screen = register_answering("trust-continue", &config, run.dir(), "c");
         assert!(screen.contains("for this run only"), "{screen}");
         assert!(screen.contains("registered for"), "{screen}");
-        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert!(screen.contains("EXITED 0"), "{screen}");
         assert!(!store(&run).exists(), "Continue stores nothing");
         // Next run: asked again; Cancel refuses with the TLS exit code, storing nothing.
-        let screen = register_answering(&config, run.dir(), "cancel");
+        let screen = register_answering("trust-cancel", &config, run.dir(), "cancel");
         assert!(screen.contains("not trusting this certificate"), "{screen}");
         assert!(screen.contains("decision: cancel"), "{screen}");
-        assert!(screen.contains("EXIT=4"), "{screen}");
+        assert!(screen.contains("EXITED 4"), "{screen}");
         assert!(!screen.contains("registered for"), "{screen}");
         assert!(!store(&run).exists(), "Cancel stores nothing");
         // Headless: refused by the policy, without a question.

@@ -413,18 +413,9 @@ async fn a_tls_1_1_only_server_is_refused() {
     assert!(err.to_string().contains("TLS 1.2 or 1.3"), "{err}");
 }
 
+/// The PEM text of `leaf`'s private key.
 fn pem_key(leaf: &Leaf) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(leaf.key.secret_der());
-    let lines: Vec<String> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
-    format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        lines.join("\n")
-    )
+    support::pki::pem("PRIVATE KEY", leaf.key.secret_der())
 }
 
 fn anchors_from(ca: &Path) -> TrustAnchors {
@@ -532,8 +523,7 @@ async fn the_binary_refuses_rsa_1024_in_global_common_criteria_mode() {
 /// A key file (mode 0600, as the account loader demands) for `leaf`.
 fn write_key(dir: &Path, leaf: &Leaf) -> std::path::PathBuf {
     let path = dir.join(format!("leaf-{}.key", hex(&leaf.serial)));
-    std::fs::write(&path, pem_key(leaf)).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    support::write_private(&path, &pem_key(leaf));
     path
 }
 

@@ -78,13 +78,27 @@ impl Answerer {
         calls: u32,
         timeout_secs: u64,
     ) -> Answerer {
+        let calls = calls.to_string();
+        let args = ["--calls", &calls, "--json", "--play", "silence"];
+        Answerer::start_with(run, config, port, &args, timeout_secs)
+    }
+
+    /// Starts `lockphone answer -c CONFIG ARGS` (the config listens on `port`), its stdout and
+    /// stderr in files of the run, and waits until it listens. Bounded by `timeout_secs`.
+    pub fn start_with(
+        run: &PeersRun,
+        config: &Path,
+        port: u16,
+        args: &[&str],
+        timeout_secs: u64,
+    ) -> Answerer {
         let stdout = run.dir().join(format!("answer-{port}.out"));
         let stderr = run.dir().join(format!("answer-{port}.err"));
         let child = lockphone_command(timeout_secs, &run.dir().join("xdg"))
             .arg("answer")
             .arg("-c")
             .arg(config)
-            .args(["--calls", &calls.to_string(), "--json", "--play", "silence"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -107,6 +121,11 @@ impl Answerer {
 
     fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// The file its stderr goes to (readable after [`Answerer::finish`]).
+    pub fn stderr_path(&self) -> PathBuf {
+        self.stderr.clone()
     }
 
     /// Its JSON events so far.
